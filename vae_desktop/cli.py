@@ -1,0 +1,81 @@
+"""Command line: `vae-desktop` opens the GUI; `train` and `evaluate` run headless on the same core.
+
+Heavy imports (torch, Qt) happen inside the command that needs them, so `--help` is instant and
+the GUI can paint its first window before torch has finished importing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vae_desktop import __version__
+
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors print one line (and exit 2) instead of a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="vae-desktop", description="Train and explore variational autoencoders.")
+    parser.add_argument("--version", action="version", version=f"vae-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("checkpoint", nargs="?", help="a checkpoint to open")
+
+    train = sub.add_parser("train", help="train headless, writing a checkpoint and metrics.csv")
+    train.add_argument("--dataset", help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
+    train.add_argument("--data-root", type=Path, help="folder holding (or receiving) dataset files")
+    train.add_argument("--epochs", type=int, help="total epochs to reach (default 10)")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--z-dim", type=int, help="latent dimensions, 1..256 (default 16)")
+    train.add_argument("--beta", type=float, help="weight of the KL term (default 1)")
+    train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    train.add_argument("--recon-loss", choices=["bernoulli", "gaussian"])
+    train.add_argument("--base-width", type=int, help="channels of the first conv layer (default 32)")
+    train.add_argument("--resume", type=Path, help="continue from this checkpoint")
+    train.add_argument("--out", type=Path, required=True, help="folder for the checkpoint and metrics.csv")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint")
+    evaluate.add_argument("checkpoint", type=Path)
+    evaluate.add_argument("--dataset", help="defaults to the dataset the model was trained on")
+    evaluate.add_argument("--data-root", type=Path)
+    evaluate.add_argument("--device", default="auto")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in {"gui", "train", "evaluate"} and not args_list[0].startswith("-")):
+        args_list.insert(0, "gui")
+    args = build_parser().parse_args(args_list)
+    from vae_desktop.core.errors import VaeDesktopError
+
+    try:
+        if args.command == "train":
+            from vae_desktop.commands.train import run_train
+
+            return run_train(args)
+        if args.command == "evaluate":
+            from vae_desktop.commands.evaluate import run_evaluate
+
+            return run_evaluate(args)
+        from vae_desktop.ui.app import run_gui
+
+        return run_gui(args.checkpoint)
+    except VaeDesktopError as exc:
+        print(f"vae-desktop: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vae-desktop: interrupted", file=sys.stderr)
+        return 130

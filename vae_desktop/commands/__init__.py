@@ -1,0 +1,1 @@
+"""Headless commands behind the CLI; each module holds one command."""

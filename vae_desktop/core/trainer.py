@@ -1,0 +1,320 @@
+"""The training loop as an iterator: each `next()` runs one batch and returns its metrics.
+
+Driving the loop step by step lets the CLI print a progress bar and the GUI run it in a QThread,
+both over the same code. `pause`, `resume` and `stop` are thread-safe and act before the next
+batch. Runs are reproducible: the shuffle of epoch e and the sampling noise are seeded from
+(seed, e), and a checkpoint stores the random state so a resumed run takes the very same next step.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+
+from vae_desktop.core.config import TrainConfig
+from vae_desktop.core.datasets.base import ImageDataset, to_float
+from vae_desktop.core.device import pick_device
+from vae_desktop.core.errors import ConfigError, TrainingDivergedError
+from vae_desktop.core.history import TrainingHistory
+from vae_desktop.core.losses import kl_per_dimension, reconstruction_nats, vae_loss
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.model import VAE
+
+EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    """Where a run stands; enough to continue it exactly from a checkpoint."""
+
+    epoch: int = 0  # completed epochs
+    step_in_epoch: int = 0  # completed steps of the epoch in progress
+    global_step: int = 0
+    epoch_recon_sum: float = 0.0  # running sums for the epoch in progress (per-image nats * images)
+    epoch_kl_sum: float = 0.0
+    epoch_images: int = 0
+    epoch_seconds: float = 0.0  # active (unpaused) seconds spent in the epoch in progress
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> TrainingProgress:
+        return cls(
+            epoch=int(data["epoch"]),
+            step_in_epoch=int(data["step_in_epoch"]),
+            global_step=int(data["global_step"]),
+            epoch_recon_sum=float(data["epoch_recon_sum"]),
+            epoch_kl_sum=float(data["epoch_kl_sum"]),
+            epoch_images=int(data["epoch_images"]),
+            epoch_seconds=float(data["epoch_seconds"]),
+        )
+
+
+@dataclass
+class _Snapshot:
+    """Last weights known to give a finite loss, to roll back to when training diverges."""
+
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict
+    progress: TrainingProgress
+    rng_state: torch.Tensor
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch) % (2**63 - 1)
+
+
+class Trainer:
+    """Trains `model` on `dataset`. Iterate `run()`; it yields BatchMetrics and EpochMetrics."""
+
+    def __init__(
+        self,
+        model: VAE,
+        dataset: ImageDataset,
+        config: TrainConfig,
+        *,
+        device: torch.device | str | None = None,
+        history: TrainingHistory | None = None,
+        optimizer_state: dict | None = None,
+        progress: TrainingProgress | None = None,
+        rng_state: torch.Tensor | None = None,
+        snapshot_every: int = 25,
+    ) -> None:
+        if tuple(dataset.image_shape) != model.config.image_shape:
+            raise ConfigError(
+                f"The model expects images of shape {model.config.image_shape} but {dataset.name} has "
+                f"{dataset.image_shape}."
+            )
+        if config.batch_size > dataset.num_train:
+            raise ConfigError(
+                f"Batch size {config.batch_size} is larger than the training set ({dataset.num_train} images)."
+            )
+        self.config = config
+        self.dataset = dataset
+        self.device = torch.device(device) if device is not None else pick_device(config.device)
+        self.model = model.to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+            for group in self.optimizer.param_groups:
+                group["lr"] = config.lr
+        self.history = history if history is not None else TrainingHistory()
+        self.progress = progress if progress is not None else TrainingProgress()
+        self._resume_rng = rng_state
+        self._snapshot_every = max(1, snapshot_every)
+        self._snapshot: _Snapshot | None = None
+        self._train_images = dataset.train_images.to(self.device)
+        self._test_images = dataset.test_images.to(self.device)
+        self._running = threading.Event()
+        self._running.set()
+        self._stop = threading.Event()
+
+    # ---- control (thread-safe) -------------------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    @property
+    def is_paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(self.dataset.num_train / self.config.batch_size)
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.epoch >= self.config.epochs
+
+    # ---- the loop ------------------------------------------------------------------------------
+    def run(self) -> Iterator[BatchMetrics | EpochMetrics]:
+        """Train until `config.epochs` epochs are complete or `stop()` is called."""
+        while not self.finished and not self._stop.is_set():
+            yield from self._run_epoch()
+
+    def _run_epoch(self) -> Iterator[BatchMetrics | EpochMetrics]:
+        epoch = self.progress.epoch + 1
+        steps = self.steps_per_epoch
+        batch_size = self.config.batch_size
+        order = torch.randperm(
+            self.dataset.num_train, generator=torch.Generator().manual_seed(epoch_seed(self.config.seed, epoch))
+        ).to(self.device)
+        if self.progress.step_in_epoch == 0:
+            torch.manual_seed(epoch_seed(self.config.seed + 7919, epoch))
+        elif self._resume_rng is not None:
+            torch.set_rng_state(self._resume_rng)
+        self._resume_rng = None
+        self.model.train()
+        rate = 0.0
+        for step in range(self.progress.step_in_epoch, steps):
+            self._wait_while_paused()
+            if self._stop.is_set():
+                return
+            started = time.perf_counter()
+            snapshot_due = self._snapshot is None or step % self._snapshot_every == 0
+            rng_before = torch.get_rng_state() if snapshot_due else None
+            x = to_float(self._train_images[order[step * batch_size : (step + 1) * batch_size]])
+            out = self.model(x)
+            terms = vae_loss(out.logits, x, out.posterior, self.config.beta, self.config.recon_loss)
+            recon, kl = terms.recon.item(), terms.kl.item()
+            if not (math.isfinite(recon) and math.isfinite(kl)):
+                self._roll_back_and_raise(epoch, step + 1, recon, kl)
+            if rng_before is not None:
+                self._take_snapshot(rng_before)
+            self.optimizer.zero_grad(set_to_none=True)
+            terms.objective.backward()
+            self.optimizer.step()
+            elapsed = time.perf_counter() - started
+            n = x.shape[0]
+            rate = n / elapsed if rate == 0.0 else 0.9 * rate + 0.1 * n / elapsed
+            p = self.progress
+            self.progress = replace(
+                p,
+                step_in_epoch=step + 1,
+                global_step=p.global_step + 1,
+                epoch_recon_sum=p.epoch_recon_sum + recon * n,
+                epoch_kl_sum=p.epoch_kl_sum + kl * n,
+                epoch_images=p.epoch_images + n,
+                epoch_seconds=p.epoch_seconds + elapsed,
+            )
+            metrics = BatchMetrics(epoch, step + 1, steps, self.progress.global_step, recon, kl, recon + kl, rate)
+            self.history.add_batch(metrics)
+            yield metrics
+
+        eval_started = time.perf_counter()
+        test = self.evaluate(self._test_images, stoppable=True)
+        if test is None:
+            return  # stopped during the test pass; the epoch's steps are kept, the evaluation reruns
+        p = self.progress
+        seconds = p.epoch_seconds + time.perf_counter() - eval_started
+        images = max(p.epoch_images, 1)
+        result = EpochMetrics(
+            epoch=epoch,
+            train_recon=p.epoch_recon_sum / images,
+            train_kl=p.epoch_kl_sum / images,
+            train_total=(p.epoch_recon_sum + p.epoch_kl_sum) / images,
+            test_recon=test.recon,
+            test_kl=test.kl,
+            test_total=test.recon + test.kl,
+            samples_per_s=p.epoch_images / max(p.epoch_seconds, 1e-9),
+            seconds=seconds,
+            kl_per_dim=tuple(test.kl_per_dim.tolist()),
+        )
+        self.progress = TrainingProgress(epoch=epoch, global_step=p.global_step)
+        self.history.add_epoch(result)
+        yield result
+
+    def evaluate(self, images: torch.Tensor | None = None, stoppable: bool = False) -> Evaluation | None:
+        """Mean test recon and KL per image. Noise comes from a fixed generator so curves are comparable.
+
+        Returns None only when `stoppable` and stop() was requested during the pass.
+        """
+        images = self._test_images if images is None else images
+        return evaluate_model(self.model, images, self.config.recon_loss, self.config.seed, self._stop if stoppable else None)
+
+    # ---- divergence ----------------------------------------------------------------------------
+    def _take_snapshot(self, rng_state: torch.Tensor) -> None:
+        """Called after a finite loss and before the update: these weights are known to be good."""
+        self._snapshot = _Snapshot(
+            model_state={k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
+            progress=self.progress,
+            rng_state=rng_state,
+        )
+
+    def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> None:
+        bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
+        snap = self._snapshot
+        restored = "the initial weights"
+        if snap is not None:
+            self.model.load_state_dict(snap.model_state)
+            self.optimizer.load_state_dict(snap.optimizer_state)
+            self.progress = snap.progress
+            self._resume_rng = snap.rng_state
+            self.history.truncate(snap.progress.global_step, snap.progress.epoch)
+            restored = f"the last good weights (global step {snap.progress.global_step})"
+        raise TrainingDivergedError(
+            f"Training stopped: the loss became {bad} at epoch {epoch}, step {step}. "
+            f"The model was restored to {restored}; try a smaller learning rate.",
+            epoch=epoch,
+            step=step,
+        )
+
+    # ---- state for checkpoints -----------------------------------------------------------------
+    def _wait_while_paused(self) -> None:
+        while not self._running.wait(timeout=0.1):
+            if self._stop.is_set():
+                return
+
+    def rng_state(self) -> torch.Tensor:
+        """Random state to store in a checkpoint (call when the loop is not mid-step)."""
+        if self._resume_rng is not None:
+            return self._resume_rng
+        return torch.get_rng_state()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Test-set means per image in nats; kl_per_dim (z_dim,) sums to kl."""
+
+    recon: float
+    kl: float
+    kl_per_dim: np.ndarray
+
+    @property
+    def negative_elbo(self) -> float:
+        return self.recon + self.kl
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: VAE,
+    images: torch.Tensor,
+    recon_loss: str = "bernoulli",
+    seed: int = 0,
+    stop: threading.Event | None = None,
+) -> Evaluation | None:
+    """Mean recon and KL per image (nats) over uint8 `images`, with z = mean + stddev * eps.
+
+    This is exactly `Normal(mean, stddev).rsample()`, with eps from a seeded generator so the
+    estimate does not depend on (or disturb) the global random state.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    recon_sum = 0.0
+    kl_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
+    try:
+        for start in range(0, len(images), EVAL_BATCH):
+            if stop is not None and stop.is_set():
+                return None
+            x = to_float(images[start : start + EVAL_BATCH].to(device))
+            posterior = model.posterior(x)
+            eps = torch.randn(posterior.loc.shape, generator=gen, device=device)
+            z = posterior.loc + posterior.scale * eps
+            recon_sum += reconstruction_nats(model.decode_logits(z), x, recon_loss).sum().item()
+            kl_sums += kl_per_dimension(posterior).sum(0).double().cpu()
+    finally:
+        model.train(was_training)
+    count = max(len(images), 1)
+    per_dim = (kl_sums / count).numpy()
+    return Evaluation(recon_sum / count, float(per_dim.sum()), per_dim)
