@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,7 +103,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         size = target.stat().st_size
         if size == 0:
             raise CheckpointError(f"{target.name} is empty: it is not a VAE Desktop checkpoint.")
-        payload = torch.load(target, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols; we report our own error
+            payload = torch.load(target, map_location="cpu", weights_only=True)
     except CheckpointError:
         raise
     except FileNotFoundError:
