@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import pickle
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +119,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                 f"{target.name} contains Python objects that could run code; it was refused and not loaded."
             ) from None
         raise CheckpointError(f"{target.name} is not a VAE Desktop checkpoint (unreadable data).") from None
-    except (RuntimeError, zipfile.BadZipFile, EOFError, ValueError, OSError, AttributeError, IndexError, KeyError, TypeError) as exc:
+    except Exception as exc:  # the unpickler can raise almost anything on hostile bytes (struct.error, ...)
         raise CheckpointError(
             f"{target.name} is damaged or not a VAE Desktop checkpoint ({_first_line(exc)})."
         ) from None
