@@ -167,3 +167,12 @@ def test_checkpoint_is_a_zip_of_plain_data(small_shapes, tmp_path):
     trainer = _trainer(small_shapes)
     path = save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "m.vaeckpt")
     assert zipfile.is_zipfile(io.BytesIO(path.read_bytes()))
+
+
+def test_saved_files_get_normal_permissions(small_shapes, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(Checkpoint.from_trainer(_trainer(small_shapes), "shapes"), tmp_path / "m.vaeckpt")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

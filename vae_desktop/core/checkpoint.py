@@ -114,7 +114,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     except PermissionError:
         raise CheckpointError(f"No permission to read {target}.") from None
     except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+        if "GLOBAL" in str(exc) or "Unsupported global" in str(exc):
             raise CheckpointError(
                 f"{target.name} contains Python objects that could run code; it was refused and not loaded."
             ) from None
