@@ -161,3 +161,29 @@ def test_folders_without_usable_images_are_clear_errors(tmp_path, setup, match):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(f"folder:{tmp_path / 'gone'}")
+
+
+def test_thousands_of_tiny_files(tmp_path):
+    rng = np.random.default_rng(3)
+    for i in range(2000):
+        Image.fromarray(rng.integers(0, 256, (4, 4), dtype=np.uint8)).save(tmp_path / f"{i:04d}.png")
+    started = time.perf_counter()
+    dataset = load_dataset(f"folder:{tmp_path}")
+    assert dataset.num_train + dataset.num_test == 2000
+    assert time.perf_counter() - started < 60
+
+
+def test_files_disappearing_while_loading_are_skipped_and_counted(tmp_path):
+    from vae_desktop.core.datasets.folder import load_image_folder
+
+    for i in range(20):
+        _save(tmp_path / f"{i:02d}.png", np.full((8, 8), 10 * i, dtype=np.uint8))
+
+    def delete_later_files(done: int, total: int) -> None:
+        if done == 5:  # the user (or a sync tool) removes files mid-load
+            for path in sorted(tmp_path.glob("*.png"))[10:]:
+                path.unlink()
+
+    dataset = load_image_folder(tmp_path, progress=delete_later_files)
+    assert dataset.num_train + dataset.num_test == 10
+    assert any("skipped 10 unreadable files" in note for note in dataset.notes)
