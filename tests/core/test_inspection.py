@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -184,3 +187,9 @@ def test_kl_history_replace_sorts_by_epoch():
     history.replace([_epoch(2, [2.0]), _epoch(1, [1.0]), _epoch(3, [3.0])])
     assert history.epochs == [1, 2, 3]
     np.testing.assert_allclose(history.matrix()[:, 0], [1.0, 2.0, 3.0])
+
+
+def test_inspection_core_never_imports_qt():
+    code = "import sys, vae_desktop.core.inspection; print(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -7,6 +7,7 @@ import torch
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import to_float
 from vae_desktop.core.datasets.shapes import load_shapes
+from vae_desktop.core.errors import ConfigError
 from vae_desktop.core.inspection import dimension_activity
 from vae_desktop.core.losses import kl_nats, reconstruction_nats
 from vae_desktop.core.metrics import EpochMetrics
@@ -46,6 +47,7 @@ def panel(qtbot, mirror):
     panel = InspectorPanel(mirror, refresh_interval_ms=40, activity_interval_ms=80)
     qtbot.addWidget(panel)
     panel.resize(800, 900)
+    panel.show()
     return panel
 
 
@@ -160,13 +162,17 @@ def test_reconstruction_loss_kind_follows_the_run(panel, shapes, model):
     assert panel.inspection.recon_of_sample == pytest.approx(expected.item(), rel=1e-5)
     assert panel.inspection.recon_of_sample != pytest.approx(bernoulli)
     assert "Gaussian" in panel.loss_label.text()
+    with pytest.raises(ConfigError, match="bernoulli, gaussian"):
+        panel.set_reconstruction_loss("laplace")
+    assert panel.inspection.recon_loss == "gaussian"
 
 
 def test_collapsed_dimension_is_marked_and_counted(qtbot, shapes):
     model = _model()
     last = model.encoder.net[-1]
-    with torch.no_grad():  # dimension 1 ignores the image: mean 0, log-stddev 0, exactly the prior
-        for row in (1, Z_DIM + 1):
+    with torch.no_grad():
+        last.weight[[0, 2]] *= 30.0  # dimensions 0 and 2: means that vary a lot from image to image
+        for row in (1, Z_DIM + 1):  # dimension 1 ignores the image: mean 0, log-stddev 0, exactly the prior
             last.weight[row].zero_()
             last.bias[row] = 0.0
     mirror = ModelMirror()
@@ -226,6 +232,25 @@ def test_weight_updates_refresh_the_numbers_throttled(qtbot, panel, mirror, shap
     fresh = dimension_activity(trained, shapes.test_images)
     np.testing.assert_allclose(panel.activity.kl_per_dim, fresh.kl_per_dim, rtol=1e-5)  # the activity pass reran
     np.testing.assert_array_equal(panel.eps, eps)  # same noise: the change on screen comes from the weights
+
+
+def test_a_hidden_panel_catches_up_when_shown(qtbot, panel, mirror, shapes, monkeypatch):
+    import vae_desktop.ui.inspector.panel as panel_module
+
+    panel.show_test_image(4)
+    panel.hide()
+    calls = []
+    original = panel_module.inspect_image
+    monkeypatch.setattr(panel_module, "inspect_image", lambda *a, **k: calls.append(1) or original(*a, **k))
+    trained = _model(seed=9)
+    for _ in range(5):
+        mirror.update_weights(state_to_numpy(trained))
+    qtbot.wait(150)
+    assert calls == []  # hidden behind another tab: no work
+    panel.show()
+    expected = trained.encoder_output(_x(shapes, 4))[0].detach().numpy()
+    np.testing.assert_allclose(panel.raw_chart.values(), expected, atol=1e-6)
+    assert len(calls) == 1
 
 
 def test_model_replaced_with_another_latent_size(qtbot, panel, mirror, shapes):

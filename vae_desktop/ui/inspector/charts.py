@@ -310,7 +310,8 @@ class KlChart(Chart):
         brushes = [pg.mkBrush(style.INACTIVE if off else style.KL) for off in inactive]
         self.bars.setOpts(x=dims, height=self._kl, width=0.7, brushes=brushes, pen=pg.mkPen(None))
         if self._activity is not None:
-            self.test_mean.setData(dims, self._activity.kl_per_dim, size=style.marker_size(z_dim))
+            active = ~inactive  # a collapsed dimension's mean sits at 0, under its cross
+            self.test_mean.setData(dims[active], self._activity.kl_per_dim[active], size=style.marker_size(z_dim))
             self.inactive_marks.setData(
                 dims[inactive], np.zeros(int(inactive.sum())), size=style.marker_size(z_dim, largest=10)
             )
@@ -377,7 +378,7 @@ class KlHeatmap(Chart):
         self.image = pg.ImageItem(axisOrder="row-major")
         item.addItem(self.image)
         self.color_bar = pg.ColorBarItem(
-            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), label="KL (nats)", interactive=False, width=14
+            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
         )
         self.color_bar.setImageItem(self.image, insert_in=item)
         foreground = self.plot.getPlotItem().getAxis("bottom").textPen()

@@ -6,7 +6,6 @@ Kept apart from the widgets so the wording can be read (and reviewed) in one pla
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 
@@ -89,7 +88,7 @@ def activity_summary(activity: DimensionActivity | None, z_dim: int) -> str:
     dims = np.flatnonzero(activity.inactive)
     listed = ", ".join(str(d) for d in dims[:12]) + (" …" if len(dims) > 12 else "")
     return (
-        f"<b style='color:{style.INACTIVE}'>{count} of {z_dim} dimensions inactive</b> (grey, ×): mean KL below "
+        f"<b style='color:{style.INACTIVE_TEXT}'>{count} of {z_dim} dimensions inactive</b> (grey, ×): mean KL below "
         f"{activity.threshold:g} nats {where} (black ticks). Dimension{'s' if count > 1 else ''} {listed}: "
         f"μ ≈ 0 and σ ≈ 1 for every image, so {'they carry' if count > 1 else 'it carries'} no information about "
         f"the image. This is <i>posterior collapse</i>; the KL force won there."
@@ -146,8 +145,3 @@ def source_description(index: int | None, label: str | None) -> str:
         return "Your image (not from the test set)"
     suffix = f" · {html.escape(label)}" if label else ""
     return f"Test image #{index}{suffix}"
-
-
-def format_sigma_range(std: np.ndarray) -> str:
-    """'σ from 0.031 to 0.98', for the exp caption summary."""
-    return f"σ from {float(std.min()):.3g} to {float(std.max()):.3g}, log σ from {math.log(float(std.min())):+.2f}"

@@ -2,7 +2,7 @@
 
 It reads the model from the GUI's ModelMirror only. Weight updates during training refresh the
 shown numbers at most a few times per second (the per-image pass is a millisecond; the test-set
-activity pass runs less often). The noise eps comes from the panel's own generator and stays fixed
+activity pass runs less often), and not at all while the panel is hidden behind another tab. The noise eps comes from the panel's own generator and stays fixed
 until "Draw again", so while training runs, every change on screen comes from the weights.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vae_desktop.core.config import RECON_LOSSES
+from vae_desktop.core.errors import ConfigError
 from vae_desktop.core.inspection import (
     INACTIVE_KL_NATS,
     DimensionActivity,
@@ -101,6 +104,7 @@ class InspectorPanel(QWidget):
         self._recon_loss = "bernoulli"
         self._inspection: ImageInspection | None = None
         self._title = ""
+        self._stale = False  # weights changed while the panel was hidden
         self._activity: DimensionActivity | None = None
         self._kl_history = KlHistory()
         self._refresh_throttle = Throttle(refresh_interval_ms, self.refresh, self)
@@ -138,7 +142,9 @@ class InspectorPanel(QWidget):
 
     @Slot(str)
     def set_reconstruction_loss(self, kind: str) -> None:
-        """Which reconstruction loss the run uses ("bernoulli" or "gaussian"); default bernoulli."""
+        """Which reconstruction loss the run uses (`TrainConfig.recon_loss`); bernoulli until told."""
+        if kind not in RECON_LOSSES:
+            raise ConfigError(f"Unknown reconstruction loss {kind!r}: choose one of {', '.join(RECON_LOSSES)}.")
         self._recon_loss = kind
         self.refresh()
 
@@ -172,8 +178,18 @@ class InspectorPanel(QWidget):
         self.refresh()
 
     def _on_weights_updated(self) -> None:
+        if not self.isVisible():
+            self._stale = True  # e.g. another tab is in front: catch up when shown, not 4 times a second
+            return
         self._refresh_throttle.request()
         self._activity_throttle.request()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._refresh_activity()
+            self.refresh()
 
     def _on_dataset_changed(self) -> None:
         dataset = self._mirror.dataset

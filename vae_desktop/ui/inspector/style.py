@@ -18,7 +18,8 @@ EPS = "#CC79A7"  # pink: the noise epsilon
 SAMPLE = "#D55E00"  # vermillion: z = mu + sigma * eps
 KL = "#7B3294"  # purple: the KL force
 RECON = "#1B7837"  # dark green: the reconstruction force
-INACTIVE = "#A0A0A0"  # grey: collapsed dimensions
+INACTIVE = "#A0A0A0"  # grey: collapsed dimensions (bars, marks)
+INACTIVE_TEXT = "#767676"  # the same grey, dark enough to read as text
 PRIOR = "#9E9E9E"  # the N(0, 1) band
 
 

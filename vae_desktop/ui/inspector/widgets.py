@@ -105,22 +105,47 @@ COLUMNS: list[tuple[str, str | None]] = [
 
 
 class DimensionTableModel(QAbstractTableModel):
-    """One row per latent dimension with every number the charts show, so any row can be checked by hand."""
+    """One row per latent dimension with every number the charts show, so any row can be checked by hand.
+
+    The cell texts are formatted once per update: views ask for them many times (sizing, painting).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._inspection: ImageInspection | None = None
-        self._activity: DimensionActivity | None = None
+        self._rows: list[list[str]] = []
+        self._inactive: list[bool] = []
+        self._threshold = 0.0
+        self._inactive_brush = QBrush(QColor(style.INACTIVE_TEXT))
+        self._alignment = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def set_values(self, inspection: ImageInspection | None, activity: DimensionActivity | None) -> None:
         self.beginResetModel()
-        self._inspection = inspection
-        usable = inspection is not None and activity is not None and len(activity.kl_per_dim) == inspection.z_dim
-        self._activity = activity if usable else None
+        self._rows, self._inactive = [], []
+        if inspection is not None:
+            usable = activity is not None and len(activity.kl_per_dim) == inspection.z_dim
+            r = inspection
+            for d in range(r.z_dim):
+                row = [
+                    str(d),
+                    f"{r.mean[d]:+.4f}",
+                    f"{r.log_std[d]:+.4f}",
+                    f"{r.std[d]:.4g}",
+                    f"{r.eps[d]:+.4f}",
+                    f"{r.z[d]:+.4f}",
+                    f"{r.kl_per_dim[d]:.4f}",
+                ]
+                inactive = usable and bool(activity.inactive[d])
+                if usable:
+                    row.append(f"{activity.kl_per_dim[d]:.4f}" + (" (inactive)" if inactive else ""))
+                else:
+                    row.append("—")
+                self._rows.append(row)
+                self._inactive.append(inactive)
+            self._threshold = activity.threshold if usable else 0.0
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() or self._inspection is None else self._inspection.z_dim
+        return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
@@ -140,40 +165,19 @@ class DimensionTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        result = self._inspection
-        if result is None or not index.isValid():
-            return None
         d, column = index.row(), index.column()
-        inactive = self._activity is not None and bool(self._activity.inactive[d])
+        if not 0 <= d < len(self._rows):
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(result, d, column)
+            return self._rows[d][column]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and inactive:
-            return QBrush(QColor(style.INACTIVE))
-        if role == Qt.ItemDataRole.ToolTipRole and inactive:
-            return f"Dimension {d} is inactive: its test-set KL is below {self._activity.threshold:g} nats."
+            return self._alignment
+        if self._inactive[d]:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return self._inactive_brush
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"Dimension {d} is inactive: its test-set KL is below {self._threshold:g} nats."
         return None
-
-    def _text(self, result: ImageInspection, d: int, column: int) -> str:
-        if column == 0:
-            return str(d)
-        if column == 1:
-            return f"{result.mean[d]:+.4f}"
-        if column == 2:
-            return f"{result.log_std[d]:+.4f}"
-        if column == 3:
-            return f"{result.std[d]:.4g}"
-        if column == 4:
-            return f"{result.eps[d]:+.4f}"
-        if column == 5:
-            return f"{result.z[d]:+.4f}"
-        if column == 6:
-            return f"{result.kl_per_dim[d]:.4f}"
-        if self._activity is None:
-            return "—"
-        mark = " (inactive)" if self._activity.inactive[d] else ""
-        return f"{self._activity.kl_per_dim[d]:.4f}{mark}"
 
 
 class DimensionTable(QTableView):
@@ -187,6 +191,7 @@ class DimensionTable(QTableView):
         self.verticalHeader().setDefaultSectionSize(22)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(32)  # size columns from the first rows, not all 256
         header.setStretchLastSection(True)
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
