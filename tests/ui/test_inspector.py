@@ -341,3 +341,33 @@ def test_smallest_and_largest_latent_sizes(qtbot, shapes, z_dim):
     assert panel.kl_chart.values().sum() == pytest.approx(panel.inspection.kl, rel=1e-5)
     panel.add_epoch(_epoch(1, [0.1] * z_dim))
     assert panel.heatmap.shown_matrix().shape == (1, z_dim)
+
+
+def test_live_training_fills_the_heat_map_and_leaves_the_run_reproducible(qtbot, panel, mirror, shapes):
+    from vae_desktop.core.config import TrainConfig
+    from vae_desktop.core.trainer import Trainer
+
+    def run(with_panel: bool) -> tuple[list[float], list[EpochMetrics]]:
+        torch.manual_seed(0)
+        model = VAE(ModelConfig(z_dim=Z_DIM, base_width=8, hidden=64))
+        trainer = Trainer(model, shapes, TrainConfig(epochs=2, batch_size=250, seed=3, device="cpu"))
+        losses, epochs = [], []
+        for metrics in trainer.run():
+            if isinstance(metrics, EpochMetrics):
+                epochs.append(metrics)
+                if with_panel:
+                    panel.add_epoch(metrics)
+            else:
+                losses.append(metrics.total)
+                if with_panel:  # what the GUI does between batches: new weights, a curious user
+                    mirror.update_weights(state_to_numpy(model))
+                    panel.draw_again()
+                    qtbot.wait(1)
+        return losses, epochs
+
+    losses_with, epochs = run(with_panel=True)
+    losses_without, _ = run(with_panel=False)
+    assert losses_with == losses_without  # the panel's noise never touches the trainer's random state
+    shown = panel.heatmap.shown_matrix()
+    assert shown.shape == (2, Z_DIM)
+    np.testing.assert_allclose(shown, [e.kl_per_dim for e in epochs])
