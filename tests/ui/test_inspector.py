@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPointF
 
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import to_float
@@ -327,6 +328,17 @@ def test_hover_readout_names_the_output_and_its_role(panel):
     assert panel.raw_chart.describe(-3.0, 0.0) is None
 
 
+def test_moving_the_mouse_over_a_bar_reads_it_out(qtbot, panel):
+    from PySide6.QtTest import QTest
+
+    panel.show_test_image(0)
+    plot = panel.raw_chart.plot
+    bar = plot.getPlotItem().getViewBox().mapViewToScene(QPointF(1.0, 0.0))  # output 1: mean of dimension 1
+    QTest.mouseMove(plot.viewport(), plot.mapFromScene(bar))
+    qtbot.waitUntil(lambda: "mean μ1" in panel.raw_chart.readout.text(), timeout=1000)
+    assert f"{panel.inspection.raw[1]:+.4f}" in panel.raw_chart.readout.text()
+
+
 @pytest.mark.parametrize("z_dim", [1, 256])
 def test_smallest_and_largest_latent_sizes(qtbot, shapes, z_dim):
     model = _model(z_dim=z_dim)
@@ -345,12 +357,18 @@ def test_smallest_and_largest_latent_sizes(qtbot, shapes, z_dim):
 
 def test_live_training_fills_the_heat_map_and_leaves_the_run_reproducible(qtbot, panel, mirror, shapes):
     from vae_desktop.core.config import TrainConfig
+    from vae_desktop.core.datasets.base import ImageDataset
     from vae_desktop.core.trainer import Trainer
+
+    small = ImageDataset(
+        "shapes", shapes.train_images[:1000], shapes.train_labels[:1000], shapes.test_images[:200],
+        shapes.test_labels[:200], shapes.class_names,
+    )  # fmt: skip
 
     def run(with_panel: bool) -> tuple[list[float], list[EpochMetrics]]:
         torch.manual_seed(0)
         model = VAE(ModelConfig(z_dim=Z_DIM, base_width=8, hidden=64))
-        trainer = Trainer(model, shapes, TrainConfig(epochs=2, batch_size=250, seed=3, device="cpu"))
+        trainer = Trainer(model, small, TrainConfig(epochs=2, batch_size=250, seed=3, device="cpu"))
         losses, epochs = [], []
         for metrics in trainer.run():
             if isinstance(metrics, EpochMetrics):
@@ -365,8 +383,13 @@ def test_live_training_fills_the_heat_map_and_leaves_the_run_reproducible(qtbot,
                     qtbot.wait(1)
         return losses, epochs
 
-    losses_with, epochs = run(with_panel=True)
-    losses_without, _ = run(with_panel=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        losses_with, epochs = run(with_panel=True)
+        losses_without, _ = run(with_panel=False)
+    finally:
+        torch.set_num_threads(threads)
     assert losses_with == losses_without  # the panel's noise never touches the trainer's random state
     shown = panel.heatmap.shown_matrix()
     assert shown.shape == (2, Z_DIM)
