@@ -7,15 +7,13 @@ Measures, on the CPU model copy the GUI uses (default architecture, shapes test 
 The panel refreshes at most 4 times a second and runs the activity pass at most every 2 s, so
 refresh_ms should stay well under 250 ms and activity_ms well under 2 s.
 
-Usage: python benchmarks/inspector_refresh.py [--repeats N]. Prints one JSON line, then a table.
+Usage: python -m benchmarks.bench_inspector [--repeats N]. Prints one JSON line, then a table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import time
 
@@ -24,6 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import torch  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks._common import report  # noqa: E402
 from vae_desktop.core.config import ModelConfig  # noqa: E402
 from vae_desktop.core.datasets.shapes import load_shapes  # noqa: E402
 from vae_desktop.core.inspection import EpsilonSource, dimension_activity, inspect_image  # noqa: E402
@@ -78,20 +77,13 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     dataset = load_shapes(num_train=2000, num_test=ACTIVITY_IMAGES)
     rows = [measure(z, dataset, app, args.repeats) for z in (2, 16, 256)]
-    machine = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-    }
-    print(json.dumps({"benchmark": "inspector_refresh", "results": rows, "machine": machine}))
-    print(f"\nInspector refresh (median of {args.repeats}; default model, shapes 28x28)")
-    print(f"{'z_dim':>6} {'inspect ms':>11} {'activity ms':>12} {'refresh ms':>11}")
-    for row in rows:
-        print(f"{row['z_dim']:>6} {row['inspect_ms']:>11.2f} {row['activity_ms']:>12.1f} {row['refresh_ms']:>11.1f}")
-    print(f"machine: {machine['platform']}, {machine['cpu_count']} CPUs, torch {machine['torch']}")
-
+    report(
+        "inspector_refresh",
+        {"results": rows},
+        [(f"z_dim {r['z_dim']}: inspect / activity / refresh ms",
+          f"{r['inspect_ms']:.1f} / {r['activity_ms']:.0f} / {r['refresh_ms']:.0f}", "refresh < 250, activity < 2000")
+         for r in rows],
+    )
 
 if __name__ == "__main__":
     main()
