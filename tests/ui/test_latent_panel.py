@@ -398,3 +398,49 @@ def test_identity_plane_for_two_dims_hides_the_plane_choice(open_panel, shapes) 
     assert not panel.controls.plane_combo.isVisibleTo(panel)
     assert "latent plane" in panel.controls.fixed_plane_label.text()
     np.testing.assert_array_equal(panel.plane.axes, identity_plane(2).axes)
+
+
+# ---- lifecycle ---------------------------------------------------------------------------------------------------------
+def test_results_computed_for_a_replaced_model_are_dropped(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+    mirror = make_mirror(2, shapes)
+    panel = open_panel(mirror)
+    torch.manual_seed(5)
+    replacement = VAE(small_config(3))
+    panel.set_grid_size(25)  # queue work for the old model, then replace it before it can land
+    mirror.set_model(replacement.config, state_to_numpy(replacement))
+    qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
+    qtbot.wait(200)
+    means, _ = encode_means(mirror.model, shapes.test_images)
+    np.testing.assert_allclose(panel.scatter()[1], pca_plane(means).to_map(means), atol=1e-3)
+    assert all(h.z.shape == (3,) for h in panel.handles)
+
+
+def test_a_closed_panel_shown_again_keeps_updating(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+    mirror = make_mirror(2, shapes)
+    panel = open_panel(mirror)
+    panel.close()
+    panel.show()
+    torch.manual_seed(9)
+    other = VAE(small_config(2))
+    mirror.update_weights(state_to_numpy(other))
+    qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
+
+
+def test_dataset_changes_re_encode_and_a_mismatched_dataset_is_explained(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+    mirror = make_mirror(2, shapes)
+    panel = open_panel(mirror)
+    smaller = load_shapes(num_train=2000, num_test=500, seed=3)
+    mirror.set_dataset(smaller)
+    qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
+    means, _ = encode_means(mirror.model, smaller.test_images)
+    np.testing.assert_allclose(panel.scatter()[1], means, atol=1e-5)
+
+    colour = ImageDataset(
+        "colour", torch.zeros((4, 3, 32, 32), dtype=torch.uint8), torch.zeros(4, dtype=torch.int64),
+        torch.zeros((2, 3, 32, 32), dtype=torch.uint8), torch.zeros(2, dtype=torch.int64), ["a"],
+    )
+    mirror.set_dataset(colour)
+    assert len(panel.scatter()[0]) == 0
+    assert "does not fit" in panel._status.text() or "expects" in panel._status.text()
+    panel.add_handle_at(0.5, 0.5)  # handles keep working without points
+    np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, [0.5, 0.5]), atol=1e-6)

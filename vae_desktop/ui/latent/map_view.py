@@ -92,8 +92,12 @@ class LatentMapView(pg.PlotWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)  # our own menus; the view's menu would offer irrelevant plot options
         for side in ("left", "bottom"):
-            plot.getAxis(side).setTextPen((200, 200, 210))
-            plot.getAxis(side).setPen((110, 110, 120))
+            axis = plot.getAxis(side)
+            axis.setTextPen((200, 200, 210))
+            axis.setPen((110, 110, 120))
+            # Cache the drawn axis: replaying its tick labels costs several ms per frame, and a drag
+            # that repaints the whole view would pay it on every mouse move for unchanged axes.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._vb = plot.getViewBox()
 
         self._manifold = pg.ImageItem(axisOrder="row-major")
@@ -123,6 +127,7 @@ class LatentMapView(pg.PlotWidget):
 
         self._handles: dict[str, HandleItem] = {}
         self._placing = False
+        self._dragging = False  # no hover picking while a handle is dragged: every millisecond goes to decoding
 
         scene = self.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
@@ -245,7 +250,8 @@ class LatentMapView(pg.PlotWidget):
                 item = HandleItem(name)
                 item.sigPositionChanged.connect(self._on_handle_moved)
                 item.sigClicked.connect(lambda it: self.handleClicked.emit(it.name))
-                item.sigDragStarted.connect(lambda it: self.handleDragStarted.emit(it.name))
+                item.sigDragStarted.connect(self._on_drag_started)
+                item.sigPositionChangeFinished.connect(self._on_drag_finished)
                 item.sigMenuRequested.connect(lambda it, at: self.handleMenuRequested.emit(it.name, at))
                 self.getPlotItem().addItem(item, ignoreBounds=True)
                 self._handles[name] = item
@@ -262,6 +268,15 @@ class LatentMapView(pg.PlotWidget):
 
     def handle_item(self, name: str) -> HandleItem:
         return self._handles[name]
+
+    def _on_drag_started(self, item: HandleItem) -> None:
+        self._dragging = True
+        self._hovered = None
+        self._hover.hide()
+        self.handleDragStarted.emit(item.name)
+
+    def _on_drag_finished(self, _item: HandleItem) -> None:
+        self._dragging = False
 
     def _on_handle_moved(self, item: HandleItem) -> None:
         if self._placing:
@@ -283,6 +298,8 @@ class LatentMapView(pg.PlotWidget):
         return int(found if candidates is None else candidates[found])
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self._dragging:
+            return
         picked = self._pick(scene_pos) if self._hover_source is not None else None
         if picked == self._hovered:
             return
