@@ -21,7 +21,7 @@ from vae_desktop.core.atomic import atomic_write
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.errors import CheckpointError, ConfigError
 from vae_desktop.core.history import TrainingHistory
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import VAE, empty_model
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 
 FORMAT_NAME = "vae-desktop-checkpoint"
@@ -44,7 +44,7 @@ class Checkpoint:
 
     def build_model(self) -> VAE:
         """A CPU model with the stored weights; a state that does not fit its config is an error."""
-        model = VAE(self.model_config)
+        model = empty_model(self.model_config).requires_grad_(True)
         try:
             model.load_state_dict(self.model_state)
         except (RuntimeError, KeyError, TypeError) as exc:
