@@ -77,7 +77,7 @@ class _LossPlot:
             axis.setPen(pg.mkPen(AXIS_COLOR))
             axis.setTextPen(pg.mkPen(AXIS_COLOR))
             axis.setTickPen(pg.mkPen(GRID_COLOR))
-            axis.setStyle(tickAlpha=255, maxTickLevel=1)
+            axis.setStyle(tickAlpha=255, maxTickLevel=0)  # grid at labelled ticks only
             axis.setZValue(-1)  # grid lines under the curves
         # Raw batches: opaque pale colour (no alpha blending), 1 px, peak-downsampled so spikes stay visible.
         pale = QColor.fromHsvF(color.hsvHueF(), 0.28, 0.97)

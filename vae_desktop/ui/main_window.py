@@ -375,6 +375,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(has_run and state != "stopping")
         self.export_action.setEnabled(has_run)
         self.form.set_training_active(busy or state == "loading")
+        self.form.setEnabled(state != "loading")  # the settings being started with cannot change meanwhile
         self.state_label.setText(STATE_TEXT.get(state, state))
         if state == "training" and previous == "paused":
             self._clock.resume()

@@ -286,8 +286,9 @@ class RunController(QObject):
         worker.batches.connect(self._on_batches)
         worker.epochFinished.connect(self.epochFinished)
         worker.weights.connect(self.mirror.update_weights)
-        worker.paused.connect(lambda _step: self._set_state("paused"))
-        worker.resumed.connect(lambda: self._set_state("training") if self._session is not None else None)
+        # Bound slots of this GUI-thread object (not lambdas): they run queued, in the GUI thread.
+        worker.paused.connect(self._on_worker_paused)
+        worker.resumed.connect(self._on_worker_resumed)
         worker.failed.connect(self.errorRaised)
         worker.saved.connect(self._on_worker_saved)
         session.ended.connect(self._on_session_ended)
@@ -343,6 +344,16 @@ class RunController(QObject):
         if session is None:
             return True
         return session.shutdown(timeout_ms)
+
+    @Slot(int)
+    def _on_worker_paused(self, _global_step: int) -> None:
+        if self._session is not None and self._state != "stopping":
+            self._set_state("paused")
+
+    @Slot()
+    def _on_worker_resumed(self) -> None:
+        if self._session is not None and self._state != "stopping":
+            self._set_state("training")
 
     @Slot(object)
     def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
