@@ -14,7 +14,7 @@ def test_start_pause_resume_stop_and_the_plots_hold_the_trainers_numbers(qtbot, 
         assert window.state in ("loading", "training")
     assert first_epoch.args[0].epoch == 1
     wait_for_batches(qtbot, window, 25)
-    assert window.rate_label.text().endswith("images/s")
+    qtbot.waitUntil(lambda: window.rate_label.text().endswith("images/s"), timeout=5_000)
 
     window.pause_button.click()
     wait_for_state(qtbot, window, "paused")

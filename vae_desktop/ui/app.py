@@ -7,6 +7,7 @@ window) does not import torch: it takes about 2 s, and the first paint must come
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from PySide6.QtCore import QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from vae_desktop import __version__
+from vae_desktop.core.allocator import tune_allocator
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
 from vae_desktop.ui.logging_setup import LOGGER_NAME, configure_logging, install_excepthook
@@ -26,7 +28,7 @@ log = logging.getLogger(LOGGER_NAME)
 ORGANIZATION = "VAE Desktop"
 APPLICATION = "VAE Desktop"
 # A short GIL switch interval lets the GUI thread take the GIL back quickly from the training thread.
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = 0.0005
 EXIT_WAIT_S = 0.5
 
 
@@ -78,6 +80,26 @@ def import_core() -> None:
     import vae_desktop.ui.run_controller  # noqa: F401  (core trainer, checkpoints, datasets, model mirror)
 
 
+def warm_up_core() -> None:
+    """Do once, off the GUI thread, what the first training step would otherwise do in the middle of
+    training: the first optimizer step imports ~900 modules (torch._dynamo, sympy; about 1 s)."""
+    import torch
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([parameter])
+    parameter.sum().backward()
+    optimizer.step()
+
+
+def freeze_startup_objects() -> None:
+    """Exempt everything alive after start-up from garbage collection passes.
+
+    The modules of torch, Qt and pyqtgraph make ~350,000 tracked objects; a full collection walks
+    them all while holding the GIL (measured: 160 ms), stalling both the GUI and the training thread.
+    """
+    gc.freeze()  # no collect first: that full pass would itself be the 160 ms stall
+
+
 def launch(checkpoint_path: str | None = None) -> MainWindow:
     """Show the window now; load the core in the background and finish the window when it is in."""
     window = create_main_window()
@@ -85,6 +107,10 @@ def launch(checkpoint_path: str | None = None) -> MainWindow:
 
     def core_loaded(_: object) -> None:
         finish_main_window(window, checkpoint_path)
+        warm_up = BackgroundCall(warm_up_core, lambda _: freeze_startup_objects(),
+                                 lambda exc: log.warning("Warm-up failed (training still works)", exc_info=exc),
+                                 name="warm up", parent=window)
+        warm_up.start()
 
     def core_failed(exc: BaseException) -> None:
         log.error("Could not load the core", exc_info=exc)
@@ -97,6 +123,7 @@ def launch(checkpoint_path: str | None = None) -> MainWindow:
 
 def run_gui(checkpoint_path: str | None = None) -> int:
     """Open the main window (optionally with a checkpoint) and run until it is closed."""
+    tune_allocator()  # before training allocates: ~30% faster CPU steps on glibc
     app = create_application()
     log_path = configure_logging()
     log.info("VAE Desktop %s starting (log file %s)", __version__, log_path)

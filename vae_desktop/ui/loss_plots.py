@@ -30,8 +30,12 @@ from vae_desktop.core.series import (
 
 FOLLOW_SPAN_EPOCHS = 2.0
 MAX_EPOCH_MARKERS = 200
-REDRAW_INTERVAL_MS = 66  # ~15 frames per second is plenty for curves that grow a few points per frame
-MAX_REDRAW_INTERVAL_MS = 1000
+REDRAW_INTERVAL_MS = 66  # the fastest: ~15 frames per second is plenty for curves that grow slowly
+MAX_REDRAW_INTERVAL_MS = 2000
+# Share of wall time the plots may spend redrawing while data streams in. pyqtgraph paints from
+# Python, holding the GIL, and the training thread needs the GIL between its torch ops: measured,
+# training slows by about the share the GUI thread spends in Python, so plots get 1.5% of it.
+REDRAW_BUDGET = 0.015
 
 RECON_COLOR = QColor(31, 119, 180)
 KL_COLOR = QColor(148, 103, 189)
@@ -125,6 +129,7 @@ class LossPlots(QWidget):
         super().__init__(parent)
         self._batches = GrowingColumns(6, capacity=4096)
         self._epochs: list[EpochMetrics] = []
+        self._epochs_dirty = True
         self._steps_per_epoch = 1
         self._window = smoothing_window(1)
         self._dirty = False
@@ -174,6 +179,7 @@ class LossPlots(QWidget):
         self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
 
         self._min_interval_ms = redraw_interval_ms
+        self._frame_cost_s = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._redraw_if_dirty)
@@ -190,6 +196,7 @@ class LossPlots(QWidget):
         self._window = smoothing_window(self._steps_per_epoch)
         self._batches.clear()
         self._epochs = []
+        self._epochs_dirty = True
         self.readout.clear()
         self._mark_dirty()
 
@@ -212,6 +219,7 @@ class LossPlots(QWidget):
 
     def add_epoch(self, metrics: EpochMetrics) -> None:
         self._epochs = [e for e in self._epochs if e.epoch < metrics.epoch] + [metrics]
+        self._epochs_dirty = True
         self._mark_dirty()
 
     def set_history(
@@ -228,6 +236,7 @@ class LossPlots(QWidget):
                 np.vstack([steps, recon, kl, trailing_mean(recon, w), trailing_mean(kl, w), window_centers(steps, w)])
             )
         self._epochs = list(epochs)
+        self._epochs_dirty = True
         self._mark_dirty()
 
     # ---- data out (what is plotted) -------------------------------------------------------------
@@ -242,7 +251,7 @@ class LossPlots(QWidget):
         return list(self._epochs)
 
     def redraw_now(self) -> None:
-        self._dirty = True
+        self._dirty = self._epochs_dirty = True
         self._redraw_if_dirty()
 
     # ---- drawing --------------------------------------------------------------------------------
@@ -263,13 +272,15 @@ class LossPlots(QWidget):
         self.recon.smooth.setData(xs, view[_RECON_S, full:])
         self.kl.raw.setData(x, view[_KL])
         self.kl.smooth.setData(xs, view[_KL_S, full:])
-        ex = np.array([e.epoch for e in self._epochs], dtype=np.float64)
-        for lp in (self.recon, self.kl):
-            lp.show_epoch_markers(len(self._epochs) <= MAX_EPOCH_MARKERS)
-        self.recon.train.setData(ex, np.array([e.train_recon for e in self._epochs]))
-        self.recon.test.setData(ex, np.array([e.test_recon for e in self._epochs]))
-        self.kl.train.setData(ex, np.array([e.train_kl for e in self._epochs]))
-        self.kl.test.setData(ex, np.array([e.test_kl for e in self._epochs]))
+        if self._epochs_dirty:  # epochs change once per epoch; re-setting them every frame costs ~1 ms
+            self._epochs_dirty = False
+            ex = np.array([e.epoch for e in self._epochs], dtype=np.float64)
+            for lp in (self.recon, self.kl):
+                lp.show_epoch_markers(len(self._epochs) <= MAX_EPOCH_MARKERS)
+            self.recon.train.setData(ex, np.array([e.train_recon for e in self._epochs]))
+            self.recon.test.setData(ex, np.array([e.test_recon for e in self._epochs]))
+            self.kl.train.setData(ex, np.array([e.train_kl for e in self._epochs]))
+            self.kl.test.setData(ex, np.array([e.test_kl for e in self._epochs]))
         if self.follow_latest.isChecked():
             self._show_latest()
         for lp in (self.recon, self.kl):
@@ -278,9 +289,12 @@ class LossPlots(QWidget):
         self._adapt_interval(time.perf_counter() - started + self.canvas.last_paint_s)
 
     def _adapt_interval(self, cost_s: float) -> None:
-        """Spend at most ~1/6 of the GUI thread on plots: a huge history redraws less often, never freezes."""
-        interval = int(min(MAX_REDRAW_INTERVAL_MS, max(self._min_interval_ms, 6000 * cost_s)))
-        if abs(interval - self._timer.interval()) > 5:
+        """Space frames so they take REDRAW_BUDGET of the time: cheap frames come often, a huge
+        history redraws less often, and training keeps its speed."""
+        self._frame_cost_s = cost_s if self._frame_cost_s == 0.0 else 0.8 * self._frame_cost_s + 0.2 * cost_s
+        wanted_ms = 1000 * self._frame_cost_s / REDRAW_BUDGET
+        interval = int(min(MAX_REDRAW_INTERVAL_MS, max(self._min_interval_ms, wanted_ms)))
+        if abs(interval - self._timer.interval()) > 10:
             self._timer.setInterval(interval)
 
     def _latest_x(self) -> float:

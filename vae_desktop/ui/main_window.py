@@ -52,6 +52,7 @@ log = logging.getLogger(f"{LOGGER_NAME}.window")
 APP_TITLE = "VAE Desktop"
 CHECKPOINT_FILTER = "VAE Desktop checkpoints (*.vaeckpt);;All files (*)"
 MAX_RECENT = 8
+PROGRESS_INTERVAL_MS = 400
 STATE_TEXT = {
     "starting": "Loading PyTorch…",
     "idle": "Ready",
@@ -100,9 +101,10 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._restore_settings()
-        self._ticker = QTimer(self)  # elapsed / ETA tick once a second even between batch bundles
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self._update_time_label)
+        self._progress_dirty = False
+        self._ticker = QTimer(self)  # progress, rate, elapsed and ETA
+        self._ticker.setInterval(PROGRESS_INTERVAL_MS)
+        self._ticker.timeout.connect(self._tick)
         self._apply_state("starting")
 
     # ==== construction ============================================================================
@@ -384,6 +386,7 @@ class MainWindow(QMainWindow):
         elif state in ("idle", "ready"):
             self._clock.stop()
             self._ticker.stop()
+            self._tick()  # the final numbers
             self.rate_label.clear()
         self._update_time_label()
         if state in ("idle", "ready") and self._close_when_stopped:
@@ -405,11 +408,10 @@ class MainWindow(QMainWindow):
     def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
         self.plots.append_batches(batches)
         self._clock.add_steps(len(batches))
-        last = batches[-1]
-        self._last_batch = last
-        self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
-        self._show_progress(last.global_step)
-        self.setWindowModified(True)
+        self._last_batch = batches[-1]
+        self._progress_dirty = True  # shown by the ticker: QProgressBar.setValue repaints synchronously
+        if not self.isWindowModified():
+            self.setWindowModified(True)
 
     def _show_progress(self, global_step: int) -> None:
         spe = max(1, self._steps_per_epoch)
@@ -423,6 +425,17 @@ class MainWindow(QMainWindow):
         self.run_progress.setValue(int(1000 * min(global_step, total) / total))
         self.run_progress.setFormat(f"Run {100 * min(global_step, total) / total:.0f}% · {global_step:,} of {total:,} steps")
         self._update_time_label()
+
+    @Slot()
+    def _tick(self) -> None:
+        """Progress, rate and times, a few times per second: cheaper than on every batch bundle."""
+        last = self._last_batch
+        if self._progress_dirty and last is not None:
+            self._progress_dirty = False
+            self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
+            self._show_progress(last.global_step)
+        else:
+            self._update_time_label()
 
     @Slot()
     def _update_time_label(self) -> None:

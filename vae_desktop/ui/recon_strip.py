@@ -25,6 +25,7 @@ LABEL_WIDTH = 112
 PADDING = 8
 GAP = 6
 ACCENT = QColor(31, 119, 180)
+CELL_BORDER = QColor(214, 214, 214)
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -44,7 +45,7 @@ def to_qimage(image: np.ndarray) -> QImage:
 class ReconstructionStrip(QWidget):
     testImageSelected = Signal(int)
 
-    def __init__(self, count: int = 10, refresh_interval_ms: int = 250, parent: QWidget | None = None) -> None:
+    def __init__(self, count: int = 10, refresh_interval_ms: int = 500, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._count = count
         self._mirror: ModelMirror | None = None
@@ -172,7 +173,7 @@ class ReconstructionStrip(QWidget):
                     painter.drawImage(rect, images[column])
                 else:
                     painter.fillRect(rect, self.palette().alternateBase())
-                painter.setPen(QPen(QColor(0, 0, 0, 40), 1))
+                painter.setPen(QPen(CELL_BORDER, 1))  # opaque: blending a translucent border costs more
                 painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
             if column in (self._hovered, self._selected):
                 outline = self._cell_rect(0, column).united(self._cell_rect(1, column)).adjusted(-3, -3, 3, 3)

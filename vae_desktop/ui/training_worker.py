@@ -56,8 +56,8 @@ class TrainingWorker(QObject):
         trainer: Trainer,
         dataset_name: str,
         threads: int,
-        batch_interval: float = 0.05,
-        weight_interval: float = 0.25,
+        batch_interval: float = 0.1,
+        weight_interval: float = 0.4,
     ) -> None:
         super().__init__()
         self._trainer = trainer
@@ -104,7 +104,8 @@ class TrainingWorker(QObject):
                     self.epochFinished.emit(metrics)
                 else:
                     self._pending.append(metrics)
-                    if now - last_batches >= self._batch_interval:
+                    # The epoch's last batch goes out at once, not after the test pass that follows it.
+                    if now - last_batches >= self._batch_interval or metrics.step == metrics.steps_per_epoch:
                         self._flush_batches()
                         last_batches = now
                 if now - last_weights >= self._weight_interval:
