@@ -466,6 +466,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_history_reset(self, snapshot: HistorySnapshot) -> None:
         self._steps_per_epoch = snapshot.steps_per_epoch
+        self._last_batch, self._progress_dirty = None, False  # the history is the truth now (e.g. a roll-back)
         self.plots.set_history(snapshot.steps, snapshot.recon, snapshot.kl, snapshot.epochs, snapshot.steps_per_epoch)
         self._show_latest_epoch(snapshot.epochs[-1] if snapshot.epochs else None)
         settings = self.controller.run_settings() if self.controller is not None else None

@@ -7,13 +7,14 @@ stays until dismissed or replaced, and the app keeps working underneath.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
-STYLES = {
-    "error": ("#fdecea", "#e5a39d", "#8a1c12", "⛔"),
-    "warning": ("#fff6e0", "#e8c77a", "#7a5200", "⚠"),
-    "info": ("#e8f1fb", "#a9c6e8", "#1d4f86", "ℹ"),
+STYLES = {  # background, border, text colour, the style's standard icon (fonts may lack emoji glyphs)
+    "error": ("#fdecea", "#e5a39d", "#8a1c12", QStyle.StandardPixmap.SP_MessageBoxCritical),
+    "warning": ("#fff6e0", "#e8c77a", "#7a5200", QStyle.StandardPixmap.SP_MessageBoxWarning),
+    "info": ("#e8f1fb", "#a9c6e8", "#1d4f86", QStyle.StandardPixmap.SP_MessageBoxInformation),
 }
+ICON_SIZE = 18
 
 
 class MessageBanner(QFrame):
@@ -54,7 +55,7 @@ class MessageBanner(QFrame):
             f"#messageBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
             f"#messageBanner QLabel {{ color: {foreground}; }}"
         )
-        self.icon.setText(icon)
+        self.icon.setPixmap(self.style().standardIcon(icon).pixmap(ICON_SIZE, ICON_SIZE))
         self.text.setText(text)
         self.show()
 
