@@ -52,6 +52,7 @@ CHILD = textwrap.dedent(
         windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
         if windows and windows[0].start_button.isEnabled():
             marks["ready"] = time.time()
+            print("MARKS " + json.dumps(marks), flush=True)  # run_gui may leave via os._exit
             windows[0].close()
         else:
             QTimer.singleShot(5, poll_ready)
@@ -60,9 +61,7 @@ CHILD = textwrap.dedent(
     watcher = FirstPaint()
     app.installEventFilter(watcher)
     QTimer.singleShot(0, poll_ready)
-    code = gui.run_gui(None)
-    print("MARKS " + json.dumps(marks))
-    sys.exit(code)
+    sys.exit(gui.run_gui(None))
     """
 )
 
