@@ -176,7 +176,7 @@ class LossPlots(QWidget):
         self.follow_latest.toggled.connect(self._on_follow_latest)
         for lp in (self.recon, self.kl):
             lp.plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
-        self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
+        self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
 
         self._min_interval_ms = redraw_interval_ms
         self._frame_cost_s = 0.0
