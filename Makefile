@@ -23,6 +23,9 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.installed
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
