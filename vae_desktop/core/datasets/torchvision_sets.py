@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -129,7 +130,7 @@ def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
 def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
     if not (root / source.folder / "batches.meta").is_file():
         return None
-    from torchvision import datasets  # deferred: torchvision import costs ~1 s
+    datasets = _torchvision_datasets(f"read {source.name} from {root}")
 
     try:
         train = datasets.CIFAR10(str(root), train=True, download=False)
@@ -153,7 +154,7 @@ def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
 
 def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path]) -> None:
     """Download with torchvision (it shows a progress bar) into a temp folder, then move into place."""
-    from torchvision import datasets  # deferred: torchvision import costs ~1 s
+    datasets = _torchvision_datasets(f"download {source.name}. " + _missing_message(source, searched))
 
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{source.name}-download-", dir=target))
@@ -170,6 +171,15 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         raise DatasetError(f"Could not download {source.name} ({exc}). " + _missing_message(source, searched)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _torchvision_datasets(needed_for: str) -> ModuleType:
+    """torchvision, imported on demand (it costs ~1 s); a build without it (a small bundle) says so plainly."""
+    try:
+        from torchvision import datasets
+    except (ImportError, RuntimeError) as exc:  # absent, or built for another torch (its ops fail to register)
+        raise DatasetError(f"This installation has no working torchvision ({exc}), which is needed to {needed_for}") from exc
+    return datasets
 
 
 def _missing_message(source: TorchvisionSource, searched: Iterable[Path]) -> str:

@@ -1,0 +1,179 @@
+"""`vae-desktop --self-test`: prove that this install (or bundle) can start, train, decode and save.
+
+Runs offscreen, in a temporary folder, in well under a minute on a laptop CPU: builds the real main
+window, trains a few steps on a small `shapes` set, decodes through the latent panel, saves a
+checkpoint, reloads it and opens it in the window. Prints one line per step and exits 0, or
+non-zero with the step that failed and why. It is also the bundle's smoke test (tests/test_bundle.py)
+and the start-up benchmark's probe (benchmarks/startup_time.py reads the JSON report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+REPORT_ENV = "VAE_DESKTOP_SELFTEST_REPORT"  # where to write the JSON report (benchmarks use it)
+TRAIN_STEPS = 40
+NUM_TRAIN, NUM_TEST = 2000, 500
+
+
+class SelfTestFailure(Exception):
+    """A check failed; the message says what was expected and what happened."""
+
+
+@dataclass
+class SelfTestContext:
+    """What the steps hand to each other."""
+
+    folder: Path
+    started_at: float  # time.time() when the self-test began
+    app: Any = None
+    window: Any = None
+    dataset: Any = None
+    trainer: Any = None
+    checkpoint_path: Path | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _load_shapes(ctx: SelfTestContext) -> str:
+    import torch
+
+    from vae_desktop.core.datasets.shapes import load_shapes
+
+    # The model is tiny: one thread is several times faster than contending for busy cores.
+    torch.set_num_threads(1)
+
+    ctx.dataset = load_shapes(num_train=NUM_TRAIN, num_test=NUM_TEST, cache_dir=ctx.folder / "cache")
+    return f"{ctx.dataset.num_train} train / {len(ctx.dataset.test_images)} test images"
+
+
+def _train_a_few_steps(ctx: SelfTestContext) -> str:
+    import math
+
+    import torch
+
+    from vae_desktop.core.config import ModelConfig, TrainConfig
+    from vae_desktop.core.metrics import BatchMetrics
+    from vae_desktop.core.model import VAE
+    from vae_desktop.core.trainer import Trainer
+
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(z_dim=2, base_width=8, hidden=64))
+    ctx.trainer = Trainer(model, ctx.dataset, TrainConfig(epochs=1, batch_size=50, lr=2e-3, seed=0, device="cpu"))
+    losses = []
+    for metrics in ctx.trainer.run():
+        if isinstance(metrics, BatchMetrics):
+            losses.append(metrics.total)
+            if len(losses) == TRAIN_STEPS:
+                ctx.trainer.stop()
+    if len(losses) < TRAIN_STEPS or not all(math.isfinite(x) for x in losses):
+        raise SelfTestFailure(f"expected {TRAIN_STEPS} finite losses, got {losses}")
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    if not last < first * 0.9:
+        raise SelfTestFailure(f"the loss did not fall: first steps {first:.1f} nats, last steps {last:.1f} nats")
+    ctx.facts["loss_first"], ctx.facts["loss_last"] = round(first, 2), round(last, 2)
+    return f"loss {first:.1f} -> {last:.1f} nats over {TRAIN_STEPS} steps"
+
+
+def _save_and_reload(ctx: SelfTestContext) -> str:
+    import numpy as np
+
+    from vae_desktop.core.checkpoint import SUFFIX, Checkpoint, load_checkpoint, save_checkpoint
+    from vae_desktop.core.inference import decode_images
+
+    path = ctx.folder / f"selftest{SUFFIX}"
+    save_checkpoint(Checkpoint.from_trainer(ctx.trainer, "shapes"), path)
+    loaded = load_checkpoint(path)
+    z = np.linspace(-2, 2, 2 * 7, dtype=np.float32).reshape(7, 2)
+    before = decode_images(ctx.trainer.model.cpu().eval(), z)
+    after = decode_images(loaded.build_model(), z)
+    if not np.array_equal(before, after):
+        raise SelfTestFailure(f"the reloaded model decodes differently (max diff {np.abs(before - after).max():.3g})")
+    if loaded.progress.global_step != ctx.trainer.progress.global_step:
+        raise SelfTestFailure(f"reloaded step {loaded.progress.global_step} != saved {ctx.trainer.progress.global_step}")
+    ctx.checkpoint_path = path
+    return f"{path.name}: {path.stat().st_size / 1e3:.0f} kB, decodes identically after reload"
+
+
+STEPS: list[tuple[str, Callable[[SelfTestContext], str]]] = [
+    ("load the shapes dataset", _load_shapes),
+    ("train a few steps", _train_a_few_steps),
+    ("save and reload a checkpoint", _save_and_reload),
+]
+
+
+def run_self_test(out: TextIO | None = None) -> int:
+    """Run every step in order; stop at the first failure. Returns the process exit code."""
+    out = out if out is not None else sys.stdout
+    started_at = time.time()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from vae_desktop import __version__
+    from vae_desktop.logging_setup import configure_logging
+
+    configure_logging()  # a windowed Windows build has no console: the result must reach the log file
+
+    _say(out, f"VAE Desktop {__version__} self-test ({'bundle' if getattr(sys, 'frozen', False) else 'source'})")
+    _say(out, f"vae_desktop from: {Path(__file__).resolve().parent}")
+    report: dict[str, Any] = {"version": __version__, "frozen": bool(getattr(sys, "frozen", False)), "steps": {}}
+    with tempfile.TemporaryDirectory(prefix="vae-desktop-selftest-") as folder:
+        ctx = SelfTestContext(folder=Path(folder), started_at=started_at)
+        failed = None
+        for name, step in STEPS:
+            t0 = time.perf_counter()
+            try:
+                detail = step(ctx)
+            except Exception as exc:  # every failure becomes the reason printed, never a silent crash
+                failed = (name, exc)
+                _say(out, f"FAIL {name}: {_reason(exc)}")
+                break
+            seconds = time.perf_counter() - t0
+            report["steps"][name] = round(seconds, 3)
+            _say(out, f"ok   {name} ({seconds:.2f} s): {detail}")
+        _close_window(ctx)
+    report.update(ctx.facts, passed=failed is None, total_seconds=round(time.time() - started_at, 3))
+    if failed:
+        report["failure"] = f"{failed[0]}: {_reason(failed[1])}"
+    _write_report(report)
+    if failed:
+        _say(out, f"self-test FAILED at '{failed[0]}'")
+        return 1
+    _say(out, f"self-test passed in {report['total_seconds']:.1f} s")
+    return 0
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, SelfTestFailure):
+        return str(exc)
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return f"{type(exc).__name__}: {exc}{place}"
+
+
+def _close_window(ctx: SelfTestContext) -> None:
+    if ctx.window is not None:
+        ctx.window.close()
+        ctx.window.deleteLater()
+        ctx.app.processEvents()
+
+
+def _write_report(report: dict[str, Any]) -> None:
+    target = os.environ.get(REPORT_ENV)
+    if target:
+        Path(target).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _say(out: TextIO | None, line: str) -> None:
+    """Print where there is a console (a windowed Windows build has none) and log it either way."""
+    import logging
+
+    logging.getLogger("vae_desktop.selftest").info(line)
+    if out is not None:
+        print(line, file=out, flush=True)
