@@ -1,0 +1,85 @@
+"""Time to first window: the PyInstaller bundle against running from source.
+
+    python benchmarks/startup_time.py [--runs 3] [--bundle dist/vae-desktop/vae-desktop]
+
+Each run starts `vae-desktop --self-test` as a fresh process and reads the self-test's JSON report:
+"first window" is from process spawn to the main window having been shown and painted (offscreen),
+so it includes interpreter start, the bundle's unpacking, and importing torch and Qt. Also reports
+the whole self-test's wall time. The first run of each is cold-ish (OS file cache); the median is
+the number to quote. Prints one JSON line, then a table and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_BUNDLE = ROOT / "dist" / "vae-desktop" / ("vae-desktop.exe" if sys.platform == "win32" else "vae-desktop")
+
+
+def one_run(command: list[str], env: dict[str, str]) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="vae-startup-") as folder:
+        report_path = Path(folder) / "report.json"
+        run_env = {**env, "VAE_DESKTOP_SELFTEST_REPORT": str(report_path), "HOME": env.get("HOME", folder)}
+        spawned = time.time()
+        done = subprocess.run(command, env=run_env, cwd=folder, capture_output=True, text=True, timeout=600)
+        ended = time.time()
+        if done.returncode != 0 or not report_path.exists():
+            raise SystemExit(f"startup_time: {' '.join(command)} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+        report = json.loads(report_path.read_text())
+    if "first_window_at" not in report:
+        raise SystemExit("startup_time: this self-test does not build the main window yet (no first_window_at)")
+    return {"first_window_s": report["first_window_at"] - spawned, "self_test_s": ended - spawned}
+
+
+def measure(name: str, command: list[str], env: dict[str, str], runs: int) -> dict[str, object]:
+    samples = [one_run(command, env) for _ in range(runs)]
+    return {
+        "name": name,
+        "first_window_s": [round(s["first_window_s"], 2) for s in samples],
+        "first_window_median_s": round(statistics.median(s["first_window_s"] for s in samples), 2),
+        "self_test_median_s": round(statistics.median(s["self_test_s"] for s in samples), 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE)
+    parser.add_argument("--python", default=sys.executable, help="interpreter for the from-source runs")
+    args = parser.parse_args()
+
+    source_env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    results = [measure("source", [args.python, "-m", "vae_desktop", "--self-test"], source_env, args.runs)]
+    if args.bundle.is_file():
+        bundle_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        results.append(measure("bundle", [str(args.bundle), "--self-test"], bundle_env, args.runs))
+    else:
+        print(f"startup_time: no bundle at {args.bundle}; measuring source only", file=sys.stderr)
+
+    machine = {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_avg": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+    print(json.dumps({"benchmark": "startup_time", "runs": args.runs, "results": results, "machine": machine}))
+    print(f"\n{'':8} {'first window (median)':>22} {'each run':>22} {'whole self-test':>16}")
+    for r in results:
+        each = ", ".join(f"{x:.2f}" for x in r["first_window_s"])
+        print(f"{r['name']:8} {r['first_window_median_s']:>20.2f} s {each:>22} {r['self_test_median_s']:>14.2f} s")
+    print(f"\nmachine: {machine['platform']}, {machine['cpus']} CPUs, load {machine['load_avg']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
