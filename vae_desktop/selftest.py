@@ -41,6 +41,7 @@ class SelfTestContext:
     trainer: Any = None
     checkpoint_path: Path | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    dialogs: list[str] = field(default_factory=list)  # texts of dialogs that popped up (and were dismissed)
 
 
 def _load_shapes(ctx: SelfTestContext) -> str:
@@ -103,10 +104,143 @@ def _save_and_reload(ctx: SelfTestContext) -> str:
     return f"{path.name}: {path.stat().st_size / 1e3:.0f} kB, decodes identically after reload"
 
 
+WINDOW_TRAIN_STEPS = 20
+WAIT_S = 120  # generous: a busy laptop; a healthy run needs a few seconds per wait
+
+
+def _wait_until(ctx: SelfTestContext, done: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    """Run the event loop until `done()` holds; a timeout is a failure that names what never happened."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise SelfTestFailure(f"waited {timeout_s:.0f} s for {what}")
+        ctx.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.005)
+
+
+def _watch_for_dialogs(ctx: SelfTestContext) -> None:
+    """A modal dialog would wait forever for a click nobody makes: record its text and dismiss it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def dismiss() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            text = dialog.text() if isinstance(dialog, QMessageBox) else dialog.windowTitle()
+            ctx.dialogs.append(text or type(dialog).__name__)
+            dialog.reject()
+
+    timer = QTimer(ctx.app)
+    timer.setInterval(200)
+    timer.timeout.connect(dismiss)
+    timer.start()
+
+
+def _open_main_window(ctx: SelfTestContext) -> str:
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from vae_desktop.core.config import ModelConfig
+    from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
+
+    prepare_app_identity()
+    from vae_desktop.ui.app import create_application, create_main_window, finish_main_window
+
+    ctx.app = create_application([sys.argv[0]])
+    apply_app_identity(ctx.app)
+    _watch_for_dialogs(ctx)
+    settings = QSettings(str(ctx.folder / "settings.ini"), QSettings.Format.IniFormat)  # never the user's
+    template = ModelConfig(z_dim=2, base_width=8, hidden=64)
+    ctx.window = create_main_window(settings=settings, model_template=template, training_threads=1)
+    ctx.window.show()
+    ctx.app.processEvents()
+    ctx.facts["first_window_at"] = time.time()
+    ctx.facts["first_window_s"] = round(ctx.facts["first_window_at"] - ctx.started_at, 3)
+    if not ctx.window.isVisible():
+        raise SelfTestFailure("the main window did not show")
+    frame = ctx.window.grab().toImage()
+    pixels = np.array([frame.pixel(x, y) for x in range(0, frame.width(), 7) for y in range(0, frame.height(), 7)])
+    if len(np.unique(pixels)) < 3:
+        raise SelfTestFailure(f"the window painted as a blank {frame.width()}x{frame.height()} area")
+    if ctx.window.windowIcon().isNull():
+        raise SelfTestFailure("the window has no icon")
+    finish_main_window(ctx.window)
+    if ctx.window.mirror is None:
+        raise SelfTestFailure("the window did not attach the core (no model mirror)")
+    return f"{frame.width()}x{frame.height()}, first paint {ctx.facts['first_window_s']:.2f} s after start"
+
+
+def _train_in_window(ctx: SelfTestContext) -> str:
+    import math
+
+    window = ctx.window
+    window.provide_dataset(ctx.dataset, "shapes")
+    window.start_training()
+    _wait_until(ctx, lambda: window.trainer is not None and window.trainer.progress.global_step >= WINDOW_TRAIN_STEPS,
+                f"{WINDOW_TRAIN_STEPS} training steps (state: {window.state})")
+    window.stop_training()
+    _wait_until(ctx, lambda: not window.is_training, "training to stop")
+    trace = window.trainer.history.batch_arrays() if window.trainer else {"recon": [], "kl": []}
+    losses = [float(r + k) for r, k in zip(trace["recon"], trace["kl"], strict=True)]
+    if len(losses) < WINDOW_TRAIN_STEPS or not all(math.isfinite(x) for x in losses):
+        raise SelfTestFailure(f"the window's run recorded {len(losses)} steps, not {WINDOW_TRAIN_STEPS} finite losses")
+    _wait_until(ctx, lambda: window.mirror.model is not None, "the window's model copy")
+    return f"{len(losses)} steps, loss {losses[0]:.1f} -> {losses[-1]:.1f} nats, state '{window.state}'"
+
+
+def _decode_in_latent_panel(ctx: SelfTestContext) -> str:
+    import numpy as np
+
+    from vae_desktop.ui.latent_panel import LatentPanel
+
+    panel = ctx.window.findChild(LatentPanel)
+    if panel is None:  # the window has not been given one: add it the way the app does
+        panel = LatentPanel(ctx.window.mirror)
+        ctx.window.add_panel("Latent map", panel)
+    panel.add_handle_at(0.5, -0.5)
+    _wait_until(ctx, lambda: panel.selected_image() is not None, "the latent panel to decode a point")
+    image = np.asarray(panel.selected_image(), dtype=np.float32)
+    if image.shape[:2] != (28, 28) or not np.isfinite(image).all():
+        raise SelfTestFailure(f"decoded image has shape {image.shape} or non-finite pixels")
+    if not (0.0 <= image.min() and image.max() <= 1.0 and image.max() - image.min() > 0.05):
+        raise SelfTestFailure(f"decoded image is blank or out of range ({image.min():.3f}..{image.max():.3f})")
+    return f"decoded a {image.shape[0]}x{image.shape[1]} image, pixels {image.min():.2f}..{image.max():.2f}"
+
+
+def _save_and_reopen_in_window(ctx: SelfTestContext) -> str:
+    import numpy as np
+
+    from vae_desktop.core.checkpoint import SUFFIX, load_checkpoint
+    from vae_desktop.core.inference import decode_images
+
+    window = ctx.window
+    path = ctx.folder / f"window{SUFFIX}"
+    if not window.save_checkpoint(str(path)):
+        raise SelfTestFailure(f"the window did not save {path.name}")
+    _wait_until(ctx, path.exists, f"{path.name} to be written")
+    saved = load_checkpoint(path)
+    z = np.array([[0.0, 0.0], [1.0, -1.0], [-1.5, 0.5]], dtype=np.float32)
+    expected = decode_images(saved.build_model(), z)
+    window.new_run()
+    if not window.open_checkpoint(str(path)):
+        raise SelfTestFailure(f"the window could not open {path.name}")
+    _wait_until(ctx, lambda: window.mirror.model is not None, "the opened checkpoint's model")
+    reopened = decode_images(window.mirror.model, z)
+    if not np.allclose(reopened, expected, atol=1e-6):
+        raise SelfTestFailure("the reopened model decodes differently from the saved one")
+    return f"{path.name} at step {saved.progress.global_step}, reopened and decodes identically"
+
+
 STEPS: list[tuple[str, Callable[[SelfTestContext], str]]] = [
     ("load the shapes dataset", _load_shapes),
     ("train a few steps", _train_a_few_steps),
     ("save and reload a checkpoint", _save_and_reload),
+    ("open the main window", _open_main_window),
+    ("train in the window", _train_in_window),
+    ("decode from the latent panel", _decode_in_latent_panel),
+    ("save and reopen in the window", _save_and_reopen_in_window),
 ]
 
 
@@ -130,6 +264,8 @@ def run_self_test(out: TextIO | None = None) -> int:
             t0 = time.perf_counter()
             try:
                 detail = step(ctx)
+                if ctx.dialogs:
+                    raise SelfTestFailure(f"an unexpected dialog appeared: {ctx.dialogs[0]!r}")
             except Exception as exc:  # every failure becomes the reason printed, never a silent crash
                 failed = (name, exc)
                 _say(out, f"FAIL {name}: {_reason(exc)}")
@@ -158,7 +294,15 @@ def _reason(exc: BaseException) -> str:
 
 
 def _close_window(ctx: SelfTestContext) -> None:
-    if ctx.window is not None:
+    """Close like a user would: the window stops any training thread before it goes."""
+    if ctx.window is None:
+        return
+    try:
+        if ctx.window.is_training:
+            ctx.window.stop_training()
+            _wait_until(ctx, lambda: not ctx.window.is_training, "training to stop before closing", timeout_s=30)
+    finally:
+        ctx.window.setWindowModified(False)  # no "save changes?" question in a self-test
         ctx.window.close()
         ctx.window.deleteLater()
         ctx.app.processEvents()
