@@ -246,43 +246,52 @@ STEPS: list[tuple[str, Callable[[SelfTestContext], str]]] = [
 
 def run_self_test(out: TextIO | None = None) -> int:
     """Run every step in order; stop at the first failure. Returns the process exit code."""
-    out = out if out is not None else sys.stdout
+    out = out if out is not None else sys.stdout  # None in a windowed Windows build: the log still gets it
     started_at = time.time()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from vae_desktop import __version__
     from vae_desktop.logging_setup import configure_logging
 
-    configure_logging()  # a windowed Windows build has no console: the result must reach the log file
-
-    _say(out, f"VAE Desktop {__version__} self-test ({'bundle' if getattr(sys, 'frozen', False) else 'source'})")
+    configure_logging()
+    frozen = bool(getattr(sys, "frozen", False))
+    _say(out, f"VAE Desktop {__version__} self-test ({'bundle' if frozen else 'source'})")
     _say(out, f"vae_desktop from: {Path(__file__).resolve().parent}")
-    report: dict[str, Any] = {"version": __version__, "frozen": bool(getattr(sys, "frozen", False)), "steps": {}}
+    report: dict[str, Any] = {"version": __version__, "frozen": frozen, "steps": {}}
     with tempfile.TemporaryDirectory(prefix="vae-desktop-selftest-") as folder:
         ctx = SelfTestContext(folder=Path(folder), started_at=started_at)
-        failed = None
-        for name, step in STEPS:
-            t0 = time.perf_counter()
-            try:
-                detail = step(ctx)
-                if ctx.dialogs:
-                    raise SelfTestFailure(f"an unexpected dialog appeared: {ctx.dialogs[0]!r}")
-            except Exception as exc:  # every failure becomes the reason printed, never a silent crash
-                failed = (name, exc)
-                _say(out, f"FAIL {name}: {_reason(exc)}")
-                break
-            seconds = time.perf_counter() - t0
-            report["steps"][name] = round(seconds, 3)
-            _say(out, f"ok   {name} ({seconds:.2f} s): {detail}")
-        _close_window(ctx)
-    report.update(ctx.facts, passed=failed is None, total_seconds=round(time.time() - started_at, 3))
-    if failed:
-        report["failure"] = f"{failed[0]}: {_reason(failed[1])}"
-    _write_report(report)
-    if failed:
-        _say(out, f"self-test FAILED at '{failed[0]}'")
+        failure = _run_steps(ctx, out, report["steps"])
+    report.update(ctx.facts, passed=failure is None, total_seconds=round(time.time() - started_at, 3))
+    if failure is not None:
+        report["failure"] = failure
+        _write_report(report)
+        _say(out, f"self-test FAILED at '{failure.split(':')[0]}'")
         return 1
+    _write_report(report)
     _say(out, f"self-test passed in {report['total_seconds']:.1f} s")
     return 0
+
+
+def _run_steps(ctx: SelfTestContext, out: TextIO | None, timings: dict[str, float]) -> str | None:
+    """Each step, then closing the window; returns "step: reason" for the first failure, or None."""
+    failure = None
+    for name, step in STEPS:
+        t0 = time.perf_counter()
+        try:
+            detail = step(ctx)
+            if ctx.dialogs:
+                raise SelfTestFailure(f"an unexpected dialog appeared: {ctx.dialogs[0]!r}")
+        except Exception as exc:  # every failure becomes the printed reason, never a silent crash
+            failure = f"{name}: {_reason(exc)}"
+            break
+        timings[name] = round(time.perf_counter() - t0, 3)
+        _say(out, f"ok   {name} ({timings[name]:.2f} s): {detail}")
+    try:
+        _close_window(ctx)
+    except Exception as exc:
+        failure = failure or f"close the window: {_reason(exc)}"
+    if failure is not None:
+        _say(out, f"FAIL {failure}")
+    return failure
 
 
 def _reason(exc: BaseException) -> str:
@@ -308,6 +317,24 @@ def _close_window(ctx: SelfTestContext) -> None:
         ctx.window.close()
         ctx.window.deleteLater()
         ctx.app.processEvents()
+    _join_background_threads()
+
+
+def _join_background_threads(timeout_s: float = 60.0) -> None:
+    """Wait for the window's background work (e.g. a dataset prefetch) to end before the process exits.
+
+    A thread still inside torch when the interpreter shuts down aborts the process ("terminate called
+    without an active exception"): a self-test that passed must not then crash.
+    """
+    import threading
+
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
+    if alive:
+        raise SelfTestFailure(f"background threads still running {timeout_s:.0f} s after closing: {alive}")
 
 
 def _latent_panels(window: Any) -> list[Any]:
