@@ -84,13 +84,7 @@ def grid_coordinates(u_range: tuple[float, float], v_range: tuple[float, float],
 
     Returned shape (n, n, 2): [row, column] -> (u, v); row 0 is the top of the view.
     """
-    if n < 1:
-        raise ValueError("grid size must be at least 1")
-    (u0, u1), (v0, v1) = u_range, v_range
-    us = u0 + (np.arange(n) + 0.5) / n * (u1 - u0)
-    vs = v1 - (np.arange(n) + 0.5) / n * (v1 - v0)
-    grid_u, grid_v = np.meshgrid(us, vs)
-    return np.stack([grid_u, grid_v], axis=-1)
+    return grid_points(u_range, v_range, n, n)
 
 
 def interpolate(z_start: np.ndarray, z_end: np.ndarray, steps: int) -> np.ndarray:
@@ -99,3 +93,100 @@ def interpolate(z_start: np.ndarray, z_end: np.ndarray, steps: int) -> np.ndarra
         raise ValueError("interpolation needs at least 2 steps")
     t = np.linspace(0.0, 1.0, steps)[:, None]
     return (1 - t) * np.asarray(z_start, dtype=np.float64) + t * np.asarray(z_end, dtype=np.float64)
+
+
+def move_in_plane(plane: LatentPlane, z: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Move z so that its map position becomes uv, keeping the part of z that lies off the plane.
+
+    A handle on the plane lands exactly on `plane.to_latent(uv)`; a handle a slider moved off the
+    plane keeps that offset while it is dragged, so the map never silently undoes a slider edit.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    delta = np.asarray(uv, dtype=np.float64) - plane.to_map(z)
+    return z + delta @ plane.axes
+
+
+def snap_to_plane(plane: LatentPlane, z: np.ndarray) -> np.ndarray:
+    """The point of the plane nearest to z (what the map shows at z's map position)."""
+    return plane.to_latent(plane.to_map(z))
+
+
+def posterior_ellipse(
+    plane: LatentPlane, mean: np.ndarray, stddev: np.ndarray, n_sigma: float = 1.0, points: int = 64
+) -> np.ndarray:
+    """Outline (points+1, 2) of the posterior N(mean, diag(stddev²)) projected onto the map.
+
+    The projection of a Gaussian is a Gaussian with covariance A Σ Aᵀ (A = the plane's axes); its
+    n_sigma contour is centre + n_sigma * L [cos t, sin t] with L Lᵀ = A Σ Aᵀ. The first point is
+    repeated at the end so the outline draws closed.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    variance = np.asarray(stddev, dtype=np.float64) ** 2
+    cov = (plane.axes * variance) @ plane.axes.T
+    values, vectors = np.linalg.eigh(cov)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))  # root @ root.T == cov
+    t = np.linspace(0.0, 2 * np.pi, points + 1)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    return plane.to_map(mean) + n_sigma * (root @ circle).T
+
+
+def nearest_point(
+    points: np.ndarray, target: np.ndarray, pixel_size: tuple[float, float], max_pixels: float
+) -> int | None:
+    """Index of the map point nearest to target on screen, or None if none is within max_pixels.
+
+    Distances are measured in screen pixels (map units divided by the size of one pixel), so the
+    pick radius feels the same at every zoom level.
+    """
+    if len(points) == 0:
+        return None
+    sx, sy = (max(abs(float(s)), 1e-300) for s in pixel_size)
+    d2 = ((points[:, 0] - target[0]) / sx) ** 2 + ((points[:, 1] - target[1]) / sy) ** 2
+    best = int(np.argmin(d2))
+    return best if d2[best] <= max_pixels**2 else None
+
+
+def subset_indices(total: int, max_points: int) -> np.ndarray:
+    """At most max_points indices spread evenly over range(total), always the same for the same sizes."""
+    if total <= max_points:
+        return np.arange(total)
+    return np.unique(np.linspace(0, total - 1, max_points).round().astype(np.int64))
+
+
+def manifold_shape(u_range: tuple[float, float], v_range: tuple[float, float], n: int) -> tuple[int, int]:
+    """(rows, columns) of a grid over the view with n cells along its longer side and near-square cells.
+
+    Square cells keep decoded images undistorted in a view that is wider than tall (the map keeps a
+    1:1 aspect ratio); the image count never exceeds n×n.
+    """
+    if n < 1:
+        raise ValueError("grid size must be at least 1")
+    width = abs(u_range[1] - u_range[0])
+    height = abs(v_range[1] - v_range[0])
+    if width <= 0 or height <= 0:
+        return n, n
+    if width >= height:
+        return max(1, min(n, round(n * height / width))), n
+    return n, max(1, min(n, round(n * width / height)))
+
+
+def grid_points(u_range: tuple[float, float], v_range: tuple[float, float], rows: int, columns: int) -> np.ndarray:
+    """A rows×columns grid of map points at cell centres; [row, column] -> (u, v), row 0 at the top."""
+    if rows < 1 or columns < 1:
+        raise ValueError("grid size must be at least 1")
+    (u0, u1), (v0, v1) = u_range, v_range
+    us = u0 + (np.arange(columns) + 0.5) / columns * (u1 - u0)
+    vs = v1 - (np.arange(rows) + 0.5) / rows * (v1 - v0)
+    grid_u, grid_v = np.meshgrid(us, vs)
+    return np.stack([grid_u, grid_v], axis=-1)
+
+
+def fit_view(points: np.ndarray, margin: float = 0.08, quantile: float = 0.002) -> tuple[tuple[float, float], ...]:
+    """A view ((u0, u1), (v0, v1)) around the bulk of the points; far outliers do not shrink the map."""
+    if len(points) == 0:
+        return (-3.0, 3.0), (-3.0, 3.0)
+    low = np.quantile(points, quantile, axis=0)
+    high = np.quantile(points, 1 - quantile, axis=0)
+    span = np.maximum(high - low, 1e-3)
+    low, high = low - margin * span, high + margin * span
+    return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))

@@ -101,7 +101,10 @@ class VAE(nn.Module):
 
     def posterior(self, x: torch.Tensor) -> Normal:
         mean, std = self.encode(x)
-        return Normal(mean, std)
+        # No argument validation: diverged weights (a stddev of 0 or inf) must reach the loss as a
+        # non-finite number, which the trainer detects and rolls back; validation would raise a
+        # ValueError first and skip that rollback.
+        return Normal(mean, std, validate_args=False)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)

@@ -58,6 +58,12 @@ class ModelMirror(QObject):
         self._version += 1
         self.modelReplaced.emit()
 
+    def clear_model(self) -> None:
+        """No model any more (File > New run): panels go back to their empty state."""
+        self._model = None
+        self._version += 1
+        self.modelReplaced.emit()
+
     def update_weights(self, state: Mapping[str, np.ndarray]) -> None:
         if self._model is None:
             return

@@ -1,0 +1,63 @@
+"""Fixtures for UI tests: the real main window on a small dataset and model, with isolated settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from vae_desktop.core.config import ModelConfig
+from vae_desktop.core.datasets.base import ImageDataset
+from vae_desktop.core.datasets.shapes import load_shapes
+from vae_desktop.ui.app import build_main_window
+from vae_desktop.ui.background import wait_for_background_threads
+from vae_desktop.ui.main_window import MainWindow
+
+SMALL_MODEL = ModelConfig(z_dim=2, base_width=8, hidden=64)
+
+
+@pytest.fixture(scope="session")
+def small_shapes() -> ImageDataset:
+    """2,000 train / 500 test images of the real built-in dataset (20 steps per epoch at batch 100)."""
+    return load_shapes(num_train=2000, num_test=500)
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:  # noqa: ANN001
+    """A settings file of this test's own: nothing leaks between tests or into the user's settings."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # noqa: ANN001
+    """Build real main windows (core attached, small model, one training thread); stopped and closed after."""
+    windows: list[MainWindow] = []
+
+    def make(
+        settings: QSettings, epochs: int = 200, batch_size: int = 100, show: bool = True, set_form: bool = True
+    ) -> MainWindow:
+        window = build_main_window(settings=settings, model_template=SMALL_MODEL, training_threads=1)
+        window.provide_dataset(small_shapes, "shapes")
+        if set_form:
+            window.form.epochs.setValue(epochs)
+            window.form.batch_size.setValue(batch_size)
+            window.form.z_dim.setValue(SMALL_MODEL.z_dim)
+        qtbot.addWidget(window)
+        if show:
+            window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.controller is not None:
+            assert window.controller.shutdown(10_000), "training thread did not stop"
+        window.close()
+    # A background dataset load left running would abort the interpreter at exit.
+    assert wait_for_background_threads(60), "a background thread did not finish"
+
+
+@pytest.fixture
+def window(make_window, settings) -> MainWindow:  # noqa: ANN001
+    return make_window(settings)

@@ -1,0 +1,98 @@
+"""Loss plots: what is plotted equals what arrived, smoothing, epochs, toggles, hover readout, big histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.series import trailing_mean
+from vae_desktop.ui.loss_plots import LossPlots, smoothing_window
+
+
+def _batch(step: int, recon: float, kl: float) -> BatchMetrics:
+    return BatchMetrics(epoch=1 + (step - 1) // 50, step=1 + (step - 1) % 50, steps_per_epoch=50, global_step=step,
+                        recon=recon, kl=kl, total=recon + kl, samples_per_s=1000.0)
+
+
+def _epoch(epoch: int, recon: float, kl: float) -> EpochMetrics:
+    return EpochMetrics(epoch, recon, kl, recon + kl, recon - 1, kl + 0.5, recon + kl - 0.5, 1000.0, 1.0)
+
+
+@pytest.fixture
+def plots(qtbot) -> LossPlots:
+    widget = LossPlots()
+    qtbot.addWidget(widget)
+    widget.resize(800, 500)
+    widget.show()
+    widget.reset(steps_per_epoch=50)
+    return widget
+
+
+def test_bundles_of_batches_are_plotted_in_full_and_smoothed_like_the_whole_series(plots):
+    rng = np.random.default_rng(0)
+    recon = 200 + rng.normal(0, 5, 120)
+    kl = 5 + rng.normal(0, 1, 120)
+    for start in range(0, 120, 7):
+        plots.append_batches([_batch(i + 1, recon[i], kl[i]) for i in range(start, min(start + 7, 120))])
+    data = plots.batch_data()
+    np.testing.assert_array_equal(data["global_step"], np.arange(1, 121))
+    np.testing.assert_array_equal(data["recon"], recon)
+    window = smoothing_window(50)
+    np.testing.assert_allclose(data["recon_smoothed"], trailing_mean(recon, window))
+    np.testing.assert_allclose(data["kl_smoothed"], trailing_mean(kl, window))
+
+    plots.redraw_now()
+    curve = plots.recon.raw
+    np.testing.assert_allclose(curve.xData, np.arange(1, 121) / 50)  # the x axis is in epochs
+    np.testing.assert_array_equal(curve.yData, recon)
+    sx = plots.kl.smooth.xData
+    assert sx[0] == pytest.approx((1 + window) / 2 / 50)  # trailing means drawn at their window's centre
+
+
+def test_epochs_replace_later_ones_and_are_drawn_for_train_and_test(plots):
+    plots.add_epoch(_epoch(1, 150, 4))
+    plots.add_epoch(_epoch(2, 120, 5))
+    plots.add_epoch(_epoch(2, 110, 6))  # the same epoch again (a rolled-back run) replaces it
+    assert [(e.epoch, e.train_recon) for e in plots.epoch_data()] == [(1, 150), (2, 110)]
+    plots.redraw_now()
+    np.testing.assert_array_equal(plots.recon.train.yData, [150, 110])
+    np.testing.assert_array_equal(plots.recon.test.yData, [149, 109])
+    np.testing.assert_array_equal(plots.kl.test.yData, [4.5, 6.5])
+
+
+def test_hover_reads_the_nearest_values(plots):
+    plots.append_batches([_batch(i, 100.0 + i, 2.0) for i in range(1, 101)])
+    plots.add_epoch(_epoch(1, 130, 3))
+    text = plots.show_values_at(40 / 50)  # step 40
+    assert "step 40" in text and "recon 140.0" in text and "KL 2" in text
+    assert "epoch 1</b> train/test" in text
+    assert plots.recon.cursor.isVisible() and plots.recon.cursor.value() == pytest.approx(0.8)
+
+
+def test_log_scale_and_follow_latest_toggles(plots, qtbot):
+    plots.append_batches([_batch(i, 100.0 / i, 0.0 if i < 5 else 1.0) for i in range(1, 301)])
+    plots.log_scale.setChecked(True)
+    plots.redraw_now()
+    assert plots.recon.plot.getAxis("left").logMode
+    plots.follow_latest.setChecked(True)
+    plots.redraw_now()
+    low, high = plots.kl.plot.getViewBox().viewRange()[0]
+    assert low == pytest.approx(6 - 2, abs=0.01) and high >= 6
+    # Panning by hand hands the view back to the user.
+    plots.kl.plot.getViewBox().sigRangeChangedManually.emit([True, False])
+    assert not plots.follow_latest.isChecked()
+
+
+def test_a_million_points_are_kept_and_drawn_downsampled(plots):
+    n = 1_000_000
+    steps = np.arange(1, n + 1, dtype=np.float64)
+    recon = 100 + np.sin(steps / 1000)
+    plots.set_history(steps, recon, np.full(n, 3.0), [], steps_per_epoch=500)
+    plots.redraw_now()
+    plots.canvas.grab()  # paint once, so the curve computes what it shows
+    assert len(plots.batch_data()["recon"]) == n
+    shown_x, _ = plots.recon.raw.getData()  # what is drawn, after clipping and downsampling
+    assert len(plots.recon.raw.xData) == n and len(shown_x) < 20_000  # peak-downsampled to the plot's width, not a million segments
+    plots.append_arrays(np.array([n + 1.0]), np.array([50.0]), np.array([1.0]))
+    assert plots.batch_data()["recon"][-1] == 50.0

@@ -1,0 +1,91 @@
+"""The window paints before torch is imported, and `run_gui` starts, loads the core, and exits cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_the_window_paints_without_torch_and_start_waits_for_it():
+    result = _run("""
+        import sys
+        from vae_desktop.ui.app import create_application, create_main_window
+        app = create_application()
+        window = create_main_window()
+        window.show()
+        app.processEvents()
+        image = window.grab()
+        assert "torch" not in sys.modules, "the first window must not need torch"
+        assert not image.isNull() and image.width() > 500
+        print("start enabled:", window.start_button.isEnabled(), "|", window.start_button.toolTip())
+        window.attach_core()
+        assert "torch" in sys.modules
+        print("after core:", window.start_button.isEnabled())
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "start enabled: False | Loading PyTorch" in result.stdout
+    assert "after core: True" in result.stdout
+
+
+def test_run_gui_loads_the_core_in_the_background_and_exits_cleanly(tmp_path):
+    log_dir = tmp_path / "logs"
+    result = _run(f"""
+        import os, time
+        os.environ["VAE_DESKTOP_LOG_DIR"] = {str(log_dir)!r}
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from vae_desktop.ui import app as gui
+        from vae_desktop.ui.main_window import MainWindow
+
+        started = time.perf_counter()
+        def close_when_ready():
+            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+            if windows and windows[0].core_ready:
+                print("ready after", round(time.perf_counter() - started, 2), "s")
+                windows[0].close()
+            else:
+                QTimer.singleShot(50, close_when_ready)
+        gui.create_application()
+        QTimer.singleShot(50, close_when_ready)
+        raise SystemExit(gui.run_gui(None))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "ready after" in result.stdout
+    assert "Destroyed while thread" not in result.stderr
+    log_text = (log_dir / "vae-desktop.log").read_text()
+    assert "starting" in log_text and "closed" in log_text
+
+
+def test_run_gui_with_a_bad_checkpoint_shows_an_error_instead_of_exiting(tmp_path):
+    bad = tmp_path / "broken.vaeckpt"
+    bad.write_bytes(b"not a checkpoint")
+    result = _run(f"""
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from vae_desktop.ui import app as gui
+        from vae_desktop.ui.main_window import MainWindow
+
+        def report_when_ready():
+            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+            if windows and windows[0].core_ready:
+                print("banner:", windows[0].banner.kind, windows[0].banner.message())
+                windows[0].close()
+            else:
+                QTimer.singleShot(50, report_when_ready)
+        gui.create_application()
+        QTimer.singleShot(50, report_when_ready)
+        raise SystemExit(gui.run_gui({str(bad)!r}))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert "banner: error" in result.stdout and "broken.vaeckpt" in result.stdout

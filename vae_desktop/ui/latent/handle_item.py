@@ -1,0 +1,55 @@
+"""A draggable handle on the latent map: pyqtgraph's TargetItem with a name, a selected look and a menu."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, Qt, Signal
+
+HANDLE_PEN = (235, 235, 240)
+SELECTED_PEN = (255, 200, 60)
+HANDLE_BRUSH = (20, 20, 24, 120)
+
+
+class HandleItem(pg.TargetItem):
+    """Emits sigPositionChanged while dragged (from TargetItem), plus clicks, drag starts and menu requests."""
+
+    sigClicked = Signal(object)  # self
+    sigDragStarted = Signal(object)  # self
+    sigMenuRequested = Signal(object, object)  # self, QPoint (global screen position)
+
+    def __init__(self, name: str) -> None:
+        super().__init__(size=20, symbol="crosshair", pen=HANDLE_PEN, brush=HANDLE_BRUSH, hoverBrush=(255, 255, 255, 70))
+        self.name = name
+        self.setZValue(20)
+        self.setLabel(name, {"color": HANDLE_PEN, "offset": (11, -11), "anchor": (0, 1)})
+        self._selected = False
+        self._on_plane = True
+
+    def set_state(self, selected: bool, on_plane: bool) -> None:
+        """Selected handles are drawn in amber; handles off the map plane are drawn dashed."""
+        if (selected, on_plane) == (self._selected, self._on_plane):
+            return
+        self._selected, self._on_plane = selected, on_plane
+        colour = SELECTED_PEN if selected else HANDLE_PEN
+        style = Qt.PenStyle.SolidLine if on_plane else Qt.PenStyle.DashLine
+        self.setPen(pg.mkPen(colour, width=3 if selected else 2, style=style))
+        self.setHoverPen(pg.mkPen(colour, width=3, style=style))
+        label = self.label()
+        if label is not None:
+            label.setColor(colour)
+
+    def mouseDragEvent(self, ev) -> None:  # noqa: ANN001, N802 (pyqtgraph API)
+        if ev.isStart() and ev.button() == Qt.MouseButton.LeftButton:
+            self.sigDragStarted.emit(self)
+        super().mouseDragEvent(ev)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: ANN001, N802 (pyqtgraph API)
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.sigClicked.emit(self)
+        elif ev.button() == Qt.MouseButton.RightButton and not self.moving:
+            ev.accept()
+            screen = ev.screenPos()
+            self.sigMenuRequested.emit(self, QPoint(int(screen.x()), int(screen.y())))
+        else:
+            super().mouseClickEvent(ev)

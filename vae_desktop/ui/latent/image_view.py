@@ -1,0 +1,72 @@
+"""A widget that shows one numpy image large, crisp and cheaply (the latent panel's decoded images).
+
+Setting an image converts it to a QImage once and schedules a repaint; painting scales it with
+nearest-neighbour sampling so 28×28 pixels stay visible as pixels instead of a blur.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+BACKGROUND = QColor(14, 14, 18)
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """(H, W) or (H, W, 3) floats in [0, 1] to a QImage that owns its pixels."""
+    array = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
+    data = np.ascontiguousarray((array * 255.0 + 0.5).astype(np.uint8))
+    h, w = data.shape[:2]
+    if data.ndim == 2:
+        qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8)
+    elif data.shape[2] == 3:
+        qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    else:
+        raise ValueError(f"cannot show an image of shape {image.shape}")
+    return qimage.copy()  # detach from the numpy buffer, which goes away with this frame
+
+
+class ImageView(QWidget):
+    """Shows the last image set, scaled to fit with its aspect ratio kept; empty text before that."""
+
+    def __init__(self, minimum: int = 64, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._array: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._placeholder = placeholder
+        self._minimum = minimum
+        self.setMinimumSize(minimum, minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_image(self, image: np.ndarray | None) -> None:
+        self._array = None if image is None else np.asarray(image)
+        self._qimage = None if image is None else to_qimage(image)
+        self.update()
+
+    def image(self) -> np.ndarray | None:
+        """The float image last set (what the user sees), or None."""
+        return self._array
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(self._minimum, self._minimum)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
+        if self._qimage is None:
+            if self._placeholder:
+                painter.setPen(QColor(150, 150, 160))
+                painter.drawText(self.rect().adjusted(6, 6, -6, -6), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+            return
+        w, h = self._qimage.width(), self._qimage.height()
+        scale = min(self.width() / w, self.height() / h)
+        target = QRectF(0, 0, w * scale, h * scale)
+        target.moveCenter(QRectF(self.rect()).center())
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(target, self._qimage)

@@ -1,0 +1,364 @@
+"""The latent map itself: manifold mosaic, class-coloured scatter, handles, posterior ellipse, path.
+
+It only draws what it is given and reports what the user does (drags, clicks, keys, drops) as
+signals in map coordinates; `LatentPanel` decides what those mean in latent space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
+
+from vae_desktop.core.latent import nearest_point
+from vae_desktop.ui.latent.handle_item import HandleItem
+from vae_desktop.ui.latent.image_view import to_qimage
+
+# Tableau 10: distinct on a dark background and readable for the common colour-vision deficiencies.
+CLASS_COLOURS = [
+    (78, 121, 167), (242, 142, 43), (225, 87, 89), (118, 183, 178), (89, 161, 79),
+    (237, 201, 72), (176, 122, 161), (255, 157, 167), (156, 117, 95), (186, 176, 172),
+]
+MAX_LEGEND_ENTRIES = 12
+PICK_RADIUS_PX = 6
+BACKGROUND = (14, 14, 18)
+MANIFOLD_OPACITY = 0.7
+
+
+def class_colour(label: int) -> tuple[int, int, int]:
+    return CLASS_COLOURS[label % len(CLASS_COLOURS)]
+
+
+class HoverThumbnail(QGraphicsPixmapItem):
+    """A test image and its class drawn beside the hovered point, at a fixed size on screen."""
+
+    SCALE = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setZValue(30)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.hide()
+
+    def show_image(self, image: np.ndarray, caption: str, colour: tuple[int, int, int], at: QPointF) -> None:
+        picture = to_qimage(image)
+        w, h = picture.width() * self.SCALE, picture.height() * self.SCALE
+        pixmap = QPixmap(w + 8, h + 26)
+        pixmap.fill(QColor(20, 20, 24, 235))
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(QRectF(4, 4, w, h), picture)
+        painter.setPen(QPen(QColor(*colour), 2))
+        painter.drawRect(1, 1, w + 6, h + 24)
+        painter.setPen(QColor(230, 230, 235))
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        painter.drawText(QRectF(4, h + 5, w, 18), Qt.AlignmentFlag.AlignCenter, caption)
+        painter.end()
+        self.setPixmap(pixmap)
+        self.setOffset(12, -pixmap.height() - 12)  # screen pixels: up and to the right of the point
+        self.setPos(at)
+        self.show()
+
+
+class LatentMapView(pg.PlotWidget):
+    handleDragged = Signal(str, float, float)  # name, u, v (during the drag, on every move)
+    handleDragStarted = Signal(str)
+    handleClicked = Signal(str)
+    handleMenuRequested = Signal(str, QPoint)
+    addHandleRequested = Signal(float, float)  # double click on empty map
+    mapMenuRequested = Signal(float, float, QPoint)  # right click on empty map: u, v, screen position
+    pointClicked = Signal(int)  # position in the arrays given to set_scatter
+    deleteRequested = Signal()
+    nudgeRequested = Signal(float, float)  # map units
+    viewChanged = Signal()
+    filesDropped = Signal(list)  # local file paths
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=BACKGROUND)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        self.setMinimumSize(320, 280)
+        plot = self.getPlotItem()
+        plot.setAspectLocked(True)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.hideButtons()
+        plot.setMenuEnabled(False)  # our own menus; the view's menu would offer irrelevant plot options
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setTextPen((200, 200, 210))
+            axis.setPen((110, 110, 120))
+            # Cache the drawn axis: replaying its tick labels costs several ms per frame, and a drag
+            # that repaints the whole view would pay it on every mouse move for unchanged axes.
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._vb = plot.getViewBox()
+
+        self._manifold = pg.ImageItem(axisOrder="row-major")
+        self._manifold.setZValue(-10)
+        self._manifold.setOpacity(MANIFOLD_OPACITY)
+        plot.addItem(self._manifold, ignoreBounds=True)
+        self._legend = plot.addLegend(
+            offset=(-8, 8), brush=(20, 20, 24, 200), pen=(90, 90, 100), labelTextColor=(225, 225, 230)
+        )
+        self._class_items: list[pg.ScatterPlotItem] = []
+        self._uv = np.zeros((0, 2))
+        self._labels = np.zeros(0, np.int64)
+
+        self._ellipse = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255), width=2, style=Qt.PenStyle.DashLine))
+        self._ellipse_centre = pg.ScatterPlotItem(size=9, symbol="o", pen=pg.mkPen("w", width=2), brush=None)
+        self._path = pg.PlotDataItem(
+            pen=pg.mkPen((255, 200, 60, 200), width=2), symbol="o", symbolSize=6,
+            symbolBrush=(255, 200, 60), symbolPen=None,
+        )
+        for item in (self._ellipse, self._ellipse_centre, self._path):
+            item.setZValue(10)
+            plot.addItem(item, ignoreBounds=True)
+        self._hover = HoverThumbnail()
+        self._vb.addItem(self._hover, ignoreBounds=True)
+        self._hover_source: Callable[[int], tuple[np.ndarray, str, int]] | None = None
+        self._hovered: int | None = None
+
+        self._handles: dict[str, HandleItem] = {}
+        self._placing = False
+        self._dragging = False  # no hover picking while a handle is dragged: every millisecond goes to decoding
+
+        scene = self.scene()
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self._vb.sigRangeChanged.connect(lambda *_: self.viewChanged.emit())
+
+    # ---- scatter -------------------------------------------------------------------------------
+    def set_scatter(self, uv: np.ndarray, labels: np.ndarray, class_names: list[str]) -> None:
+        """Draw points coloured by label; one item per class keeps updates and the legend cheap."""
+        self._uv = np.asarray(uv, dtype=np.float64)
+        self._labels = np.asarray(labels, dtype=np.int64)
+        count = max(len(class_names), int(self._labels.max(initial=-1)) + 1)
+        if len(self._class_items) != count:
+            self._rebuild_class_items(count, class_names)
+        for label, item in enumerate(self._class_items):
+            mask = self._labels == label
+            item.setData(x=self._uv[mask, 0], y=self._uv[mask, 1])
+
+    def clear_scatter(self) -> None:
+        self._uv = np.zeros((0, 2))
+        self._labels = np.zeros(0, np.int64)
+        self._rebuild_class_items(0, [])
+        self._hover.hide()
+
+    def set_hover_source(self, source: Callable[[int], tuple[np.ndarray, str, int]] | None) -> None:
+        """`source(position)` gives (image, caption, label) of a scatter point for the hover thumbnail."""
+        self._hover_source = source
+
+    def scatter_positions(self) -> np.ndarray:
+        return self._uv
+
+    def point_to_widget(self, u: float, v: float) -> QPoint:
+        """Where a map point is in viewport pixels (tests and benchmarks aim the mouse with this)."""
+        scene_point = self._vb.mapViewToScene(QPointF(u, v))
+        return self.mapFromScene(scene_point)
+
+    def _rebuild_class_items(self, count: int, class_names: list[str]) -> None:
+        plot = self.getPlotItem()
+        for item in self._class_items:
+            plot.removeItem(item)
+        self._legend.clear()
+        self._class_items = []
+        for label in range(count):
+            r, g, b = class_colour(label)
+            name = class_names[label] if label < len(class_names) else f"class {label}"
+            item = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(r, g, b, 190), symbol="o")
+            item.setZValue(0)
+            plot.addItem(item)
+            if label < MAX_LEGEND_ENTRIES:
+                self._legend.addItem(item, name)
+            self._class_items.append(item)
+        if count > MAX_LEGEND_ENTRIES:
+            self._legend.addItem(pg.PlotDataItem(pen=None), f"… {count - MAX_LEGEND_ENTRIES} more classes")
+
+    # ---- manifold, grid, overlays ----------------------------------------------------------------
+    def set_manifold(self, image: np.ndarray | None, u_range: tuple[float, float], v_range: tuple[float, float]) -> None:
+        """Show a decoded mosaic (top row first) stretched over the given map rectangle."""
+        if image is None:
+            self._manifold.clear()
+            return
+        # Row 0 of the image item is drawn at the lowest v, so flip to keep the top row at the top.
+        self._manifold.setImage(image[::-1], autoLevels=False, levels=(0.0, 1.0))
+        self._manifold.setRect(QRectF(u_range[0], v_range[0], u_range[1] - u_range[0], v_range[1] - v_range[0]))
+        self._manifold_range = (tuple(u_range), tuple(v_range))
+
+    def manifold_image(self) -> np.ndarray | None:
+        """The mosaic as the user sees it (top row first), or None when none is shown."""
+        image = self._manifold.image
+        return None if image is None else image[::-1]
+
+    def set_manifold_visible(self, visible: bool) -> None:
+        self._manifold.setVisible(visible)
+
+    def set_grid_visible(self, visible: bool) -> None:
+        self.getPlotItem().showGrid(x=visible, y=visible, alpha=0.25)
+
+    def set_axis_labels(self, u: str, v: str) -> None:
+        self.getPlotItem().setLabel("bottom", u, color="#d0d0d8")
+        self.getPlotItem().setLabel("left", v, color="#d0d0d8")
+
+    def set_ellipse(self, outline: np.ndarray | None, centre: np.ndarray | None = None) -> None:
+        if outline is None:
+            self._ellipse.setData([], [])
+            self._ellipse_centre.setData([], [])
+            return
+        self._ellipse.setData(outline[:, 0], outline[:, 1])
+        self._ellipse_centre.setData([centre[0]], [centre[1]])
+
+    def ellipse_outline(self) -> np.ndarray:
+        x, y = self._ellipse.getData()
+        return np.zeros((0, 2)) if x is None else np.stack([x, y], axis=1)
+
+    def set_path(self, points: np.ndarray | None) -> None:
+        if points is None:
+            self._path.setData([], [])
+        else:
+            self._path.setData(points[:, 0], points[:, 1])
+
+    def visible_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        (u0, u1), (v0, v1) = self._vb.viewRange()
+        return (float(u0), float(u1)), (float(v0), float(v1))
+
+    def set_visible_range(self, u_range: tuple[float, float], v_range: tuple[float, float]) -> None:
+        self._vb.setRange(xRange=u_range, yRange=v_range, padding=0)
+
+    # ---- handles -------------------------------------------------------------------------------
+    def sync_handles(self, handles: list[tuple[str, np.ndarray, bool, bool]]) -> None:
+        """Make the drawn handles match (name, (u, v), selected, on_plane) rows: add, move, restyle, remove."""
+        wanted = {name for name, *_ in handles}
+        for name in list(self._handles):
+            if name not in wanted:
+                item = self._handles.pop(name)
+                self.getPlotItem().removeItem(item)
+                label = item.label()
+                if label is not None and label.scene() is not None:
+                    label.scene().removeItem(label)
+        for name, uv, selected, on_plane in handles:
+            item = self._handles.get(name)
+            if item is None:
+                item = HandleItem(name)
+                item.sigPositionChanged.connect(self._on_handle_moved)
+                item.sigClicked.connect(lambda it: self.handleClicked.emit(it.name))
+                item.sigDragStarted.connect(self._on_drag_started)
+                item.sigPositionChangeFinished.connect(self._on_drag_finished)
+                item.sigMenuRequested.connect(lambda it, at: self.handleMenuRequested.emit(it.name, at))
+                self.getPlotItem().addItem(item, ignoreBounds=True)
+                self._handles[name] = item
+            self.place_handle(name, float(uv[0]), float(uv[1]))
+            item.set_state(selected, on_plane)
+
+    def place_handle(self, name: str, u: float, v: float) -> None:
+        """Move a handle without reporting it as a user drag."""
+        self._placing = True
+        try:
+            self._handles[name].setPos(u, v)
+        finally:
+            self._placing = False
+
+    def handle_item(self, name: str) -> HandleItem:
+        return self._handles[name]
+
+    def _on_drag_started(self, item: HandleItem) -> None:
+        self._dragging = True
+        self._hovered = None
+        self._hover.hide()
+        self.handleDragStarted.emit(item.name)
+
+    def _on_drag_finished(self, _item: HandleItem) -> None:
+        self._dragging = False
+
+    def _on_handle_moved(self, item: HandleItem) -> None:
+        if self._placing:
+            return
+        pos = item.pos()
+        self.handleDragged.emit(item.name, float(pos.x()), float(pos.y()))
+
+    # ---- mouse, keys, drops ------------------------------------------------------------------------
+    def _pick(self, scene_pos: QPointF) -> int | None:
+        if len(self._uv) == 0 or not self._vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        target = self._vb.mapSceneToView(scene_pos)
+        hidden = [label for label, item in enumerate(self._class_items) if not item.isVisible()]
+        candidates = np.flatnonzero(~np.isin(self._labels, hidden)) if hidden else None
+        points = self._uv if candidates is None else self._uv[candidates]
+        found = nearest_point(points, np.array([target.x(), target.y()]), self._vb.viewPixelSize(), PICK_RADIUS_PX)
+        if found is None:
+            return None
+        return int(found if candidates is None else candidates[found])
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self._dragging:
+            return
+        picked = self._pick(scene_pos) if self._hover_source is not None else None
+        if picked == self._hovered:
+            return
+        self._hovered = picked
+        if picked is None:
+            self._hover.hide()
+            return
+        image, caption, label = self._hover_source(picked)
+        self._hover.show_image(image, caption, class_colour(label), QPointF(*self._uv[picked]))
+
+    def _on_mouse_clicked(self, ev) -> None:  # noqa: ANN001 (pyqtgraph MouseClickEvent)
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        if ev.isAccepted() and isinstance(ev.currentItem, HandleItem):
+            return
+        if not self._vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        if ev.button() == Qt.MouseButton.RightButton:
+            point = self._vb.mapSceneToView(ev.scenePos())
+            screen = ev.screenPos()
+            self.mapMenuRequested.emit(float(point.x()), float(point.y()), QPoint(int(screen.x()), int(screen.y())))
+            return
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        if ev.double():
+            point = self._vb.mapSceneToView(ev.scenePos())
+            self.addHandleRequested.emit(float(point.x()), float(point.y()))
+            return
+        picked = self._pick(ev.scenePos())
+        if picked is not None:
+            self.pointClicked.emit(picked)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        key = event.key()
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.deleteRequested.emit()
+            return
+        steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        if key in steps:
+            (u0, u1), (v0, v1) = self.visible_range()
+            fraction = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.02
+            du, dv = steps[key]
+            self.nudgeRequested.emit(du * fraction * (u1 - u0), dv * fraction * (v1 - v0))
+            return
+        super().keyPressEvent(event)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        paths = [p for p in paths if Path(p).is_file()]
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.filesDropped.emit(paths)

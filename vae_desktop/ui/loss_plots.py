@@ -1,0 +1,403 @@
+"""Live loss curves: reconstruction and KL per image (nats), per batch and per epoch.
+
+Two stacked plots share the x axis (epochs; batch k of an epoch sits at a fraction of it), so
+the large reconstruction term and the small KL term are both readable. Data lands in growing
+numpy buffers; a timer redraws at most `redraw_interval_ms` (never once per batch). Peak
+downsampling and clip-to-view keep a million points smooth, as in pyqtgraph's scrollingPlots
+example.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPaintEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.series import (
+    GrowingColumns,
+    extend_trailing_mean,
+    extend_window_centers,
+    trailing_mean,
+    window_centers,
+)
+
+FOLLOW_SPAN_EPOCHS = 2.0
+MAX_EPOCH_MARKERS = 200
+REDRAW_INTERVAL_MS = 66  # ~15 frames per second is plenty for curves that grow a few points per frame
+MAX_REDRAW_INTERVAL_MS = 1000
+
+RECON_COLOR = QColor(31, 119, 180)
+KL_COLOR = QColor(148, 103, 189)
+TRAIN_COLOR = QColor(230, 120, 20)
+TEST_COLOR = QColor(44, 150, 44)
+AXIS_COLOR = QColor(90, 90, 90)
+GRID_ALPHA = 0.18
+
+# Buffer columns: raw values, trailing means, and the step each trailing mean is centred on
+_STEP, _RECON, _KL, _RECON_S, _KL_S, _CENTER = range(6)
+
+
+def smoothing_window(steps_per_epoch: int) -> int:
+    """Batches averaged by the smoothed curve: a fifth of an epoch, within 5..200."""
+    return int(min(200, max(5, steps_per_epoch // 5)))
+
+
+class _TimedCanvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took, so redraws can be spaced to keep the GUI responsive."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - started
+
+
+class _LossPlot:
+    """One quantity (recon or KL): raw and smoothed batch curves, train and test epoch curves."""
+
+    def __init__(self, plot: pg.PlotItem, title: str, color: QColor) -> None:
+        self.plot = plot
+        plot.setLabel("left", "nats / image", color=AXIS_COLOR.name())
+        plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+        plot.setClipToView(True)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" reads worse than plain fractions
+            axis.setPen(pg.mkPen(AXIS_COLOR))
+            axis.setTextPen(pg.mkPen(AXIS_COLOR))
+        # Raw batches: opaque pale colour (no alpha blending), 1 px, peak-downsampled so spikes stay visible.
+        pale = QColor.fromHsvF(color.hsvHueF(), 0.28, 0.97)
+        plot.setTitle(_title_with_legend(title, color, pale), size="9pt")
+        self.raw = plot.plot(name="batch", pen=pg.mkPen(pale, width=1), autoDownsampleFactor=1.0)
+        self.raw.setDownsampling(auto=True, method="peak")
+        # The smoothed curve has no spikes to keep: plain subsampling to ~1 point per pixel draws fast.
+        self.smooth = plot.plot(
+            name="batch, smoothed", pen=pg.mkPen(color, width=2), antialias=True, autoDownsampleFactor=1.0
+        )
+        self.smooth.setDownsampling(auto=True, method="subsample")
+        self.train = plot.plot(
+            name="epoch, train", pen=pg.mkPen(TRAIN_COLOR, width=1.5), symbol="o", symbolSize=7,
+            symbolBrush=TRAIN_COLOR, symbolPen=pg.mkPen("w"), antialias=True, autoDownsampleFactor=1.0,
+        )
+        self.test = plot.plot(
+            name="epoch, test", pen=pg.mkPen(TEST_COLOR, width=1.5), symbol="s",
+            symbolSize=7, symbolBrush=TEST_COLOR, symbolPen=pg.mkPen("w"), antialias=True, autoDownsampleFactor=1.0,
+        )
+        self._symbols = {self.train: "o", self.test: "s"}
+        self._markers_shown = True
+        for curve in (self.train, self.test):
+            curve.setDownsampling(auto=True, method="subsample")
+        for curve in (self.raw, self.smooth):
+            curve.setSkipFiniteCheck(True)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
+        self.cursor.setVisible(False)
+        plot.addItem(self.cursor, ignoreBounds=True)
+
+
+    def show_epoch_markers(self, show: bool) -> None:
+        """Markers help with a few epochs; thousands of them would only cost drawing time."""
+        if show != self._markers_shown:
+            self._markers_shown = show
+            for curve, symbol in self._symbols.items():
+                curve.setSymbol(symbol if show else None)
+
+
+class LossPlots(QWidget):
+    """Recon and KL plots with log-scale and follow-latest toggles and a hover readout."""
+
+    followLatestChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self._batches = GrowingColumns(6, capacity=4096)
+        self._epochs: list[EpochMetrics] = []
+        self._steps_per_epoch = 1
+        self._window = smoothing_window(1)
+        self._dirty = False
+
+        self.log_scale = QCheckBox("Log scale")
+        self.log_scale.setToolTip("Show both losses on a logarithmic y axis")
+        self.follow_latest = QCheckBox("Follow latest")
+        self.follow_latest.setToolTip(
+            f"Keep the newest {FOLLOW_SPAN_EPOCHS:g} epochs in view while training; panning or zooming turns this off"
+        )
+        self.readout = QLabel()
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        self.readout.setContentsMargins(8, 0, 8, 2)
+        self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
+        self.readout.setToolTip("Hover over a plot to read the values under the cursor")
+        font = QFont(self.readout.font())
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        self.readout.setFont(font)
+        self.readout.setStyleSheet("color: #555;")
+
+        self.canvas = _TimedCanvas()
+        self.canvas.setBackground("w")
+        self.canvas.ci.setSpacing(4)
+        self.recon = _LossPlot(self.canvas.addPlot(row=0, col=0), "Reconstruction loss", RECON_COLOR)
+        self.kl = _LossPlot(self.canvas.addPlot(row=1, col=0), "KL divergence", KL_COLOR)
+        self.kl.plot.setXLink(self.recon.plot)
+        self.kl.plot.setLabel("bottom", "epoch", color=AXIS_COLOR.name())
+        self.recon.plot.getAxis("left").setWidth(58)
+        self.kl.plot.getAxis("left").setWidth(58)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 0, 6, 0)
+        bar.addWidget(self.log_scale)
+        bar.addWidget(self.follow_latest)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.readout)
+
+        self.log_scale.toggled.connect(self._on_log_scale)
+        self.follow_latest.toggled.connect(self._on_follow_latest)
+        for lp in (self.recon, self.kl):
+            lp.plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved)
+
+        self._min_interval_ms = redraw_interval_ms
+        self._timer = QTimer(self)
+        self._timer.setInterval(redraw_interval_ms)
+        self._timer.timeout.connect(self._redraw_if_dirty)
+        self._timer.start()
+
+    # ---- data in --------------------------------------------------------------------------------
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._steps_per_epoch
+
+    def reset(self, steps_per_epoch: int = 1) -> None:
+        """Forget all data (a new run)."""
+        self._steps_per_epoch = max(1, int(steps_per_epoch))
+        self._window = smoothing_window(self._steps_per_epoch)
+        self._batches.clear()
+        self._epochs = []
+        self.readout.clear()
+        self._mark_dirty()
+
+    def append_batches(self, batches: Sequence[BatchMetrics]) -> None:
+        if not batches:
+            return
+        steps = np.fromiter((b.global_step for b in batches), dtype=np.float64, count=len(batches))
+        recon = np.fromiter((b.recon for b in batches), dtype=np.float64, count=len(batches))
+        kl = np.fromiter((b.kl for b in batches), dtype=np.float64, count=len(batches))
+        self.append_arrays(steps, recon, kl)
+
+    def append_arrays(self, steps: np.ndarray, recon: np.ndarray, kl: np.ndarray) -> None:
+        """Append per-batch values (global steps must keep increasing)."""
+        old = self._batches.view()
+        recon_s = extend_trailing_mean(old[_RECON], recon, self._window)
+        kl_s = extend_trailing_mean(old[_KL], kl, self._window)
+        centers = extend_window_centers(old[_STEP], steps, self._window)
+        self._batches.append(np.vstack([steps, recon, kl, recon_s, kl_s, centers]))
+        self._mark_dirty()
+
+    def add_epoch(self, metrics: EpochMetrics) -> None:
+        self._epochs = [e for e in self._epochs if e.epoch < metrics.epoch] + [metrics]
+        self._mark_dirty()
+
+    def set_history(
+        self, steps: np.ndarray, recon: np.ndarray, kl: np.ndarray, epochs: Sequence[EpochMetrics], steps_per_epoch: int
+    ) -> None:
+        """Replace everything with a recorded history (an opened checkpoint, or a rolled-back run)."""
+        self.reset(steps_per_epoch)
+        if len(steps):
+            steps = np.asarray(steps, dtype=np.float64)
+            recon = np.asarray(recon, dtype=np.float64)
+            kl = np.asarray(kl, dtype=np.float64)
+            w = self._window
+            self._batches.append(
+                np.vstack([steps, recon, kl, trailing_mean(recon, w), trailing_mean(kl, w), window_centers(steps, w)])
+            )
+        self._epochs = list(epochs)
+        self._mark_dirty()
+
+    # ---- data out (what is plotted) -------------------------------------------------------------
+    def batch_data(self) -> dict[str, np.ndarray]:
+        """Copies of the per-batch series: global_step, recon, kl, their trailing means, and the step
+        each trailing mean is drawn at (the middle of its window; NaN before a full window)."""
+        view = self._batches.view()
+        names = ("global_step", "recon", "kl", "recon_smoothed", "kl_smoothed", "smoothed_step")
+        return {name: view[i].copy() for i, name in enumerate(names)}
+
+    def epoch_data(self) -> list[EpochMetrics]:
+        return list(self._epochs)
+
+    def redraw_now(self) -> None:
+        self._dirty = True
+        self._redraw_if_dirty()
+
+    # ---- drawing --------------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    @Slot()
+    def _redraw_if_dirty(self) -> None:
+        if not self._dirty or not self.isVisible():
+            return
+        self._dirty = False
+        started = time.perf_counter()
+        view = self._batches.view()
+        x = view[_STEP] / self._steps_per_epoch
+        full = self._window - 1  # the smoothed curve starts where its first full window is centred
+        xs = view[_CENTER, full:] / self._steps_per_epoch
+        self.recon.raw.setData(x, view[_RECON])
+        self.recon.smooth.setData(xs, view[_RECON_S, full:])
+        self.kl.raw.setData(x, view[_KL])
+        self.kl.smooth.setData(xs, view[_KL_S, full:])
+        ex = np.array([e.epoch for e in self._epochs], dtype=np.float64)
+        for lp in (self.recon, self.kl):
+            lp.show_epoch_markers(len(self._epochs) <= MAX_EPOCH_MARKERS)
+        self.recon.train.setData(ex, np.array([e.train_recon for e in self._epochs]))
+        self.recon.test.setData(ex, np.array([e.test_recon for e in self._epochs]))
+        self.kl.train.setData(ex, np.array([e.train_kl for e in self._epochs]))
+        self.kl.test.setData(ex, np.array([e.test_kl for e in self._epochs]))
+        if self.follow_latest.isChecked():
+            self._show_latest()
+        self._adapt_interval(time.perf_counter() - started + self.canvas.last_paint_s)
+
+    def _adapt_interval(self, cost_s: float) -> None:
+        """Spend at most ~1/6 of the GUI thread on plots: a huge history redraws less often, never freezes."""
+        interval = int(min(MAX_REDRAW_INTERVAL_MS, max(self._min_interval_ms, 6000 * cost_s)))
+        if abs(interval - self._timer.interval()) > 5:
+            self._timer.setInterval(interval)
+
+    def _latest_x(self) -> float:
+        last_batch = self._batches.view()[_STEP, -1] / self._steps_per_epoch if len(self._batches) else 0.0
+        last_epoch = float(self._epochs[-1].epoch) if self._epochs else 0.0
+        return max(last_batch, last_epoch)
+
+    def _show_latest(self) -> None:
+        latest = self._latest_x()
+        if latest <= 0:
+            return
+        low = max(0.0, latest - FOLLOW_SPAN_EPOCHS)
+        self.kl.plot.setXRange(low, latest + 0.02 * (latest - low), padding=0)
+        for lp in (self.recon, self.kl):
+            lp.plot.getViewBox().setAutoVisible(y=True)
+            lp.plot.enableAutoRange(axis="y")
+
+    @Slot(bool)
+    def _on_log_scale(self, on: bool) -> None:
+        for lp in (self.recon, self.kl):
+            lp.plot.setLogMode(x=False, y=on)
+        self.redraw_now()
+
+    @Slot(bool)
+    def _on_follow_latest(self, on: bool) -> None:
+        if on:
+            self._show_latest()
+        else:
+            for lp in (self.recon, self.kl):
+                lp.plot.getViewBox().setAutoVisible(y=False)
+                lp.plot.enableAutoRange()
+        self.followLatestChanged.emit(on)
+
+    @Slot()
+    def _on_manual_range(self, *_: object) -> None:
+        if self.follow_latest.isChecked():
+            self.follow_latest.setChecked(False)
+
+    # ---- hover ----------------------------------------------------------------------------------
+    def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
+        pos = event[0]
+        for lp in (self.recon, self.kl):
+            if lp.plot.sceneBoundingRect().contains(pos):
+                x = lp.plot.getViewBox().mapSceneToView(pos).x()
+                self.show_values_at(x)
+                return
+        self.hide_cursor()
+
+    def _smoothed_near(self, step: float) -> tuple[str, str]:
+        """The smoothed values drawn nearest to `step` ('—' before the first full window)."""
+        full = self._window - 1
+        view = self._batches.view()
+        centers = view[_CENTER, full:]
+        if not len(centers):
+            return "—", "—"
+        j = full + _nearest(centers, step)
+        return _fmt(view[_RECON_S, j]), _fmt(view[_KL_S, j])
+
+    def hide_cursor(self) -> None:
+        for lp in (self.recon, self.kl):
+            lp.cursor.setVisible(False)
+        self.readout.clear()
+
+    def show_values_at(self, x: float) -> str:
+        """Move the hover cursor to epoch position `x` and describe the nearest values; returns the text."""
+        parts = []
+        view = self._batches.view()
+        if len(self._batches):
+            xs = view[_STEP] / self._steps_per_epoch
+            i = _nearest(xs, x)
+            x = float(xs[i])
+            recon_s, kl_s = self._smoothed_near(view[_STEP, i])
+            parts.append(
+                f"<b>epoch {xs[i]:.2f}</b> (step {int(view[_STEP, i])}): "
+                f"<span style='color:{RECON_COLOR.name()}'>recon {_fmt(view[_RECON, i])}</span> "
+                f"(smoothed {recon_s}) · "
+                f"<span style='color:{KL_COLOR.name()}'>KL {_fmt(view[_KL, i])}</span> (smoothed {kl_s})"
+            )
+        nearest_epoch = min(self._epochs, key=lambda e: abs(e.epoch - x), default=None)
+        if nearest_epoch is not None and abs(nearest_epoch.epoch - x) <= 0.5:
+            e = nearest_epoch
+            parts.append(
+                f"<b>epoch {e.epoch}</b> train/test: recon {_fmt(e.train_recon)}/{_fmt(e.test_recon)} · "
+                f"KL {_fmt(e.train_kl)}/{_fmt(e.test_kl)}"
+            )
+        text = " &nbsp;│&nbsp; ".join(parts)
+        self.readout.setText(text)
+        for lp in (self.recon, self.kl):
+            lp.cursor.setPos(x)
+            lp.cursor.setVisible(bool(parts))
+        return text
+
+
+def _nearest(sorted_values: np.ndarray, value: float) -> int:
+    i = int(np.clip(np.searchsorted(sorted_values, value), 0, len(sorted_values) - 1))
+    if i > 0 and abs(sorted_values[i - 1] - value) < abs(sorted_values[i] - value):
+        i -= 1
+    return i
+
+
+def _title_with_legend(title: str, color: QColor, pale: QColor) -> str:
+    """The plot title with an inline legend: it never covers a curve, unlike a legend box inside the plot."""
+
+    def key(glyph: str, glyph_color: QColor, label: str) -> str:
+        return (
+            f"<span style='color:{glyph_color.name()}; font-size:11pt'>{glyph}</span>"
+            f"<span style='color:{AXIS_COLOR.name()}'>&nbsp;{label}</span>"
+        )
+
+    keys = "&nbsp;&nbsp;&nbsp;".join(
+        [
+            key("━", pale, "batch"),
+            key("━", color, "smoothed"),
+            key("●", TRAIN_COLOR, "train (epoch)"),
+            key("■", TEST_COLOR, "test (epoch)"),
+        ]
+    )
+    return (
+        f"<span style='color:{AXIS_COLOR.name()}; font-weight:600'>{title}</span>"
+        f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;{keys}"
+    )
+
+
+def _fmt(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"

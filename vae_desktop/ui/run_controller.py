@@ -1,0 +1,466 @@
+"""The current run: its model, datasets, training sessions and checkpoints, behind a few Qt signals.
+
+The main window presents; this object decides. It imports torch, so the window creates it only
+once the core has loaded (after the first paint). Everything here runs in the GUI thread except
+the training loop (a `TrainingSession`) and dataset loading (a `BackgroundCall`).
+
+Run lifecycle: a run is born at the first Start (or by opening a checkpoint) and fixes dataset,
+architecture, batch size and seed. Start / Stop / Start continues it exactly (a new Trainer built
+from the previous one's model, optimizer, history, progress and random state); File > New run
+ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal, Slot
+
+from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from vae_desktop.core.config import ModelConfig, TrainConfig
+from vae_desktop.core.datasets import DATASETS, ImageDataset, load_dataset
+from vae_desktop.core.device import describe_device, pick_device
+from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
+from vae_desktop.core.history import TrainingHistory
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.model import VAE
+from vae_desktop.core.trainer import Trainer, TrainingProgress
+from vae_desktop.ui.background import BackgroundCall
+from vae_desktop.ui.hyperparameter_form import RunSettings
+from vae_desktop.ui.logging_setup import LOGGER_NAME
+from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.training_worker import SaveResult, TrainingSession
+
+log = logging.getLogger(f"{LOGGER_NAME}.run")
+
+
+def default_training_threads() -> int:
+    """Leave one core to the GUI thread so plots and the event loop stay responsive."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the window shows about the run that just started."""
+
+    steps_per_epoch: int
+    epochs: int
+    global_step: int
+    device: str
+
+
+@dataclass(frozen=True)
+class HistorySnapshot:
+    """A whole loss history for the plots (opened checkpoint, rolled-back run, new run)."""
+
+    steps: np.ndarray
+    recon: np.ndarray
+    kl: np.ndarray
+    epochs: list[EpochMetrics]
+    steps_per_epoch: int
+
+    @classmethod
+    def of(cls, history: TrainingHistory, steps_per_epoch: int) -> HistorySnapshot:
+        arrays = history.batch_arrays()
+        return cls(arrays["global_step"], arrays["recon"], arrays["kl"], list(history.epochs), steps_per_epoch)
+
+
+@dataclass
+class _Run:
+    dataset: str  # registry name ("shapes", "folder:/path", ...)
+    model_config: ModelConfig
+    train_config: TrainConfig
+    trainer: Trainer | None = None  # set once trained in this window; holds the live state
+    checkpoint: Checkpoint | None = None  # an opened checkpoint not trained since
+    path: str | None = None  # where it was last opened from or saved to
+    saved_step: int = -1
+
+    @property
+    def progress(self) -> TrainingProgress:
+        if self.trainer is not None:
+            return self.trainer.progress
+        return self.checkpoint.progress if self.checkpoint is not None else TrainingProgress()
+
+    @property
+    def history(self) -> TrainingHistory:
+        if self.trainer is not None:
+            return self.trainer.history
+        return self.checkpoint.history if self.checkpoint is not None else TrainingHistory()
+
+
+class RunController(QObject):
+    stateChanged = Signal(str)  # "idle" (no run), "ready", "loading", "training", "paused", "stopping"
+    runStarted = Signal(object)  # RunInfo
+    batches = Signal(object)  # tuple[BatchMetrics, ...]
+    epochFinished = Signal(object)  # EpochMetrics
+    historyReset = Signal(object)  # HistorySnapshot: the plots replace their data
+    settingsRestored = Signal(object)  # RunSettings of an opened checkpoint
+    runLocked = Signal(bool)  # a run exists: dataset/z/batch/seed are fixed
+    errorRaised = Signal(str)  # user-facing message
+    noticeRaised = Signal(str)
+    saved = Signal(str)  # path of a checkpoint that is now on disk
+    pathChanged = Signal(str)
+
+    def __init__(
+        self, model_template: ModelConfig | None = None, threads: int | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.mirror = ModelMirror(self)
+        self.threads = threads or default_training_threads()
+        self._template = model_template or ModelConfig()
+        self._run: _Run | None = None
+        self._session: TrainingSession | None = None
+        self._datasets: dict[str, ImageDataset] = {}
+        self._loads: dict[str, BackgroundCall] = {}
+        self._load_waiters: dict[str, list[Callable[[ImageDataset | None], None]]] = {}
+        self._state = "idle"
+
+    # ---- state ----------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def has_run(self) -> bool:
+        return self._run is not None
+
+    @property
+    def is_training(self) -> bool:
+        return self._session is not None
+
+    @property
+    def session(self) -> TrainingSession | None:
+        """The running training session, until its thread has ended."""
+        return self._session
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The last Trainer (read it only while not training)."""
+        return self._run.trainer if self._run is not None else None
+
+    @property
+    def checkpoint_path(self) -> str | None:
+        return self._run.path if self._run is not None else None
+
+    @property
+    def has_unsaved_progress(self) -> bool:
+        run = self._run
+        return run is not None and run.progress.global_step != run.saved_step
+
+    def run_settings(self) -> RunSettings | None:
+        run = self._run
+        return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config)
+
+    def device_description(self, requested: str = "auto") -> str:
+        try:
+            device = pick_device(requested)
+        except ConfigError:
+            device = torch.device("cpu")
+        if device.type == "cpu":
+            return f"CPU ({self.threads} training thread{'s' if self.threads != 1 else ''})"
+        return describe_device(device)
+
+    @staticmethod
+    def dataset_choices() -> list[tuple[str, str]]:
+        return [(info.name, info.title) for info in DATASETS.values()]
+
+    @staticmethod
+    def available_devices() -> list[str]:
+        found = []
+        if torch.cuda.is_available():
+            found.append("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            found.append("mps")
+        return found
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    def _settled_state(self) -> str:
+        return "ready" if self._run is not None else "idle"
+
+    # ---- datasets ---------------------------------------------------------------------------------
+    def provide_dataset(self, dataset: ImageDataset, name: str | None = None) -> None:
+        """Use an already-loaded dataset for `name` (default: its own name) instead of loading it."""
+        name = name or dataset.name
+        self._datasets = {name: dataset}
+        if self._run is None:
+            self.mirror.set_dataset(dataset)
+
+    def prefetch_dataset(self, name: str) -> None:
+        """Load the selected dataset in the background when no download is needed, so its test images
+        show at once and Start is instant."""
+        if self._run is not None or self.is_training:
+            return
+
+        def show(dataset: ImageDataset | None) -> None:
+            if dataset is not None and self._run is None and self.mirror.dataset is not dataset:
+                self.mirror.set_dataset(dataset)
+
+        self._with_dataset(name, show, download=False, quiet=True)
+
+    def _with_dataset(
+        self, name: str, then: Callable[[ImageDataset | None], None], download: bool = True, quiet: bool = False
+    ) -> None:
+        """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed)."""
+        if name in self._datasets:
+            then(self._datasets[name])
+            return
+        self._load_waiters.setdefault(name, []).append(then)
+        if name in self._loads:
+            return
+        seed = self._run.train_config.seed if self._run is not None else 0
+
+        def done(dataset: ImageDataset) -> None:
+            if name in self._datasets:  # provided meanwhile (tests, benchmarks): that one wins
+                dataset = self._datasets[name]
+            else:
+                self._datasets = {name: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
+            for waiter in self._load_waiters.pop(name, []):
+                waiter(dataset)
+
+        def failed(exc: BaseException) -> None:
+            if not quiet:
+                if isinstance(exc, VaeDesktopError):
+                    self.errorRaised.emit(str(exc))
+                else:
+                    log.error("Loading dataset %s failed", name, exc_info=exc)
+                    self.errorRaised.emit(f"Could not load the dataset {name}: {exc}")
+            for waiter in self._load_waiters.pop(name, []):
+                waiter(None)
+
+        call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
+                              name=f"load {name}", parent=self)
+        call.completed.connect(lambda: self._loads.pop(name, None))
+        self._loads[name] = call
+        call.start()
+
+    # ---- training ----------------------------------------------------------------------------------
+    def start(self, settings: RunSettings) -> None:
+        if self._session is not None or self._state == "loading":
+            return
+        run = self._run
+        self._set_state("loading")
+        name = run.dataset if run is not None else settings.dataset
+        self._with_dataset(name, lambda dataset: self._start_with(settings, dataset))
+
+    def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
+        if dataset is None:
+            self._set_state(self._settled_state())
+            return
+        try:
+            trainer, new_run = self._make_trainer(settings, dataset)
+        except VaeDesktopError as exc:
+            self.errorRaised.emit(str(exc))
+            self._set_state(self._settled_state())
+            return
+        run = self._run
+        assert run is not None
+        if self.mirror.dataset is not dataset:
+            self.mirror.set_dataset(dataset)
+        if new_run:
+            self.mirror.set_model(run.model_config, state_to_numpy(trainer.model))
+            self.historyReset.emit(HistorySnapshot.of(trainer.history, trainer.steps_per_epoch))
+            self.runLocked.emit(True)
+        if trainer.finished:
+            self.noticeRaised.emit(
+                f"This run has already trained {trainer.progress.epoch} epochs. Raise Epochs to train further."
+            )
+            self._set_state("ready")
+            return
+        session = TrainingSession(trainer, run.dataset, self.threads, parent=self)
+        worker = session.worker
+        worker.batches.connect(self._on_batches)
+        worker.epochFinished.connect(self.epochFinished)
+        worker.weights.connect(self.mirror.update_weights)
+        worker.paused.connect(lambda _step: self._set_state("paused"))
+        worker.resumed.connect(lambda: self._set_state("training") if self._session is not None else None)
+        worker.failed.connect(self.errorRaised)
+        worker.saved.connect(self._on_worker_saved)
+        session.ended.connect(self._on_session_ended)
+        self._session = session
+        self.runStarted.emit(RunInfo(trainer.steps_per_epoch, trainer.config.epochs, trainer.progress.global_step,
+                                     self.device_description(trainer.config.device)))
+        self._set_state("training")
+        log.info("Training %s on %s from step %d (%s)", run.dataset, trainer.device, trainer.progress.global_step,
+                 trainer.config)
+        session.start()
+
+    def _make_trainer(self, settings: RunSettings, dataset: ImageDataset) -> tuple[Trainer, bool]:
+        """A Trainer continuing the current run, or a fresh run when there is none."""
+        run = self._run
+        if run is not None and (run.trainer is not None or run.checkpoint is not None):
+            config = replace(settings.train, batch_size=run.train_config.batch_size, seed=run.train_config.seed)
+            if run.trainer is not None:
+                previous = run.trainer
+                trainer = Trainer(previous.model, dataset, config, history=previous.history,
+                                  optimizer_state=previous.optimizer.state_dict(), progress=previous.progress,
+                                  rng_state=previous.rng_state())
+            else:
+                ckpt = run.checkpoint
+                assert ckpt is not None
+                trainer = Trainer(ckpt.build_model(), dataset, config, history=ckpt.history,
+                                  optimizer_state=ckpt.optimizer_state, progress=ckpt.progress,
+                                  rng_state=ckpt.rng_state)
+            run.trainer, run.checkpoint, run.train_config = trainer, None, config
+            return trainer, False
+        c, h, w = dataset.image_shape
+        model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
+        torch.manual_seed(settings.train.seed)
+        trainer = Trainer(VAE(model_config), dataset, settings.train)
+        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer)
+        return trainer, True
+
+    def pause(self) -> None:
+        if self._session is not None and self._state == "training":
+            self._session.pause()
+
+    def resume(self) -> None:
+        if self._session is not None:
+            self._session.resume()
+
+    def stop(self) -> None:
+        if self._session is not None:
+            self._session.stop()
+            self._set_state("stopping")
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop training and wait for the thread; True when no thread is left running."""
+        session = self._session
+        if session is None:
+            return True
+        return session.shutdown(timeout_ms)
+
+    @Slot(object)
+    def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
+        self.batches.emit(batches)
+
+    @Slot(str)
+    def _on_session_ended(self, reason: str) -> None:
+        session = self._session
+        if session is None:
+            return
+        self._session = None
+        for path in session.worker.take_unserved_saves():
+            self._save_now(path)
+        run = self._run
+        if reason == "failed" and run is not None and run.trainer is not None:
+            # The trainer rolled back to its last good weights and truncated its history: show that.
+            self.historyReset.emit(HistorySnapshot.of(run.trainer.history, run.trainer.steps_per_epoch))
+        if reason == "completed" and run is not None:
+            self.noticeRaised.emit(f"Training finished: {run.progress.epoch} epochs.")
+        log.info("Training session ended: %s", reason)
+        session.deleteLater()
+        self._set_state(self._settled_state())
+
+    # ---- runs and checkpoints ---------------------------------------------------------------------
+    def new_run(self) -> bool:
+        """Forget the current run (the caller asks the user about unsaved progress first)."""
+        if self._session is not None:
+            return False
+        self._run = None
+        self.mirror.clear_model()
+        self.historyReset.emit(HistorySnapshot(np.zeros(0), np.zeros(0), np.zeros(0), [], 1))
+        self.runLocked.emit(False)
+        self.pathChanged.emit("")
+        self._set_state("idle")
+        return True
+
+    def open_checkpoint(self, path: str) -> bool:
+        """Replace the current run with a checkpoint; on any error the current run is kept."""
+        if self._session is not None:
+            self.errorRaised.emit("Stop training before opening a checkpoint.")
+            return False
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError as exc:
+            self.errorRaised.emit(str(exc))
+            return False
+        run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
+                   saved_step=ckpt.progress.global_step)
+        self._run = run
+        self.mirror.set_model(ckpt.model_config, ckpt.model_state)
+        self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
+        self.runLocked.emit(True)
+        self.historyReset.emit(HistorySnapshot.of(ckpt.history, _steps_per_epoch(ckpt.progress) or 1))
+        self.pathChanged.emit(str(path))
+        self._set_state("ready")
+        log.info("Opened checkpoint %s (%s, step %d)", path, ckpt.dataset, ckpt.progress.global_step)
+
+        def with_dataset(dataset: ImageDataset | None) -> None:
+            if dataset is None or self._run is not run:
+                return
+            if dataset.image_shape != ckpt.model_config.image_shape:
+                self.errorRaised.emit(
+                    f"The dataset {ckpt.dataset} now has images of shape {dataset.image_shape}, but this model "
+                    f"expects {ckpt.model_config.image_shape}."
+                )
+                return
+            self.mirror.set_dataset(dataset)
+            if _steps_per_epoch(ckpt.progress) is None:
+                spe = math.ceil(dataset.num_train / ckpt.train_config.batch_size)
+                self.historyReset.emit(HistorySnapshot.of(run.history, spe))
+
+        self._with_dataset(ckpt.dataset, with_dataset)
+        return True
+
+    def save(self, path: str) -> bool:
+        """Write the run to `path`: now when idle, between two steps when training. False if nothing to save."""
+        if self._run is None:
+            self.errorRaised.emit("Nothing to save yet: start training or open a checkpoint first.")
+            return False
+        if self._session is not None:
+            self._session.worker.request_save(str(path))
+            return True
+        return self._save_now(str(path))
+
+    def _save_now(self, path: str) -> bool:
+        run = self._run
+        assert run is not None
+        checkpoint = Checkpoint.from_trainer(run.trainer, run.dataset) if run.trainer is not None else run.checkpoint
+        if checkpoint is None:
+            return False
+        try:
+            save_checkpoint(checkpoint, path)
+        except CheckpointError as exc:
+            self.errorRaised.emit(str(exc))
+            return False
+        self._mark_saved(path, checkpoint.progress.global_step)
+        return True
+
+    @Slot(object)
+    def _on_worker_saved(self, result: SaveResult) -> None:
+        if result.error is not None:
+            self.errorRaised.emit(result.error)
+        elif self._run is not None:
+            self._mark_saved(result.path, self._run.progress.global_step)
+
+    def _mark_saved(self, path: str, step: int) -> None:
+        run = self._run
+        assert run is not None
+        run.saved_step = step
+        if run.path != path:
+            run.path = path
+            self.pathChanged.emit(path)
+        log.info("Saved checkpoint %s", path)
+        self.saved.emit(path)
+
+    def epochs(self) -> list[EpochMetrics]:
+        """Finished epochs of the current run (safe to call while training)."""
+        return list(self._run.history.epochs) if self._run is not None else []
+
+
+def _steps_per_epoch(progress: TrainingProgress) -> int | None:
+    """Steps per epoch recorded implicitly in a checkpoint's progress (None before the first epoch ends)."""
+    if progress.epoch <= 0:
+        return None
+    return max(1, (progress.global_step - progress.step_in_epoch) // progress.epoch)
