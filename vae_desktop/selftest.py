@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 REPORT_ENV = "VAE_DESKTOP_SELFTEST_REPORT"  # where to write the JSON report (benchmarks use it)
-TRAIN_STEPS = 40
-NUM_TRAIN, NUM_TEST = 2000, 500
+TRAIN_STEPS = 40  # core-only training, and again in the window
+WINDOW_TRAIN_STEPS = 40
+NUM_TRAIN, NUM_TEST = 2000, 500  # a small shapes set: generated in a fraction of a second
+WAIT_S = 120  # generous for a busy laptop; a healthy run needs a few seconds per wait
 
 
 class SelfTestFailure(Exception):
@@ -39,9 +41,73 @@ class SelfTestContext:
     window: Any = None
     dataset: Any = None
     trainer: Any = None
-    checkpoint_path: Path | None = None
     facts: dict[str, Any] = field(default_factory=dict)
     dialogs: list[str] = field(default_factory=list)  # texts of dialogs that popped up (and were dismissed)
+
+
+def _wait_until(ctx: SelfTestContext, done: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
+    """Run the event loop until `done()` holds; a timeout is a failure that names what never happened."""
+    from PySide6.QtCore import QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise SelfTestFailure(f"waited {timeout_s:.0f} s for {what}")
+        ctx.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        time.sleep(0.005)
+
+
+def _watch_for_dialogs(ctx: SelfTestContext) -> None:
+    """A modal dialog would wait forever for a click nobody makes: record its text and dismiss it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def dismiss() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            text = dialog.text() if isinstance(dialog, QMessageBox) else dialog.windowTitle()
+            ctx.dialogs.append(text or type(dialog).__name__)
+            dialog.reject()
+
+    timer = QTimer(ctx.app)
+    timer.setInterval(200)
+    timer.timeout.connect(dismiss)
+    timer.start()
+
+
+def _open_main_window(ctx: SelfTestContext) -> str:
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from vae_desktop.core.config import ModelConfig
+    from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
+
+    prepare_app_identity()
+    from vae_desktop.ui.app import create_application, create_main_window, finish_main_window
+
+    ctx.app = create_application([sys.argv[0]])
+    apply_app_identity(ctx.app)
+    _watch_for_dialogs(ctx)
+    settings = QSettings(str(ctx.folder / "settings.ini"), QSettings.Format.IniFormat)  # never the user's
+    template = ModelConfig(z_dim=2, base_width=8, hidden=64)  # a small network; z_dim comes from the form
+    ctx.window = create_main_window(settings=settings, model_template=template, training_threads=1)
+    ctx.window.show()
+    ctx.app.processEvents()
+    ctx.facts["first_window_at"] = time.time()
+    ctx.facts["first_window_s"] = round(ctx.facts["first_window_at"] - ctx.started_at, 3)
+    if not ctx.window.isVisible():
+        raise SelfTestFailure("the main window did not show")
+    frame = ctx.window.grab().toImage()
+    pixels = np.array([frame.pixel(x, y) for x in range(0, frame.width(), 7) for y in range(0, frame.height(), 7)])
+    if len(np.unique(pixels)) < 3:
+        raise SelfTestFailure(f"the window painted as a blank {frame.width()}x{frame.height()} area")
+    if ctx.window.windowIcon().isNull():
+        raise SelfTestFailure("the window has no icon")
+    finish_main_window(ctx.window)  # imports torch and the core, as the app does after its first paint
+    if ctx.window.mirror is None:
+        raise SelfTestFailure("the window did not attach the core (no model mirror)")
+    ctx.facts["core_ready_at"] = time.time()
+    return f"{frame.width()}x{frame.height()}, shown {ctx.facts['first_window_s']:.2f} s into the self-test"
 
 
 def _load_shapes(ctx: SelfTestContext) -> str:
@@ -100,77 +166,7 @@ def _save_and_reload(ctx: SelfTestContext) -> str:
         raise SelfTestFailure(f"the reloaded model decodes differently (max diff {np.abs(before - after).max():.3g})")
     if loaded.progress.global_step != ctx.trainer.progress.global_step:
         raise SelfTestFailure(f"reloaded step {loaded.progress.global_step} != saved {ctx.trainer.progress.global_step}")
-    ctx.checkpoint_path = path
     return f"{path.name}: {path.stat().st_size / 1e3:.0f} kB, decodes identically after reload"
-
-
-WINDOW_TRAIN_STEPS = 40
-WAIT_S = 120  # generous: a busy laptop; a healthy run needs a few seconds per wait
-
-
-def _wait_until(ctx: SelfTestContext, done: Callable[[], bool], what: str, timeout_s: float = WAIT_S) -> None:
-    """Run the event loop until `done()` holds; a timeout is a failure that names what never happened."""
-    from PySide6.QtCore import QEventLoop
-
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise SelfTestFailure(f"waited {timeout_s:.0f} s for {what}")
-        ctx.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        time.sleep(0.005)
-
-
-def _watch_for_dialogs(ctx: SelfTestContext) -> None:
-    """A modal dialog would wait forever for a click nobody makes: record its text and dismiss it."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    def dismiss() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is not None:
-            text = dialog.text() if isinstance(dialog, QMessageBox) else dialog.windowTitle()
-            ctx.dialogs.append(text or type(dialog).__name__)
-            dialog.reject()
-
-    timer = QTimer(ctx.app)
-    timer.setInterval(200)
-    timer.timeout.connect(dismiss)
-    timer.start()
-
-
-def _open_main_window(ctx: SelfTestContext) -> str:
-    import numpy as np
-    from PySide6.QtCore import QSettings
-
-    from vae_desktop.core.config import ModelConfig
-    from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
-
-    prepare_app_identity()
-    from vae_desktop.ui.app import create_application, create_main_window, finish_main_window
-
-    ctx.app = create_application([sys.argv[0]])
-    apply_app_identity(ctx.app)
-    _watch_for_dialogs(ctx)
-    settings = QSettings(str(ctx.folder / "settings.ini"), QSettings.Format.IniFormat)  # never the user's
-    template = ModelConfig(z_dim=2, base_width=8, hidden=64)
-    ctx.window = create_main_window(settings=settings, model_template=template, training_threads=1)
-    ctx.window.show()
-    ctx.app.processEvents()
-    ctx.facts["first_window_at"] = time.time()
-    ctx.facts["first_window_s"] = round(ctx.facts["first_window_at"] - ctx.started_at, 3)
-    if not ctx.window.isVisible():
-        raise SelfTestFailure("the main window did not show")
-    frame = ctx.window.grab().toImage()
-    pixels = np.array([frame.pixel(x, y) for x in range(0, frame.width(), 7) for y in range(0, frame.height(), 7)])
-    if len(np.unique(pixels)) < 3:
-        raise SelfTestFailure(f"the window painted as a blank {frame.width()}x{frame.height()} area")
-    if ctx.window.windowIcon().isNull():
-        raise SelfTestFailure("the window has no icon")
-    finish_main_window(ctx.window)  # imports torch and the core, as the app does after its first paint
-    if ctx.window.mirror is None:
-        raise SelfTestFailure("the window did not attach the core (no model mirror)")
-    ctx.facts["core_ready_at"] = time.time()
-    return f"{frame.width()}x{frame.height()}, shown {ctx.facts['first_window_s']:.2f} s into the self-test"
 
 
 def _train_in_window(ctx: SelfTestContext) -> str:
@@ -187,8 +183,11 @@ def _train_in_window(ctx: SelfTestContext) -> str:
     losses = [float(r + k) for r, k in zip(trace["recon"], trace["kl"], strict=True)]
     if len(losses) < WINDOW_TRAIN_STEPS or not all(math.isfinite(x) for x in losses):
         raise SelfTestFailure(f"the window's run recorded {len(losses)} steps, not {WINDOW_TRAIN_STEPS} finite losses")
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    if not last < first * 0.9:
+        raise SelfTestFailure(f"the window's loss did not fall: {first:.1f} -> {last:.1f} nats")
     _wait_until(ctx, lambda: window.mirror.model is not None, "the window's model copy")
-    return f"{len(losses)} steps, loss {losses[0]:.1f} -> {losses[-1]:.1f} nats, state '{window.state}'"
+    return f"{len(losses)} steps, loss {first:.1f} -> {last:.1f} nats, state '{window.state}'"
 
 
 def _decode_in_latent_panel(ctx: SelfTestContext) -> str:
