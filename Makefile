@@ -42,3 +42,6 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+bench: $(VENV)/.installed-dev
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python -m benchmarks.$$(basename $$b .py) || exit 1; done

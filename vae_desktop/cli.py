@@ -14,7 +14,6 @@ from pathlib import Path
 from vae_desktop import __version__
 
 
-
 class _OneLineParser(argparse.ArgumentParser):
     """Argument errors print one line (and exit 2) instead of a usage block."""
 

@@ -30,5 +30,5 @@ def test_download_without_torchvision_is_a_dataset_error(tmp_path: Path) -> None
 def test_cifar_files_without_torchvision_is_a_dataset_error(tmp_path: Path) -> None:
     (tmp_path / "cifar-10-batches-py").mkdir()
     (tmp_path / "cifar-10-batches-py" / "batches.meta").write_bytes(b"")
-    with pytest.raises(DatasetError, match="needed to read cifar10"):
+    with pytest.raises(DatasetError, match="needed to download datasets and to read CIFAR-10"):
         load_torchvision_set("cifar10", data_root=tmp_path, download=False)

@@ -207,6 +207,12 @@ def test_double_click_adds_a_handle_delete_and_arrow_keys(qtbot, open_panel, sha
 
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     assert panel.handles.names == ["A", "B"]
+    with qtbot.waitSignal(view.handleMenuRequested, timeout=2000) as menu_request:
+        mouse_click(view.viewport(), handle_point(panel, "A"), Qt.MouseButton.RightButton)
+    assert menu_request.args[0] == "A"
+    popup = QApplication.activePopupWidget()
+    assert popup is not None and "Delete handle A" in [a.text() for a in popup.actions()]
+    popup.close()
     menu = panel.handle_menu("A")
     next(a for a in menu.actions() if a.text() == "Delete handle A").trigger()
     assert panel.handles.names == ["B"] and panel.interpolation_images() is None

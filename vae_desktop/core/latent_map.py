@@ -16,7 +16,7 @@ import torch
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.inference import decode_images, encode_means
 from vae_desktop.core.latent import LatentPlane, grid_points, manifold_shape, pca_plane
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import VAE, empty_model
 from vae_desktop.core.mosaic import tile_mosaic
 
 
@@ -89,18 +89,6 @@ class MapResult:
     plane: LatentPlane
     points: EncodedPoints | None
     manifold: ManifoldImage | None
-
-
-def empty_model(config: ModelConfig) -> VAE:
-    """A VAE with uninitialised weights, for loading a state into.
-
-    Building on the meta device skips random initialisation, so this never draws from torch's
-    global random generator: the trainer seeds and checkpoints that state, and a model built in
-    another thread mid-run would otherwise change the training run.
-    """
-    with torch.device("meta"):
-        model = VAE(config)
-    return model.to_empty(device="cpu").eval().requires_grad_(False)
 
 
 class MapComputer:

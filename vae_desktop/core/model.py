@@ -120,5 +120,17 @@ class VAE(nn.Module):
         return VAEOutput(torch.sigmoid(logits), posterior, z, logits)
 
 
+def empty_model(config: ModelConfig) -> VAE:
+    """A CPU VAE with uninitialised weights, for loading a state into.
+
+    Building on the meta device skips random initialisation, so this never draws from torch's
+    global random generator: the trainer seeds and checkpoints that state, and a model built in
+    another thread mid-run (the GUI's copy, a loaded checkpoint) would otherwise change the run.
+    """
+    with torch.device("meta"):
+        model = VAE(config)
+    return model.to_empty(device="cpu").eval().requires_grad_(False)
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

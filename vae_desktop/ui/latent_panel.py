@@ -341,7 +341,7 @@ class LatentPanel(QWidget):
     def fit_view(self) -> None:
         """Zoom to the encoded points (or the handles) and keep following the points while training."""
         self._follow_data = True
-        self._fit_view_now()
+        self._fit_view_now(force=True)
 
     def handle_menu(self, name: str) -> QMenu:
         menu = QMenu(self)
@@ -405,7 +405,7 @@ class LatentPanel(QWidget):
         self._apply_plane(self._current_plane(), request_manifold=False)
         self._after_handles_changed()
         if self._subset is None:
-            self._fit_view_now()
+            self._fit_view_now(force=True)
         self._submit(encode=True, manifold=True)
 
     def _on_dataset_changed(self) -> None:
@@ -513,7 +513,7 @@ class LatentPanel(QWidget):
                 "hover a point to see it, click to inspect it; double-click to add a handle, drag handles to decode."
             )
             if self._follow_data:
-                self._fit_view_now()
+                self._fit_view_now(force=first)
         if (
             result.manifold is not None
             and self.controls.manifold_check.isChecked()
@@ -530,14 +530,18 @@ class LatentPanel(QWidget):
     def _on_user_moved_view(self, *_: object) -> None:
         self._follow_data = False
 
-    def _fit_view_now(self) -> None:
+    def _fit_view_now(self, force: bool = False) -> None:
         _, uv = self.scatter()
         if len(uv) == 0:
             uv = np.array([self._plane.to_map(h.z) for h in self._handles]).reshape(-1, 2)
             if len(uv):
                 uv = np.vstack([uv, uv.min(0) - 2.0, uv.max(0) + 2.0])
-        u_range, v_range = fit_view(uv)
-        self.map_view.set_visible_range(u_range, v_range)
+        (u0, u1), (v0, v1) = fit_view(uv)
+        (cu0, cu1), (cv0, cv1) = self.map_view.visible_range()
+        contained = cu0 <= u0 and u1 <= cu1 and cv0 <= v0 and v1 <= cv1
+        too_wide = (u1 - u0) < 0.6 * (cu1 - cu0) and (v1 - v0) < 0.6 * (cv1 - cv0)
+        if force or not contained or too_wide:  # small drifts while training keep the view still
+            self.map_view.set_visible_range((u0, u1), (v0, v1))
 
     # ---- plane -----------------------------------------------------------------------------------------------
     def _current_plane(self) -> LatentPlane:
@@ -559,13 +563,14 @@ class LatentPanel(QWidget):
         if self._uses_pca() and self._pca is None:
             self._submit(encode=True, manifold=True)  # the PCA plane comes with the encoding
         self._apply_plane(self._current_plane())
-        self._fit_view_now()  # map coordinates mean something else on the new plane
+        self._fit_view_now(force=True)  # map coordinates mean something else on the new plane
 
     def _apply_plane(self, plane: LatentPlane, request_manifold: bool = True) -> None:
         """Show the map on `plane`: re-project points, handles, ellipse and path (z values never change)."""
         changed = not _same_plane(plane, self._plane)
         self._plane = plane
-        self.map_view.set_axis_labels(plane.label_u, plane.label_v)
+        one_dim = self._handles.z_dim == 1  # the map is a line; its vertical axis means nothing
+        self.map_view.set_axis_labels(plane.label_u, "(no second latent dimension)" if one_dim else plane.label_v)
         if self._points is not None:
             self.map_view.set_scatter(plane.to_map(self._points.means), self._points.labels, self._class_names())
         self.sliders.set_highlighted(self._plane_dims())

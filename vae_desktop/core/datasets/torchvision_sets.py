@@ -8,6 +8,7 @@ the next start.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -63,10 +64,19 @@ SOURCES = {
 }
 
 
-def load_torchvision_set(name: str, data_root: Path | None = None, download: bool = True) -> ImageDataset:
-    """Load a named set from local files, downloading into the user data folder if allowed."""
+MIRROR_ENV = "VAE_DESKTOP_DATASET_MIRROR"
+
+
+def load_torchvision_set(
+    name: str, data_root: Path | None = None, download: bool = True, search_system: bool = True
+) -> ImageDataset:
+    """Load a named set from local files, downloading into `data_root` (or the user data folder) if allowed.
+
+    Set VAE_DESKTOP_DATASET_MIRROR to a base URL to download from your own mirror (the files keep
+    their official names and checksums).
+    """
     source = SOURCES[name]
-    roots = candidate_roots(source, data_root)
+    roots = candidate_roots(source, data_root, search_system)
     for root in roots:
         found = _load_local(source, root)
         if found is not None:
@@ -81,10 +91,11 @@ def load_torchvision_set(name: str, data_root: Path | None = None, download: boo
     return found
 
 
-def candidate_roots(source: TorchvisionSource, data_root: Path | None) -> list[Path]:
+def candidate_roots(source: TorchvisionSource, data_root: Path | None, search_system: bool = True) -> list[Path]:
     roots = [data_root] if data_root is not None else []
     roots.append(user_data_dir())
-    roots.extend(Path(p) for p in source.system_folders)
+    if search_system:
+        roots.extend(Path(p) for p in source.system_folders)
     return roots
 
 
@@ -130,7 +141,7 @@ def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
 def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
     if not (root / source.folder / "batches.meta").is_file():
         return None
-    datasets = _torchvision_datasets(f"read {source.name} from {root}")
+    datasets = _torchvision_datasets()
 
     try:
         train = datasets.CIFAR10(str(root), train=True, download=False)
@@ -153,33 +164,97 @@ def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
 
 
 def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path]) -> None:
-    """Download with torchvision (it shows a progress bar) into a temp folder, then move into place."""
-    datasets = _torchvision_datasets(f"download {source.name}. " + _missing_message(source, searched))
-
+    """Download into a temp folder beside the target, check every file, then move it into place."""
     target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{source.name}-download-", dir=target))
     try:
-        dataset_class = getattr(datasets, source.torchvision_class)
-        for train in (True, False):
-            dataset_class(str(staging), train=train, download=True)
-        produced = staging / source.folder
+        if source.is_idx:
+            _download_idx(source, staging / source.folder / "raw")
+        else:
+            dataset_class = _with_mirror(_torchvision_datasets().CIFAR10)
+            for train in (True, False):
+                dataset_class(str(staging), train=train, download=True)  # checks the archive's md5
         final = target / source.folder
         if final.exists():
             shutil.rmtree(final)
-        shutil.move(str(produced), str(final))
+        shutil.move(str(staging / source.folder), str(final))
     except Exception as exc:  # network errors come in many types (URLError, RuntimeError, OSError...)
-        raise DatasetError(f"Could not download {source.name} ({exc}). " + _missing_message(source, searched)) from exc
+        reason = _first_line(exc)
+        raise DatasetError(f"Could not download {source.name} ({reason}). " + _missing_message(source, searched)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _torchvision_datasets(needed_for: str) -> ModuleType:
-    """torchvision, imported on demand (it costs ~1 s); a build without it (a small bundle) says so plainly."""
+def _torchvision_datasets() -> ModuleType:
+    """torchvision.datasets, imported on demand (it costs ~1 s); a build without it (a small bundle) says so."""
     try:
         from torchvision import datasets
     except (ImportError, RuntimeError) as exc:  # absent, or built for another torch (its ops fail to register)
-        raise DatasetError(f"This installation has no working torchvision ({exc}), which is needed to {needed_for}") from exc
+        raise DatasetError(
+            f"This installation has no working torchvision ({exc}); it is needed to download datasets and to read CIFAR-10"
+        ) from exc
     return datasets
+
+
+def _download_idx(source: TorchvisionSource, folder: Path) -> None:
+    """Fetch the four IDX files from the first mirror that serves them, with a progress bar.
+
+    Each file is parsed after download (header, size and image count), so a partial or damaged
+    download is caught here instead of breaking a later start.
+    """
+    datasets = _torchvision_datasets()  # the official mirror list lives with torchvision's classes
+    mirrors = _mirrors(getattr(datasets, source.torchvision_class).mirrors)
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, stem in IDX_FILES.items():
+        errors = []
+        for base in mirrors:
+            path = folder / f"{stem}.gz"
+            try:
+                _fetch(base + path.name, path)
+                array = read_idx(path)
+            except (OSError, ValueError, DatasetError) as exc:
+                errors.append(f"{base}: {_first_line(exc)}")
+                continue
+            expected = 60_000 if key.startswith("train") else 10_000
+            if array.shape[0] != expected or (key.endswith("images") and array.shape[1:] != (28, 28)):
+                errors.append(f"{base}: unexpected contents {array.shape}")
+                continue
+            break
+        else:
+            raise OSError(f"{stem}.gz: " + "; ".join(errors))
+
+
+def _fetch(url: str, path: Path) -> None:
+    import urllib.request
+
+    from tqdm import tqdm
+
+    request = urllib.request.Request(url, headers={"User-Agent": "vae-desktop"})
+    with urllib.request.urlopen(request, timeout=30) as response, path.open("wb") as handle:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=path.name, leave=False) as bar:
+            while chunk := response.read(1 << 16):
+                handle.write(chunk)
+                bar.update(len(chunk))
+
+
+def _mirrors(official: list[str]) -> list[str]:
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    return [mirror.rstrip("/") + "/"] if mirror else list(official)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _with_mirror(dataset_class: type) -> type:
+    """A subclass that downloads from VAE_DESKTOP_DATASET_MIRROR when it is set (torchvision itself untouched)."""
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    if not mirror:
+        return dataset_class
+    url = mirror.rstrip("/") + "/" + str(dataset_class.url).rsplit("/", 1)[-1]
+    return type(dataset_class.__name__, (dataset_class,), {"url": url})
 
 
 def _missing_message(source: TorchvisionSource, searched: Iterable[Path]) -> str:

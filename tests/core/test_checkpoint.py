@@ -1,0 +1,178 @@
+import io
+import os
+import pickle
+import zipfile
+
+import pytest
+import torch
+
+from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
+from vae_desktop.core.config import ModelConfig, TrainConfig
+from vae_desktop.core.errors import CheckpointError
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.model import VAE
+from vae_desktop.core.trainer import Trainer
+
+
+def _trainer(dataset, **kwargs) -> Trainer:
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(z_dim=3, base_width=8, hidden=64))
+    return Trainer(model, dataset, TrainConfig(epochs=2, batch_size=100, seed=5, device="cpu"), **kwargs)
+
+
+def _run_steps(trainer: Trainer, count: int) -> list:
+    out = []
+    for metrics in trainer.run():
+        out.append(metrics)
+        if sum(isinstance(m, BatchMetrics) for m in out) == count:
+            trainer.stop()
+    return out
+
+
+def test_round_trip_keeps_weights_history_and_settings(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    events = list(trainer.run())
+    path = save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "m.vaeckpt")
+    loaded = load_checkpoint(path)
+    assert loaded.dataset == "shapes"
+    assert loaded.model_config == trainer.model.config
+    assert loaded.train_config == trainer.config
+    for name, value in trainer.model.state_dict().items():
+        torch.testing.assert_close(loaded.model_state[name], value)
+    assert loaded.history.epochs == [e for e in events if isinstance(e, EpochMetrics)]
+    arrays = loaded.history.batch_arrays()
+    assert list(arrays["recon"]) == [m.recon for m in events if isinstance(m, BatchMetrics)]
+    assert loaded.progress.epoch == 2
+    model = loaded.build_model()
+    x = small_shapes.test_images[:4].float() / 255
+    torch.testing.assert_close(model.encode(x)[0], trainer.model.encode(x)[0])
+
+
+@pytest.mark.parametrize("stop_after", [7, 20])  # mid-epoch, and exactly at an epoch's last step
+def test_resume_takes_the_same_next_step(small_shapes, tmp_path, stop_after):
+    reference = [m for m in _trainer(small_shapes).run() if isinstance(m, BatchMetrics)]
+    first = _trainer(small_shapes)
+    _run_steps(first, stop_after)
+    path = save_checkpoint(Checkpoint.from_trainer(first, "shapes"), tmp_path / "m.vaeckpt")
+    ckpt = load_checkpoint(path)
+    resumed = Trainer(ckpt.build_model(), small_shapes, ckpt.train_config, history=ckpt.history,
+                      optimizer_state=ckpt.optimizer_state, progress=ckpt.progress, rng_state=ckpt.rng_state)
+    rest = [m for m in resumed.run() if isinstance(m, BatchMetrics)]
+    assert [m.global_step for m in rest] == list(range(stop_after + 1, 41))
+    for got, want in zip(rest, reference[stop_after:], strict=False):
+        assert got.recon == pytest.approx(want.recon, rel=1e-5)
+        assert got.kl == pytest.approx(want.kl, rel=1e-5, abs=1e-6)
+
+
+def _expect_error(path, match: str) -> None:
+    with pytest.raises(CheckpointError, match=match):
+        load_checkpoint(path)
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "e.vaeckpt").write_bytes(b"")
+    _expect_error(tmp_path / "e.vaeckpt", "empty")
+
+
+def test_truncated_file(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    _run_steps(trainer, 2)
+    good = save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "good.vaeckpt")
+    data = good.read_bytes()
+    for cut in (10, len(data) // 2, len(data) - 30):
+        bad = tmp_path / f"cut{cut}.vaeckpt"
+        bad.write_bytes(data[:cut])
+        _expect_error(bad, "damaged|not a VAE Desktop")
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / "r.vaeckpt"
+    path.write_bytes(os.urandom(5000))
+    _expect_error(path, "damaged|not a VAE Desktop|unreadable")
+
+
+def test_foreign_pytorch_file(tmp_path):
+    path = tmp_path / "plain.pt"
+    torch.save(VAE(ModelConfig(z_dim=2)).state_dict(), path)
+    _expect_error(path, "not a VAE Desktop checkpoint")
+
+
+def test_future_format_version(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    payload = Checkpoint.from_trainer(trainer, "shapes").to_payload()
+    payload["format_version"] = FORMAT_VERSION + 1
+    torch.save(payload, tmp_path / "future.vaeckpt")
+    _expect_error(tmp_path / "future.vaeckpt", "newer VAE Desktop")
+
+
+def test_weights_that_do_not_fit_the_architecture(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    payload = Checkpoint.from_trainer(trainer, "shapes").to_payload()
+    payload["model_config"]["z_dim"] = 7  # claims another z_dim than its weights have
+    torch.save(payload, tmp_path / "mismatch.vaeckpt")
+    _expect_error(tmp_path / "mismatch.vaeckpt", "do not match")
+
+
+class _RunsCode:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_crafted_pickle_does_not_run_code(tmp_path):
+    marker = tmp_path / "pwned"
+    for path in (tmp_path / "legacy.vaeckpt", tmp_path / "zip.vaeckpt"):
+        if path.name.startswith("legacy"):
+            path.write_bytes(pickle.dumps({"format": "vae-desktop-checkpoint", "x": _RunsCode(str(marker))}))
+        else:
+            torch.save({"format": "vae-desktop-checkpoint", "x": _RunsCode(str(marker))}, path)
+        _expect_error(path, "could run code|not a VAE Desktop|damaged")
+    assert not marker.exists()
+
+
+def test_unreadable_file(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file; permission errors cannot be produced")
+    path = tmp_path / "locked.vaeckpt"
+    path.write_bytes(b"x" * 100)
+    path.chmod(0)
+    _expect_error(path, "No permission")
+
+
+def test_missing_file_and_folder(tmp_path):
+    _expect_error(tmp_path / "nope.vaeckpt", "does not exist")
+    _expect_error(tmp_path, "folder")
+
+
+def test_save_is_atomic_when_writing_fails(small_shapes, tmp_path, monkeypatch):
+    trainer = _trainer(small_shapes)
+    target = tmp_path / "m.vaeckpt"
+    save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), target)
+    before = target.read_bytes()
+
+    def failing_save(obj, handle):  # noqa: ANN001
+        handle.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(CheckpointError, match="No space left"):
+        save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.vaeckpt"]  # no temp file left behind
+
+
+def test_checkpoint_is_a_zip_of_plain_data(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    path = save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "m.vaeckpt")
+    assert zipfile.is_zipfile(io.BytesIO(path.read_bytes()))
+
+
+def test_saved_files_get_normal_permissions(small_shapes, tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(Checkpoint.from_trainer(_trainer(small_shapes), "shapes"), tmp_path / "m.vaeckpt")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -1,0 +1,84 @@
+"""The headless CLI, run as a user would: a separate process, real files, real exit codes."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vae_desktop.core.datasets.shapes import render_shapes
+from vae_desktop.core.metrics import EPOCH_COLUMNS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "vae_desktop", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory) -> Path:
+    """A small folder dataset of real rendered shapes, two classes as subfolders."""
+    root = tmp_path_factory.mktemp("imgs")
+    images, labels = render_shapes(300, seed=2)
+    for i, (img, label) in enumerate(zip(images[:, 0].numpy(), labels.tolist(), strict=False)):
+        folder = root / ("round" if label in (1, 2) else "sharp")
+        folder.mkdir(exist_ok=True)
+        Image.fromarray(img).save(folder / f"{i}.png")
+    return root
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_train_resume_and_evaluate(image_folder, tmp_path):
+    out = tmp_path / "run"
+    common = ["--dataset", f"folder:{image_folder}", "--batch-size", "64", "--z-dim", "2", "--out", str(out)]
+    first = run_cli("train", *common, "--epochs", "2", "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert "Trained to epoch 2" in first.stdout and "negative ELBO" in first.stdout
+    rows = _rows(out / "metrics.csv")
+    assert list(rows[0]) == EPOCH_COLUMNS
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    for r in rows:
+        assert float(r["test_total"]) == pytest.approx(float(r["test_recon"]) + float(r["test_kl"]), rel=1e-4)
+    assert float(rows[1]["train_total"]) < float(rows[0]["train_total"])
+
+    resumed = run_cli("train", "--resume", str(out / "model.vaeckpt"), "--epochs", "3", "--out", str(out), "--quiet",
+                      "--dataset", f"folder:{image_folder}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["epoch"] for r in _rows(out / "metrics.csv")] == ["1", "2", "3"]
+    assert _rows(out / "metrics.csv")[:2] == rows  # history carried over, not recomputed
+
+    evaluated = run_cli("evaluate", str(out / "model.vaeckpt"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "recon" in evaluated.stdout and "KL" in evaluated.stdout and "negative ELBO" in evaluated.stdout
+    last = _rows(out / "metrics.csv")[-1]
+    printed = float(evaluated.stdout.split("negative ELBO ")[1].split()[0])
+    assert printed == pytest.approx(float(last["test_total"]), abs=0.02)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["train", "--dataset", "imagenet", "--out", "{tmp}/o"], "Unknown dataset"),
+    (["train", "--dataset", "folder:{tmp}/missing", "--out", "{tmp}/o"], "does not exist"),
+    (["train", "--z-dim", "0", "--out", "{tmp}/o"], "z-dim"),
+    (["train", "--lr", "-1", "--out", "{tmp}/o"], "learning rate"),
+    (["train", "--epochs", "ten", "--out", "{tmp}/o"], "invalid int"),
+    (["train", "--resume", "{tmp}/corrupt.vaeckpt", "--out", "{tmp}/o"], "corrupt.vaeckpt"),
+    (["evaluate", "{tmp}/corrupt.vaeckpt"], "corrupt.vaeckpt"),
+    (["evaluate", "{tmp}/absent.vaeckpt"], "does not exist"),
+])
+def test_errors_are_one_clear_line_without_traceback(tmp_path, args, needle):
+    (tmp_path / "corrupt.vaeckpt").write_bytes(os.urandom(300))
+    result = run_cli(*(a.replace("{tmp}", str(tmp_path)) for a in args), timeout=120)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and "Traceback" not in result.stderr

@@ -1,0 +1,423 @@
+"""The inspector's per-dimension charts: raw outputs, the exp step, the sample, KL, and KL over epochs.
+
+Each chart owns one pyqtgraph plot and a one-line readout under it that names the value under the
+mouse, so a learner can read any bar exactly even when z_dim is large and the bars are thin.
+Charts with one entry per dimension zoom and pan along x (mouse wheel / drag) and label every
+index while there are few enough to read.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from vae_desktop.core.inspection import DimensionActivity
+from vae_desktop.ui.inspector import style
+
+MAX_LABELLED_TICKS = 20  # beyond this, let pyqtgraph choose the tick spacing
+
+
+def _label_every_index(plot: pg.PlotWidget, count: int, names: list[str] | None = None) -> None:
+    axis = plot.getPlotItem().getAxis("bottom")
+    if count <= MAX_LABELLED_TICKS:
+        labels = names if names is not None else [str(i) for i in range(count)]
+        axis.setTicks([[(i, labels[i]) for i in range(count)]])
+    else:
+        axis.setTicks(None)
+
+
+def _fit_x(plot: pg.PlotWidget, count: int) -> None:
+    """Show indices 0..count-1 and keep zooming and panning inside them."""
+    view = plot.getPlotItem().getViewBox()
+    view.setLimits(xMin=-1.0, xMax=count, minXRange=min(4.0, count + 1.0))
+    plot.setXRange(-0.6, count - 0.4, padding=0)
+
+
+def _fit_y(plot: pg.PlotWidget, low: float, high: float, margin: float = 0.08) -> None:
+    low, high = min(low, 0.0), max(high, 0.0)
+    span = max(high - low, 1e-3)
+    plot.setYRange(low - margin * span, high + margin * span, padding=0)
+
+
+class Chart(QWidget):
+    """A plot plus a readout line that describes the point under the mouse."""
+
+    HINT = "Hover over the chart to read exact values."
+
+    def __init__(self, height: int, parent: QWidget | None = None, *, zoom_x: bool = True) -> None:
+        super().__init__(parent)
+        self.plot = style.make_plot(self, height, zoom_x=zoom_x)
+        self.readout = QLabel(self.HINT, self)
+        self.readout.setObjectName("chartReadout")
+        self.readout.setStyleSheet("color: palette(mid); font-size: 11px;")
+        self.readout.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.readout)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        view = self.plot.getPlotItem().getViewBox()
+        if not view.sceneBoundingRect().contains(scene_pos):
+            return
+        point = view.mapSceneToView(scene_pos)
+        text = self.describe(point.x(), point.y())
+        self.readout.setText(text if text else self.HINT)
+
+    def describe(self, x: float, y: float) -> str | None:
+        """Rich text for the value at data coordinates (x, y), or None for none."""
+        return None
+
+    def reset_readout(self) -> None:
+        self.readout.setText(self.HINT)
+
+
+def _index_at(x: float, count: int) -> int | None:
+    index = int(round(x))
+    return index if 0 <= index < count else None
+
+
+class RawOutputChart(Chart):
+    """All 2*z_dim encoder outputs as bars, in emission order: mean half blue, log-stddev half orange."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(190, parent)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "encoder output index")
+        item.setLabel("left", "value")
+        self.mean_region = pg.LinearRegionItem(movable=False, brush=style.tint(style.MEAN, 28), pen=pg.mkPen(None))
+        self.log_std_region = pg.LinearRegionItem(
+            movable=False, brush=style.tint(style.LOG_STD, 32), pen=pg.mkPen(None)
+        )
+        for region in (self.mean_region, self.log_std_region):
+            region.setZValue(-10)
+            item.addItem(region)
+        self.divider = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashLine))
+        item.addItem(self.divider)
+        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#777777", width=1)))
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
+        item.addItem(self.bars)
+        self.mean_title = pg.TextItem("μ (mean)", color=style.MEAN, anchor=(0.5, 0.0))
+        self.log_std_title = pg.TextItem("log σ (log-stddev)", color=style.LOG_STD, anchor=(0.5, 0.0))
+        for title in (self.mean_title, self.log_std_title):
+            font = title.textItem.font()
+            font.setBold(True)
+            title.setFont(font)
+            item.addItem(title)
+        self._raw = np.zeros(0)
+
+    def set_encoding(self, raw: np.ndarray) -> None:
+        raw = np.asarray(raw, dtype=np.float64)
+        z_dim = len(raw) // 2
+        self._raw = raw
+        brushes = [pg.mkBrush(style.MEAN)] * z_dim + [pg.mkBrush(style.LOG_STD)] * z_dim
+        self.bars.setOpts(x=np.arange(2 * z_dim), height=raw, width=0.8, brushes=brushes, pen=pg.mkPen(None))
+        self.mean_region.setRegion((-0.5, z_dim - 0.5))
+        self.log_std_region.setRegion((z_dim - 0.5, 2 * z_dim - 0.5))
+        self.divider.setPos(z_dim - 0.5)
+        _label_every_index(self.plot, 2 * z_dim)
+        _fit_x(self.plot, 2 * z_dim)
+        low, high = float(min(raw.min(), 0.0)), float(max(raw.max(), 0.0))
+        _fit_y(self.plot, low, high + 0.22 * max(high - low, 1e-3))  # head room for the half titles
+        top = self.plot.getPlotItem().getViewBox().viewRange()[1][1]
+        self.mean_title.setPos((z_dim - 1) / 2, top)
+        self.log_std_title.setPos(z_dim + (z_dim - 1) / 2, top)
+
+    def values(self) -> np.ndarray:
+        """The bar heights as drawn."""
+        return np.asarray(self.bars.opts["height"], dtype=np.float64)
+
+    def bar_colors(self) -> list[str]:
+        """Each bar's fill colour as '#rrggbb', in bar order."""
+        return [pg.mkBrush(b).color().name() for b in self.bars.opts["brushes"]]
+
+    def describe(self, x: float, y: float) -> str | None:
+        z_dim = len(self._raw) // 2
+        i = _index_at(x, 2 * z_dim)
+        if i is None:
+            return None
+        value = self._raw[i]
+        if i < z_dim:
+            return f"output {i} = {value:+.4f} → used as {style.swatch(style.MEAN, f'mean μ{i}')} of dimension {i}"
+        d = i - z_dim
+        return (
+            f"output {i} = {value:+.4f} → used as {style.swatch(style.LOG_STD, f'log σ{d}')} of dimension {d}, "
+            f"so σ{d} = exp({value:+.3f}) = {math.exp(value):.4g}"
+        )
+
+
+class ExpStepChart(Chart):
+    """Per dimension, log-stddev (before exp, any sign) next to stddev (after exp, always positive)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(170, parent)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "latent dimension")
+        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2)))
+        self.before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.LOG_STD, pen=pg.mkPen(None))
+        self.after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.STD, pen=pg.mkPen(None))
+        item.addItem(self.before)
+        item.addItem(self.after)
+        self._log_std = np.zeros(0)
+        self._std = np.zeros(0)
+
+    def set_values(self, log_std: np.ndarray, std: np.ndarray) -> None:
+        self._log_std = np.asarray(log_std, dtype=np.float64)
+        self._std = np.asarray(std, dtype=np.float64)
+        dims = np.arange(len(self._std))
+        self.before.setOpts(x=dims - 0.2, height=self._log_std)
+        self.after.setOpts(x=dims + 0.2, height=self._std)
+        _label_every_index(self.plot, len(dims))
+        _fit_x(self.plot, len(dims))
+        _fit_y(self.plot, float(self._log_std.min()), float(max(self._std.max(), self._log_std.max())))
+
+    def before_values(self) -> np.ndarray:
+        return np.asarray(self.before.opts["height"], dtype=np.float64)
+
+    def after_values(self) -> np.ndarray:
+        return np.asarray(self.after.opts["height"], dtype=np.float64)
+
+    def describe(self, x: float, y: float) -> str | None:
+        d = _index_at(x, len(self._std))
+        if d is None:
+            return None
+        return (
+            f"dimension {d}: {style.swatch(style.LOG_STD, f'log σ{d} = {self._log_std[d]:+.4f}')} → exp → "
+            f"{style.swatch(style.STD, f'σ{d} = {self._std[d]:.4g}')}"
+        )
+
+
+class ExpCurveChart(Chart):
+    """The curve sigma = exp(log sigma) with every dimension as a dot on it: any x lands above zero."""
+
+    HINT = "Every dot is one dimension."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(170, parent, zoom_x=False)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "log σ (any real number)")
+        item.setLabel("left", "σ = exp(log σ)")
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2, style=Qt.PenStyle.DashLine)))
+        self.curve = pg.PlotDataItem(pen=pg.mkPen(style.STD, width=2.5))
+        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD), pen=pg.mkPen("#333333", width=0.8))
+        item.addItem(self.curve)
+        item.addItem(self.dots)
+        self._log_std = np.zeros(0)
+
+    def set_values(self, log_std: np.ndarray, std: np.ndarray) -> None:
+        self._log_std = np.asarray(log_std, dtype=np.float64)
+        low = min(-2.5, float(self._log_std.min()) - 0.3)
+        high = max(0.8, float(self._log_std.max()) + 0.3)
+        t = np.linspace(low, high, 200)
+        self.curve.setData(t, np.exp(t))
+        self.dots.setData(self._log_std, np.asarray(std, dtype=np.float64), data=list(range(len(self._log_std))))
+        self.plot.setXRange(low, high, padding=0)
+        self.plot.setYRange(-0.15 * math.exp(high), 1.08 * math.exp(high), padding=0)
+
+    def describe(self, x: float, y: float) -> str | None:
+        return f"exp({x:+.2f}) = {math.exp(x):.4g}: still above zero" if x < 0 else f"exp({x:+.2f}) = {math.exp(x):.4g}"
+
+
+class SampleChart(Chart):
+    """Per dimension: the posterior mean, the band mean ± stddev, and the drawn z, over the prior's ±1 band."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(200, parent)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "latent dimension")
+        item.setLabel("left", "z")
+        self.prior_band = pg.LinearRegionItem(
+            values=(-1.0, 1.0),
+            orientation="horizontal",
+            movable=False,
+            brush=style.tint(style.PRIOR, 60),
+            pen=pg.mkPen(None),
+        )
+        self.prior_band.setZValue(-10)
+        item.addItem(self.prior_band)
+        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.PRIOR, width=1)))
+        self.spread = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.3, pen=pg.mkPen(style.STD, width=2.5))
+        self.means = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(style.MEAN), pen=pg.mkPen("w", width=1))
+        self.samples = pg.ScatterPlotItem(
+            size=13, symbol="d", brush=pg.mkBrush(style.SAMPLE), pen=pg.mkPen("#222222", width=0.8)
+        )
+        for element in (self.spread, self.samples, self.means):
+            item.addItem(element)
+        self._mean = self._std = self._eps = self._z = np.zeros(0)
+
+    def set_values(self, mean: np.ndarray, std: np.ndarray, eps: np.ndarray, z: np.ndarray) -> None:
+        self._mean, self._std, self._eps, self._z = (np.asarray(a, dtype=np.float64) for a in (mean, std, eps, z))
+        dims = np.arange(len(self._mean), dtype=np.float64)
+        beam = 0.3 if len(dims) <= 64 else 0.0
+        self.spread.setData(x=dims, y=self._mean, top=self._std, bottom=self._std, beam=beam)
+        self.means.setData(dims, self._mean, size=style.marker_size(len(dims), largest=8))
+        self.samples.setData(dims, self._z, size=style.marker_size(len(dims), largest=13))
+        _label_every_index(self.plot, len(dims))
+        _fit_x(self.plot, len(dims))
+        low = float(min((self._mean - self._std).min(), self._z.min(), -1.0))
+        high = float(max((self._mean + self._std).max(), self._z.max(), 1.0))
+        _fit_y(self.plot, low, high)
+
+    def sample_positions(self) -> np.ndarray:
+        """The drawn z as plotted (y of each diamond)."""
+        return np.asarray(self.samples.getData()[1], dtype=np.float64)
+
+    def mean_positions(self) -> np.ndarray:
+        return np.asarray(self.means.getData()[1], dtype=np.float64)
+
+    def describe(self, x: float, y: float) -> str | None:
+        d = _index_at(x, len(self._mean))
+        if d is None:
+            return None
+        return (
+            f"dimension {d}: {style.swatch(style.SAMPLE, f'z{d}')} = "
+            f"{style.swatch(style.MEAN, f'{self._mean[d]:+.3f}')} + "
+            f"{style.swatch(style.STD, f'{self._std[d]:.3g}')} × "
+            f"{style.swatch(style.EPS, f'({self._eps[d]:+.3f})')} = {self._z[d]:+.4f}"
+        )
+
+
+class KlChart(Chart):
+    """This image's KL per dimension as bars; test-set mean KL as ticks; collapsed dimensions in grey."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(180, parent)
+        item = self.plot.getPlotItem()
+        item.setLabel("bottom", "latent dimension")
+        item.setLabel("left", "KL (nats)")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        self.test_mean = pg.ScatterPlotItem(size=20, symbol="_", pen=pg.mkPen("#222222", width=2.5))
+        self.inactive_marks = pg.ScatterPlotItem(size=10, symbol="x", pen=pg.mkPen(style.INACTIVE, width=2))
+        for element in (self.bars, self.test_mean, self.inactive_marks):
+            item.addItem(element)
+        self._kl = np.zeros(0)
+        self._activity: DimensionActivity | None = None
+
+    def set_values(self, kl_per_dim: np.ndarray, activity: DimensionActivity | None) -> None:
+        self._kl = np.asarray(kl_per_dim, dtype=np.float64)
+        z_dim = len(self._kl)
+        dims = np.arange(z_dim)
+        usable = activity is not None and len(activity.kl_per_dim) == z_dim
+        self._activity = activity if usable else None
+        inactive = self._activity.inactive if self._activity is not None else np.zeros(z_dim, dtype=bool)
+        brushes = [pg.mkBrush(style.INACTIVE if off else style.KL) for off in inactive]
+        self.bars.setOpts(x=dims, height=self._kl, width=0.7, brushes=brushes, pen=pg.mkPen(None))
+        if self._activity is not None:
+            active = ~inactive  # a collapsed dimension's mean sits at 0, under its cross
+            self.test_mean.setData(dims[active], self._activity.kl_per_dim[active], size=style.marker_size(z_dim))
+            self.inactive_marks.setData(
+                dims[inactive], np.zeros(int(inactive.sum())), size=style.marker_size(z_dim, largest=10)
+            )
+            top = max(float(self._kl.max()), float(self._activity.kl_per_dim.max()))
+        else:
+            self.test_mean.setData([], [])
+            self.inactive_marks.setData([], [])
+            top = float(self._kl.max())
+        _label_every_index(self.plot, z_dim)
+        _fit_x(self.plot, z_dim)
+        _fit_y(self.plot, 0.0, max(top, 0.05))
+
+    def values(self) -> np.ndarray:
+        return np.asarray(self.bars.opts["height"], dtype=np.float64)
+
+    def inactive_dimensions(self) -> list[int]:
+        """Dimensions drawn as collapsed (grey bar with a cross)."""
+        return [int(round(x)) for x in self.inactive_marks.getData()[0]]
+
+    def describe(self, x: float, y: float) -> str | None:
+        d = _index_at(x, len(self._kl))
+        if d is None:
+            return None
+        text = f"dimension {d}: {style.swatch(style.KL, f'KL = {self._kl[d]:.4f} nats')} for this image"
+        if self._activity is not None:
+            mean_kl = self._activity.kl_per_dim[d]
+            state = "inactive (collapsed to the prior)" if self._activity.inactive[d] else "active"
+            text += f"; {mean_kl:.4f} nats on average over the test images: {state}"
+        return text
+
+
+class EpochAxis(pg.AxisItem):
+    """Left axis of the heat map: row i is labelled with the epoch number it holds."""
+
+    def __init__(self) -> None:
+        super().__init__("left")
+        self.epochs: list[int] = []
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (Qt API)
+        labels = []
+        for value in values:
+            row = int(round(value))
+            ok = abs(value - row) < 1e-6 and 0 <= row < len(self.epochs)
+            labels.append(str(self.epochs[row]) if ok else "")
+        return labels
+
+
+class KlHeatmap(Chart):
+    """Per-dimension test KL, one row per finished epoch (epoch 1 at the top), one column per dimension."""
+
+    HINT = "Hover over a cell to read its epoch, dimension and KL."
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, parent)
+        self.epoch_axis = EpochAxis()
+        self.plot.getPlotItem().setAxisItems({"left": self.epoch_axis})
+        self.plot.setFixedHeight(240)
+        item = self.plot.getPlotItem()
+        item.showGrid(x=False, y=False)
+        item.setLabel("bottom", "latent dimension")
+        item.setLabel("left", "epoch")
+        item.invertY(True)
+        self.plot.setMouseEnabled(x=True, y=True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        self.color_bar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
+        )
+        self.color_bar.setImageItem(self.image, insert_in=item)
+        foreground = self.plot.getPlotItem().getAxis("bottom").textPen()
+        for axis in (self.epoch_axis, self.color_bar.axis):
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        self.color_bar.axis.setLabel("KL (nats)", color=foreground.color())
+        self._matrix = np.zeros((0, 0))
+        self._epochs: list[int] = []
+
+    def set_rows(self, matrix: np.ndarray, epochs: list[int]) -> None:
+        self._matrix = np.asarray(matrix, dtype=np.float64)
+        self._epochs = list(epochs)
+        self.epoch_axis.epochs = self._epochs
+        rows = len(self._epochs)
+        if rows == 0:
+            self.image.clear()
+            return
+        z_dim = self._matrix.shape[1]
+        top = max(float(np.nanmax(self._matrix)), 0.05)
+        self.color_bar.setLevels((0.0, top))
+        self.image.setImage(self._matrix, autoLevels=False, levels=(0.0, top))
+        self.image.setRect(QRectF(-0.5, -0.5, z_dim, rows))
+        view = self.plot.getPlotItem().getViewBox()
+        view.setLimits(xMin=-0.5, xMax=z_dim - 0.5, yMin=-0.5, yMax=rows - 0.5)
+        self.plot.setXRange(-0.5, z_dim - 0.5, padding=0)
+        self.plot.setYRange(-0.5, rows - 0.5, padding=0)
+        _label_every_index(self.plot, z_dim)
+        self.epoch_axis.setTicks(None if rows > 12 else [[(i, str(e)) for i, e in enumerate(self._epochs)]])
+
+    def shown_matrix(self) -> np.ndarray:
+        """The image data as drawn: (epochs, z_dim)."""
+        data = self.image.image
+        return np.zeros((0, 0)) if data is None else np.asarray(data)
+
+    def describe(self, x: float, y: float) -> str | None:
+        if not self._epochs:
+            return None
+        row, d = int(round(y)), int(round(x))
+        if not (0 <= row < len(self._epochs) and 0 <= d < self._matrix.shape[1]):
+            return None
+        return f"epoch {self._epochs[row]}, dimension {d}: mean test KL {self._matrix[row, d]:.4f} nats"

@@ -1,0 +1,210 @@
+"""Small building blocks of the inspector: a titled section, an image tile and the per-dimension table."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+
+from vae_desktop.core.inspection import DimensionActivity, ImageInspection
+from vae_desktop.ui.inspector import style
+
+TILE_PIXELS = 112  # images are scaled by a whole factor up to about this size, nearest-neighbour
+
+
+class Section(QFrame):
+    """A numbered step: a bold title, a short explanation, then its charts."""
+
+    def __init__(self, title: str, caption: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspectorSection")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(title, self)
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.caption = QLabel(caption, self)
+        self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.caption.setVisible(bool(caption))
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(10, 8, 10, 8)
+        self.body.setSpacing(6)
+        self.body.addWidget(self.title)
+        self.body.addWidget(self.caption)
+
+
+def image_to_qimage(image: np.ndarray, scale: int) -> QImage:
+    """(H, W) or (H, W, 3) floats in [0, 1] to a QImage enlarged by `scale` (nearest neighbour)."""
+    pixels = np.clip(np.rint(np.asarray(image, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+    pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
+    pixels = np.ascontiguousarray(pixels)
+    h, w = pixels.shape[:2]
+    if pixels.ndim == 2:
+        qimage = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        qimage = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return qimage.copy()  # own the pixels: the numpy buffer goes away
+
+
+class ImageTile(QWidget):
+    """An enlarged image with a caption under it."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.picture = QLabel(self)
+        self.picture.setFixedSize(TILE_PIXELS, TILE_PIXELS)
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setStyleSheet("background: palette(base); border: 1px solid palette(mid);")
+        self.caption = QLabel(caption, self)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.caption.setWordWrap(True)
+        self.caption.setFixedWidth(TILE_PIXELS + 40)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.caption, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._scale = 1
+
+    def set_image(self, image: np.ndarray | None) -> None:
+        if image is None:
+            self.picture.clear()
+            return
+        self._scale = max(1, TILE_PIXELS // max(image.shape[0], image.shape[1]))
+        self.picture.setPixmap(QPixmap.fromImage(image_to_qimage(image, self._scale)))
+
+    def shown_pixels(self) -> np.ndarray | None:
+        """The displayed image read back from the pixmap, at its original size, as uint8 (H, W) or (H, W, 3)."""
+        pixmap = self.picture.pixmap()
+        if pixmap is None or pixmap.isNull():
+            return None
+        qimage = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+        h, w = qimage.height(), qimage.width()
+        array = np.frombuffer(qimage.constBits(), np.uint8, qimage.bytesPerLine() * h)
+        array = array.reshape(h, qimage.bytesPerLine())[:, : 3 * w].reshape(h, w, 3)[:: self._scale, :: self._scale]
+        if (array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all():
+            return array[..., 0].copy()
+        return array.copy()
+
+
+# Column title, colour, and how to format the value of one dimension.
+COLUMNS: list[tuple[str, str | None]] = [
+    ("dim", None),
+    ("μ (mean)", style.MEAN),
+    ("log σ", style.LOG_STD),
+    ("σ = exp(log σ)", style.STD),
+    ("ε ~ N(0, 1)", style.EPS),
+    ("z = μ + σ·ε", style.SAMPLE),
+    ("KL (nats)", style.KL),
+    ("test-set KL", None),
+]
+
+
+class DimensionTableModel(QAbstractTableModel):
+    """One row per latent dimension with every number the charts show, so any row can be checked by hand.
+
+    The cell texts are formatted once per update: views ask for them many times (sizing, painting).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[list[str]] = []
+        self._inactive: list[bool] = []
+        self._threshold = 0.0
+        self._inactive_brush = QBrush(QColor(style.INACTIVE_TEXT))
+        self._alignment = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def set_values(self, inspection: ImageInspection | None, activity: DimensionActivity | None) -> None:
+        self.beginResetModel()
+        self._rows, self._inactive = [], []
+        if inspection is not None:
+            usable = activity is not None and len(activity.kl_per_dim) == inspection.z_dim
+            r = inspection
+            for d in range(r.z_dim):
+                row = [
+                    str(d),
+                    f"{r.mean[d]:+.4f}",
+                    f"{r.log_std[d]:+.4f}",
+                    f"{r.std[d]:.4g}",
+                    f"{r.eps[d]:+.4f}",
+                    f"{r.z[d]:+.4f}",
+                    f"{r.kl_per_dim[d]:.4f}",
+                ]
+                inactive = usable and bool(activity.inactive[d])
+                if usable:
+                    row.append(f"{activity.kl_per_dim[d]:.4f}" + (" (inactive)" if inactive else ""))
+                else:
+                    row.append("—")
+                self._rows.append(row)
+                self._inactive.append(inactive)
+            self._threshold = activity.threshold if usable else 0.0
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        title, color = COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return title
+        if role == Qt.ItemDataRole.ForegroundRole and color is not None:
+            return QBrush(QColor(color))
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        d, column = index.row(), index.column()
+        if not 0 <= d < len(self._rows):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._rows[d][column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment
+        if self._inactive[d]:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return self._inactive_brush
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"Dimension {d} is inactive: its test-set KL is below {self._threshold:g} nats."
+        return None
+
+
+class DimensionTable(QTableView):
+    """The table view: compact rows, scrolls when z_dim is large."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table_model = DimensionTableModel(self)
+        self.setModel(self.table_model)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(22)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setResizeContentsPrecision(32)  # size columns from the first rows, not all 256
+        header.setStretchLastSection(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+
+    def fit_rows(self, rows: int, max_rows: int = 10) -> None:
+        """Tall enough for `rows` rows (up to `max_rows`; beyond that it scrolls)."""
+        header = self.horizontalHeader().sizeHint().height()
+        shown = max(1, min(rows, max_rows))
+        scroll_bar = self.horizontalScrollBar().sizeHint().height()  # appears when the panel is narrow
+        rows_height = shown * self.verticalHeader().defaultSectionSize()
+        self.setFixedHeight(header + rows_height + scroll_bar + 2 * self.frameWidth() + 2)
+
+    def cell(self, row: int, column: int) -> str:
+        """The text shown in one cell."""
+        return str(self.table_model.data(self.table_model.index(row, column)))
