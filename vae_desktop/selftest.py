@@ -4,7 +4,7 @@ Runs offscreen, in a temporary folder, in well under a minute on a laptop CPU: b
 window, trains a few steps on a small `shapes` set, decodes through the latent panel, saves a
 checkpoint, reloads it and opens it in the window. Prints one line per step and exits 0, or
 non-zero with the step that failed and why. It is also the bundle's smoke test (tests/test_bundle.py)
-and the start-up benchmark's probe (benchmarks/bench_startup.py reads the JSON report).
+and the start-up benchmark's probe (benchmarks/bench_bundle_startup.py reads the JSON report).
 """
 
 from __future__ import annotations

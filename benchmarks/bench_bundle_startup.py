@@ -1,6 +1,9 @@
-"""Time to first window: the PyInstaller bundle against running from source.
+"""Time to first window: the PyInstaller bundle against running from source, through `--self-test`.
 
-    python -m benchmarks.bench_startup [--runs 3] [--bundle dist/vae-desktop/vae-desktop]
+(benchmarks/bench_startup.py times `run_gui()` itself from source; this one compares the two ways of
+shipping the app with the same probe, since the bundle can only be driven through its command line.)
+
+    python -m benchmarks.bench_bundle_startup [--runs 3] [--bundle dist/vae-desktop/vae-desktop]
 
 Each run starts `vae-desktop --self-test` as a fresh process and reads the self-test's JSON report:
 "first window" is from process spawn to the main window having been shown (offscreen), as a user
@@ -38,10 +41,10 @@ def one_run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         done = subprocess.run(command, env=run_env, cwd=folder, capture_output=True, text=True, timeout=600)
         ended = time.time()
         if done.returncode != 0 or not report_path.exists():
-            raise SystemExit(f"bench_startup: {' '.join(command)} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+            raise SystemExit(f"bench_bundle_startup: {' '.join(command)} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
         report = json.loads(report_path.read_text())
     if "first_window_at" not in report:
-        raise SystemExit("bench_startup: this self-test does not build the main window yet (no first_window_at)")
+        raise SystemExit("bench_bundle_startup: this self-test does not build the main window yet (no first_window_at)")
     return {
         "torch": report.get("torch"),
         "first_window_s": report["first_window_at"] - spawned,
@@ -76,7 +79,7 @@ def main() -> int:
         bundle_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         results.append(measure("bundle", [str(bundle), "--self-test"], bundle_env, args.runs))
     else:
-        print(f"bench_startup: no bundle at {args.bundle}; measuring source only", file=sys.stderr)
+        print(f"bench_bundle_startup: no bundle at {args.bundle}; measuring source only", file=sys.stderr)
 
     rows = []
     for r in results:
@@ -86,7 +89,7 @@ def main() -> int:
             (f"{r['name']}: torch {r['torch']} loaded, Start works", f"{r['core_ready_median_s']:.2f} s", ""),
             (f"{r['name']}: whole self-test", f"{r['self_test_median_s']:.2f} s", ""),
         ]
-    report("startup", {"runs": args.runs, "results": results}, rows)
+    report("bundle_startup", {"runs": args.runs, "results": results}, rows)
     return 0
 
 
