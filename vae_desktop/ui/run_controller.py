@@ -111,6 +111,10 @@ class RunController(QObject):
         self, model_template: ModelConfig | None = None, threads: int | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
+        # torch's OpenMP thread count is per calling thread. The GUI thread only decodes a handful of
+        # images at a time; with the default (all cores) its OpenMP team would spin on the cores the
+        # training thread needs, slowing both (measured: 30 ms instead of 2 ms per small decode).
+        torch.set_num_threads(1)
         self.mirror = ModelMirror(self)
         self.threads = threads or default_training_threads()
         self._template = model_template or ModelConfig()

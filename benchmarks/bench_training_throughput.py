@@ -1,0 +1,202 @@
+"""Training throughput with the main window open and plots live, against a bare training loop.
+
+    python benchmarks/bench_training_throughput.py [--rounds 10] [--steps 50] [--batch-size 128]
+
+Both sides train the same default model (ModelConfig()) on the built-in shapes dataset with the same
+batch size and the same torch thread count (cores - 1, what the window uses), in one process,
+alternating in short segments: bare loop, window, bare loop, window, ... so changes in machine load
+hit both alike. The headline ratio uses the median of the per-round ratios (robust to one disturbed
+segment); pooled rates over all rounds are printed too.
+
+- bare: a hand-written loop (index a shuffled batch, forward, `vae_loss`, read recon and KL with
+  `.item()` as any loop that logs does, backward, Adam step), timed over `--steps` steps after a
+  short warm-up.
+- window: the real MainWindow (offscreen when there is no display), training in its QThread with
+  plots, reconstruction strip, progress bars and weight snapshots all live. Its rate is steps over
+  wall time between batch bundles as they arrive in the GUI, inside epochs only (the per-epoch test
+  evaluation is not training and the bare loop has none).
+
+Target: window / bare >= 0.97. Prints one JSON line, then a table, then the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import (  # noqa: E402
+    machine_info,
+    print_machine,
+    use_offscreen_without_display,
+    wait,
+    wait_until,
+)
+
+TARGET = 0.97
+WARMUP_STEPS = 5
+
+
+def bare_loop_rate(dataset, config, train_config, steps: int, threads: int) -> float:  # noqa: ANN001
+    """Images per second of a plain loop: no GUI, no Trainer."""
+    import torch
+
+    from vae_desktop.core.datasets import to_float
+    from vae_desktop.core.losses import vae_loss
+    from vae_desktop.core.model import VAE
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = VAE(config)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_config.lr)
+    images = dataset.train_images
+    batch = train_config.batch_size
+    order = torch.randperm(len(images))
+    model.train()
+    started = 0.0
+    for step in range(WARMUP_STEPS + steps):
+        if step == WARMUP_STEPS:
+            started = time.perf_counter()
+        start = (step * batch) % (len(images) - batch)
+        x = to_float(images[order[start : start + batch]])
+        out = model(x)
+        terms = vae_loss(out.logits, x, out.posterior, train_config.beta, train_config.recon_loss)
+        _ = terms.recon.item(), terms.kl.item()
+        optimizer.zero_grad(set_to_none=True)
+        terms.objective.backward()
+        optimizer.step()
+    return steps * batch / (time.perf_counter() - started)
+
+
+class BundleClock:
+    """Arrival time and last step of every batch bundle the window receives."""
+
+    def __init__(self, window) -> None:  # noqa: ANN001
+        self.records: list[tuple[float, int, int, int]] = []  # (time, epoch, step_in_epoch, global_step)
+        window.controller.batches.connect(self._on_batches)
+
+    def _on_batches(self, batches) -> None:  # noqa: ANN001
+        last = batches[-1]
+        self.records.append((time.perf_counter(), last.epoch, last.step, last.global_step))
+
+    def rate(self, since: int, batch_size: int) -> tuple[float, int]:
+        """Images/s over records[since:], counting only spans inside one epoch. Returns (rate, steps)."""
+        steps = 0
+        seconds = 0.0
+        records = self.records[since:]
+        for previous, current in zip(records, records[1:], strict=False):
+            same_epoch = previous[1] == current[1]
+            if same_epoch and previous[2] >= WARMUP_STEPS:
+                steps += current[3] - previous[3]
+                seconds += current[0] - previous[0]
+        return (steps * batch_size / seconds if seconds else 0.0), steps
+
+
+def window_rate(window, clock: BundleClock, steps: int, batch_size: int) -> tuple[float, int]:  # noqa: ANN001
+    """Let the window train `steps` (plus what it takes to skip evaluations), then pause it."""
+    since = len(clock.records)
+    if window.state == "paused":
+        window.resume_training()
+    else:
+        window.start_training()
+    if not wait_until(lambda: window.state == "training", 120):
+        raise SystemExit(f"training did not start: {window.banner.message()}")
+
+    def done() -> bool:
+        return clock.rate(since, batch_size)[1] >= steps
+
+    if not wait_until(done, 600, step_s=0.05):
+        raise SystemExit("training did not make progress")
+    window.pause_training()
+    wait_until(lambda: window.state == "paused", 60)
+    return clock.rate(since, batch_size)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=50, help="timed steps per side and round")
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    use_offscreen_without_display()
+
+    from PySide6.QtCore import QSettings
+
+    from vae_desktop.core.config import ModelConfig, TrainConfig
+    from vae_desktop.core.datasets.shapes import load_shapes
+    from vae_desktop.ui.app import build_main_window
+    from vae_desktop.ui.run_controller import default_training_threads
+
+    threads = default_training_threads()
+    dataset = load_shapes()
+    model_config = ModelConfig()
+    train_config = TrainConfig(epochs=1000, batch_size=args.batch_size, seed=0, device="cpu")
+
+    settings_dir = tempfile.mkdtemp(prefix="vae-bench-")
+    window = build_main_window(settings=QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat),
+                               model_template=model_config, training_threads=threads)
+    window.provide_dataset(dataset, "shapes")
+    form = window.form
+    form.z_dim.setValue(model_config.z_dim)
+    form.batch_size.setValue(args.batch_size)
+    form.epochs.setValue(train_config.epochs)
+    form.lr.setText(f"{train_config.lr:g}")
+    form.beta.setText(f"{train_config.beta:g}")
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+    window.resize(1320, 820)
+    window.show()
+    wait(0.5)
+    clock = BundleClock(window)
+
+    bare_rates: list[float] = []
+    gui_rates: list[float] = []
+    for _ in range(args.rounds):
+        bare_rates.append(bare_loop_rate(dataset, model_config, train_config, args.steps, threads))
+        wait(0.2)
+        gui_rates.append(window_rate(window, clock, args.steps, args.batch_size)[0])
+    window.stop_training()
+    wait_until(lambda: window.state == "ready", 60)
+    window.close()
+
+    bare = statistics.median(bare_rates)
+    gui = statistics.median(gui_rates)
+    ratio = statistics.median(g / b for g, b in zip(gui_rates, bare_rates, strict=True))
+    pooled_ratio = len(gui_rates) / sum(1 / g for g in gui_rates) / (len(bare_rates) / sum(1 / b for b in bare_rates))
+    info = machine_info()
+    result = {
+        "benchmark": "training_throughput",
+        "window_images_per_s": round(gui, 1),
+        "bare_images_per_s": round(bare, 1),
+        "ratio": round(ratio, 4),
+        "pooled_ratio": round(pooled_ratio, 4),
+        "target_ratio": TARGET,
+        "meets_target": ratio >= TARGET,
+        "rounds": args.rounds,
+        "steps_per_round": args.steps,
+        "window_rounds": [round(r, 1) for r in gui_rates],
+        "bare_rounds": [round(r, 1) for r in bare_rates],
+        "batch_size": args.batch_size,
+        "model": model_config.to_dict(),
+        "torch_threads": threads,
+        "machine": info,
+    }
+    print(json.dumps(result))
+    print()
+    print(f"{'':<24}{'images/s (median)':>20}")
+    print(f"{'bare loop':<24}{bare:>20.1f}   rounds {result['bare_rounds']}")
+    print(f"{'window, plots live':<24}{gui:>20.1f}   rounds {result['window_rounds']}")
+    print(f"{'ratio (target >= 0.97)':<24}{ratio:>20.3f}{'meets target' if ratio >= TARGET else 'BELOW TARGET':>40}")
+    print(f"{'pooled ratio':<24}{pooled_ratio:>20.3f}{'(harmonic means over all rounds)':>40}")
+    print(f"batch {args.batch_size}, {threads} torch thread(s), default model (z={model_config.z_dim}), shapes dataset")
+    print_machine(info)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Shared by the GUI benchmarks: a description of the machine (so numbers can be compared honestly)
+and an event-loop wait that keeps Qt running."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def machine_info() -> dict[str, object]:
+    """CPU, cores, load, OS and library versions: printed with every result."""
+    import numpy
+    import pyqtgraph
+    import PySide6
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        load = [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        load = None
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "load_average": load,
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "pyside6": PySide6.__version__,
+        "pyqtgraph": pyqtgraph.__version__,
+        "numpy": numpy.__version__,
+        "qt_platform": os.environ.get("QT_QPA_PLATFORM", "native"),
+    }
+
+
+def print_machine(info: dict[str, object]) -> None:
+    print("Machine:")
+    for key, value in info.items():
+        print(f"  {key:<14} {value}")
+
+
+def use_offscreen_without_display() -> None:
+    """Measure on the real display when there is one; offscreen (still painting) otherwise."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def wait(seconds: float) -> None:
+    """Run the Qt event loop for `seconds` (it releases the GIL while idle, like the real app)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, int(seconds * 1000)), loop.quit)
+    loop.exec()
+
+
+def wait_until(condition, timeout_s: float, step_s: float = 0.02) -> bool:  # noqa: ANN001
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        wait(step_s)
+    return True
