@@ -344,7 +344,10 @@ def _mark_trusted(shortcut: Path) -> list[str]:
     """GNOME's desktop runs a launcher only when its metadata says trusted; elsewhere the x bit suffices."""
     if shutil.which("gio") is None:
         return []
-    return [_run_tool(["gio", "set", "-t", "string", str(shortcut), "metadata::trusted", "true"])]
+    note = _run_tool(["gio", "set", "-t", "string", str(shortcut), "metadata::trusted", "true"])
+    if note.endswith(": ok"):
+        return [note]
+    return [f"{note}; if GNOME asks, right-click the desktop icon and choose 'Allow Launching'"]
 
 
 def run_install_launcher() -> int:
