@@ -2,6 +2,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# The interpreter whose packages go into the bundle; point it at a CPU-torch venv for a small one
+# (packaging/README.md), e.g. `make bundle BUNDLE_PYTHON=../cpu-venv/bin/python`.
+BUNDLE_PYTHON ?= $(BIN)/python
 
 .PHONY: run test lint bench launcher bundle clean
 
@@ -23,8 +26,16 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+launcher: $(VENV)/.installed
+	$(BIN)/vae-desktop --install-launcher
+
+$(VENV)/.installed-bundle: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[bundle]"
+	touch $@
+
+bundle: $(VENV)/.installed-dev $(if $(filter $(BIN)/python,$(BUNDLE_PYTHON)),$(VENV)/.installed-bundle)
+	$(BUNDLE_PYTHON) packaging/build_bundle.py
+	VAE_DESKTOP_REQUIRE_BUNDLE=1 $(BIN)/python -m pytest -q tests/test_bundle.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -24,6 +24,10 @@ class _OneLineParser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="vae-desktop", description="Train and explore variational autoencoders.")
     parser.add_argument("--version", action="version", version=f"vae-desktop {__version__}")
+    setup = parser.add_mutually_exclusive_group()
+    setup.add_argument("--install-launcher", action="store_true", help="add the app to the menu and desktop (Linux)")
+    setup.add_argument("--uninstall-launcher", action="store_true", help="remove what --install-launcher added")
+    setup.add_argument("--self-test", action="store_true", help="offscreen: build the window, train, save; exit 0 if OK")
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
@@ -61,6 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from vae_desktop.core.errors import VaeDesktopError
 
     try:
+        if args.install_launcher or args.uninstall_launcher:
+            from vae_desktop import launcher
+
+            return launcher.run_install_launcher() if args.install_launcher else launcher.run_uninstall_launcher()
+        if args.self_test:
+            from vae_desktop.selftest import run_self_test
+
+            return run_self_test()
         if args.command == "train":
             from vae_desktop.commands.train import run_train
 
@@ -71,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_evaluate(args)
         from vae_desktop.ui.app import run_gui
 
-        return run_gui(args.checkpoint)
+        return run_gui(getattr(args, "checkpoint", None))
     except VaeDesktopError as exc:
         print(f"vae-desktop: error: {exc}", file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -140,7 +141,7 @@ def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
 def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
     if not (root / source.folder / "batches.meta").is_file():
         return None
-    from torchvision import datasets  # deferred: torchvision import costs ~1 s
+    datasets = _torchvision_datasets()
 
     try:
         train = datasets.CIFAR10(str(root), train=True, download=False)
@@ -170,9 +171,7 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         if source.is_idx:
             _download_idx(source, staging / source.folder / "raw")
         else:
-            from torchvision import datasets  # deferred: torchvision import costs ~1 s
-
-            dataset_class = _with_mirror(datasets.CIFAR10)
+            dataset_class = _with_mirror(_torchvision_datasets().CIFAR10)
             for train in (True, False):
                 dataset_class(str(staging), train=train, download=True)  # checks the archive's md5
         final = target / source.folder
@@ -186,14 +185,24 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _torchvision_datasets() -> ModuleType:
+    """torchvision.datasets, imported on demand (it costs ~1 s); a build without it (a small bundle) says so."""
+    try:
+        from torchvision import datasets
+    except (ImportError, RuntimeError) as exc:  # absent, or built for another torch (its ops fail to register)
+        raise DatasetError(
+            f"This installation has no working torchvision ({exc}); it is needed to download datasets and to read CIFAR-10"
+        ) from exc
+    return datasets
+
+
 def _download_idx(source: TorchvisionSource, folder: Path) -> None:
     """Fetch the four IDX files from the first mirror that serves them, with a progress bar.
 
     Each file is parsed after download (header, size and image count), so a partial or damaged
     download is caught here instead of breaking a later start.
     """
-    from torchvision import datasets  # the official mirror list lives with torchvision's classes
-
+    datasets = _torchvision_datasets()  # the official mirror list lives with torchvision's classes
     mirrors = _mirrors(getattr(datasets, source.torchvision_class).mirrors)
     folder.mkdir(parents=True, exist_ok=True)
     for key, stem in IDX_FILES.items():
