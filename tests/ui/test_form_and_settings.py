@@ -70,7 +70,9 @@ def test_geometry_splitters_and_last_settings_persist(qtbot, make_window, tmp_pa
     path = str(tmp_path / "persist.ini")
     first = make_window(QSettings(path, QSettings.Format.IniFormat))
     first.resize(790, 700)  # the offscreen screen is 800 x 800
-    first.main_splitter.setSizes([333, 700, 0])
+    first.main_splitter.setSizes([250, 300, 240])
+    qtbot.wait(10)
+    saved_sizes = first.main_splitter.sizes()
     first.form.lr.setText("3e-4")
     first.form.beta.setText("4")
     first.form.z_dim.setValue(7)
@@ -80,7 +82,9 @@ def test_geometry_splitters_and_last_settings_persist(qtbot, make_window, tmp_pa
 
     second = make_window(QSettings(path, QSettings.Format.IniFormat), set_form=False)
     assert (second.width(), second.height()) == (790, 700)
-    assert second.main_splitter.sizes()[0] == 333
+    second.show()
+    qtbot.wait(10)
+    assert second.main_splitter.sizes() == saved_sizes
     assert second.form.lr.text() == "3e-4" and second.form.beta.text() == "4"
     assert second.form.z_dim.value() == 7 and second.form.epochs.value() == 42
     assert second.plots.log_scale.isChecked() and second.log_action.isChecked()

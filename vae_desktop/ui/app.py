@@ -19,8 +19,10 @@ from PySide6.QtWidgets import QApplication
 from vae_desktop import __version__
 from vae_desktop.core.allocator import tune_allocator
 from vae_desktop.core.config import ModelConfig
+from vae_desktop.logging_setup import configure_logging
+from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
-from vae_desktop.ui.logging_setup import LOGGER_NAME, configure_logging, install_excepthook
+from vae_desktop.ui.logging_setup import LOGGER_NAME, install_excepthook
 from vae_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(LOGGER_NAME)
@@ -36,11 +38,12 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     """The QApplication (reused if one exists), with names that place QSettings and a consistent style."""
     app = QApplication.instance()
     if app is None:
+        prepare_app_identity()  # before QApplication: the X11 WM_CLASS must match the launcher entry
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     QApplication.setOrganizationName(ORGANIZATION)
     QApplication.setApplicationName(APPLICATION)
     QApplication.setApplicationVersion(__version__)
-    QApplication.setDesktopFileName("vae-desktop")
+    apply_app_identity(app)  # desktop file name and window icon
     app.setStyle("Fusion")
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app  # type: ignore[return-value]
@@ -56,8 +59,27 @@ def create_main_window(
 def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -> None:
     """Attach the core (torch) and the side panels, then open `checkpoint_path` if given."""
     window.attach_core()
+    add_side_panels(window)
     if checkpoint_path:
         window.open_checkpoint(checkpoint_path)
+
+
+def add_side_panels(window: MainWindow) -> None:
+    """The latent map and the encoder inspector, both reading the window's CPU model copy."""
+    from vae_desktop.ui.inspector import InspectorPanel
+    from vae_desktop.ui.latent_panel import LatentPanel
+
+    assert window.mirror is not None, "attach_core() first"
+    latent = LatentPanel(window.mirror)
+    inspector = InspectorPanel(window.mirror)
+    window.add_panel("Latent map", latent)
+    window.add_panel("Encoder inspector", inspector)
+    latent.testImageSelected.connect(inspector.show_test_image)
+    window.testImageSelected.connect(latent.show_test_image)
+    window.testImageSelected.connect(inspector.show_test_image)
+    window.testImageSelected.connect(lambda _index: window.side_tabs.setCurrentWidget(inspector))
+    window.epochFinished.connect(inspector.add_epoch)
+    window.historyRestored.connect(inspector.set_epoch_history)
 
 
 def build_main_window(
@@ -125,8 +147,7 @@ def run_gui(checkpoint_path: str | None = None) -> int:
     """Open the main window (optionally with a checkpoint) and run until it is closed."""
     tune_allocator()  # before training allocates: ~30% faster CPU steps on glibc
     app = create_application()
-    log_path = configure_logging()
-    log.info("VAE Desktop %s starting (log file %s)", __version__, log_path)
+    configure_logging()
     previous_handler = qInstallMessageHandler(_log_qt_message)
     window = launch(checkpoint_path)
     restore_hook = install_excepthook(window.show_error)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtGui import QCloseEvent, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -365,6 +365,10 @@ class LatentPanel(QWidget):
         self._weights_throttle.cancel()
         self._view_throttle.cancel()
         self._worker.shutdown()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        self._worker.reopen()
+        super().showEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.shutdown()

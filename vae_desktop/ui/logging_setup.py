@@ -1,4 +1,6 @@
-"""The app's log file, and routing of otherwise-silent failures (slot exceptions, Qt warnings) into it.
+"""Routing of otherwise-silent GUI failures (slot exceptions) into the log file and the window.
+
+The file itself is set up by `vae_desktop.logging_setup.configure_logging`.
 
 On Windows a GUI app has no console, so an exception in a slot would vanish; here it is written to
 `user_log_dir()/vae-desktop.log` and shown in the window by whoever installs `install_excepthook`.
@@ -7,7 +9,6 @@ On Windows a GUI app has no console, so an exception in a slot would vanish; her
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 import traceback
 from collections.abc import Callable
@@ -15,29 +16,13 @@ from pathlib import Path
 from types import TracebackType
 
 from vae_desktop.core.paths import user_log_dir
+from vae_desktop.logging_setup import LOG_FILE_NAME
 
 LOGGER_NAME = "vae_desktop"
-LOG_FILE_NAME = "vae-desktop.log"
 
 
 def log_file_path() -> Path:
     return user_log_dir() / LOG_FILE_NAME
-
-
-def configure_logging() -> Path:
-    """Attach a rotating file handler to the app logger once; return the log file's path."""
-    path = log_file_path()
-    logger = logging.getLogger(LOGGER_NAME)
-    logger.setLevel(logging.INFO)
-    if not any(getattr(h, "baseFilename", None) == str(path) for h in logger.handlers):
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
-        except OSError:
-            return path  # an unwritable log folder must not stop the app from starting
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-    return path
 
 
 def install_excepthook(report: Callable[[str], None]) -> Callable[[], None]:

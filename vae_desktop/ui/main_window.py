@@ -678,6 +678,10 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._ticker.stop()
+        for index in range(self.side_tabs.count()):  # child panels get no close event of their own
+            shutdown = getattr(self.side_tabs.widget(index), "shutdown", None)
+            if callable(shutdown):
+                shutdown()
         event.accept()
 
 

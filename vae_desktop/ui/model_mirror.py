@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import ImageDataset
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import VAE, empty_model
 
 
 def state_to_numpy(model: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -35,6 +35,7 @@ class ModelMirror(QObject):
         super().__init__(parent)
         self._model: VAE | None = None
         self._dataset: ImageDataset | None = None
+        self._recon_loss = "bernoulli"
         self._version = 0
 
     @property
@@ -51,10 +52,18 @@ class ModelMirror(QObject):
         """Increases on every weight change; caches (e.g. an encoded scatter) compare against it."""
         return self._version
 
-    def set_model(self, config: ModelConfig, state: Mapping[str, np.ndarray | torch.Tensor]) -> None:
-        model = VAE(config)
+    @property
+    def recon_loss(self) -> str:
+        """The run's reconstruction loss (`TrainConfig.recon_loss`), for panels that report it."""
+        return self._recon_loss
+
+    def set_model(
+        self, config: ModelConfig, state: Mapping[str, np.ndarray | torch.Tensor], recon_loss: str = "bernoulli"
+    ) -> None:
+        model = empty_model(config)  # no random init: the training thread owns the global RNG's sequence
         model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
-        self._model = model.eval().requires_grad_(False)
+        self._model = model
+        self._recon_loss = recon_loss
         self._version += 1
         self.modelReplaced.emit()
 

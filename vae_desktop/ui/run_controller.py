@@ -272,7 +272,7 @@ class RunController(QObject):
         if self.mirror.dataset is not dataset:
             self.mirror.set_dataset(dataset)
         if new_run:
-            self.mirror.set_model(run.model_config, state_to_numpy(trainer.model))
+            self.mirror.set_model(run.model_config, state_to_numpy(trainer.model), run.train_config.recon_loss)
             self.historyReset.emit(HistorySnapshot.of(trainer.history, trainer.steps_per_epoch))
             self.runLocked.emit(True)
         if trainer.finished:
@@ -403,7 +403,7 @@ class RunController(QObject):
         run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
                    saved_step=ckpt.progress.global_step)
         self._run = run
-        self.mirror.set_model(ckpt.model_config, ckpt.model_state)
+        self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
         self.historyReset.emit(HistorySnapshot.of(ckpt.history, _steps_per_epoch(ckpt.progress) or 1))

@@ -174,6 +174,7 @@ class InspectorPanel(QWidget):
     # ---- mirror reactions ------------------------------------------------------------------
     def _on_model_replaced(self) -> None:
         self._refresh_throttle.cancel()
+        self._recon_loss = self._mirror.recon_loss
         self._refresh_activity()
         self.refresh()
 

@@ -24,10 +24,13 @@ class MapWorker(QThread):
         self._lock = threading.Lock()
         self._pending: MapJob | None = None
         self._active = False
+        self._closed = False
         self._computer = MapComputer()
 
     def submit(self, job: MapJob) -> None:
         with self._lock:
+            if self._closed:
+                return  # after shutdown (window closing): starting again would outlive the interpreter
             self._pending = merge_jobs(self._pending, job)
             start = not self._active
             self._active = True
@@ -36,9 +39,16 @@ class MapWorker(QThread):
             self.start()
 
     def shutdown(self) -> None:
+        """Drop queued work, wait for the running job, and accept no more (the app is closing)."""
         with self._lock:
             self._pending = None
+            self._closed = True
         self.wait()
+
+    def reopen(self) -> None:
+        """Accept work again (the panel was closed and is shown again)."""
+        with self._lock:
+            self._closed = False
 
     def run(self) -> None:
         while True:
