@@ -50,7 +50,7 @@ class Checkpoint:
         except (RuntimeError, KeyError, TypeError) as exc:
             raise CheckpointError(
                 f"The weights in this checkpoint do not match its model (z_dim={self.model_config.z_dim}, "
-                f"image {self.model_config.image_shape}): {_first_line(exc)}"
+                f"image {self.model_config.image_shape}): {_state_dict_problem(exc)}"
             ) from exc
         return model.eval()
 
@@ -120,6 +120,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             ) from None
         raise CheckpointError(f"{target.name} is not a VAE Desktop checkpoint (unreadable data).") from None
     except Exception as exc:  # the unpickler can raise almost anything on hostile bytes (struct.error, ...)
+        if "zip archive" in str(exc):
+            raise CheckpointError(
+                f"{target.name} is incomplete or damaged: its archive cannot be read (was it cut off while copying?)."
+            ) from None
         raise CheckpointError(
             f"{target.name} is damaged or not a VAE Desktop checkpoint ({_first_line(exc)})."
         ) from None
@@ -161,7 +165,10 @@ def _from_payload(payload: Any, name: str) -> Checkpoint:
         raise CheckpointError(f"{name} holds invalid settings: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{name} is damaged: missing or malformed {_first_line(exc)}.") from None
-    checkpoint.build_model()  # validates that the weights fit the architecture
+    try:
+        checkpoint.build_model()  # validates that the weights fit the architecture
+    except CheckpointError as exc:
+        raise CheckpointError(f"{name} cannot be used. {exc}") from None
     return checkpoint
 
 
@@ -175,6 +182,14 @@ def _to_cpu(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_to_cpu(v) for v in value)
     return value
+
+
+def _state_dict_problem(exc: BaseException) -> str:
+    """The first specific line of a load_state_dict error ("size mismatch for ...", "Missing key(s) ...")."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    specific = [line for line in lines if not line.startswith("Error(s) in loading state_dict")]
+    text = (specific or lines or [type(exc).__name__])[0]
+    return text[:300]
 
 
 def _first_line(exc: BaseException) -> str:
