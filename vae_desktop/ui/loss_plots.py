@@ -124,10 +124,10 @@ class LossPlots(QWidget):
     followLatestChanged = Signal(bool)
 
     def __init__(
-        self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS, max_points: int = MAX_TRACE_ROWS
+        self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS, max_points: int | None = None
     ) -> None:
         super().__init__(parent)
-        self._batches = LossTrace(smoothing_window(1), max_rows=max_points)
+        self._batches = LossTrace(smoothing_window(1), max_rows=max_points or MAX_TRACE_ROWS)
         self._epochs: list[EpochMetrics] = []
         self._epochs_dirty = True
         self._steps_per_epoch = 1
