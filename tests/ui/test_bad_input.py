@@ -444,3 +444,31 @@ def test_a_learning_rate_that_makes_the_loss_nan_stops_at_a_named_step_and_keeps
     np.testing.assert_allclose(image, expected, atol=1e-6)
     indices, positions = panel.scatter()
     assert len(indices) > 0 and np.isfinite(positions).all()
+
+
+def test_an_offline_download_says_where_to_put_the_files_and_leaves_no_partial_cache(
+    qtbot, window, monkeypatch, tmp_path
+):
+    import socket
+
+    from vae_desktop.core.datasets.torchvision_sets import MIRROR_ENV
+
+    with socket.socket() as probe:  # a port nobody listens on: the connection is refused, as offline
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv(MIRROR_ENV, f"http://127.0.0.1:{port}/")
+    data = tmp_path / "user-data"
+    monkeypatch.setenv("VAE_DESKTOP_DATA_DIR", str(data))
+    qtbot.waitUntil(lambda: window.mirror.dataset is not None)
+    shown = window.mirror.dataset
+    window.form.select_dataset("kmnist")
+    window.start_button.click()
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=60_000)
+    wait_for_state(qtbot, window, "idle")
+    message = window.banner.message()
+    assert message.startswith("Could not download kmnist") and "not available offline: put the four IDX files" in message
+    assert str(data) in message
+    left = list(data.iterdir()) if data.exists() else []
+    assert left == [], left  # no half-written download that would break the next start
+    assert not window.controller.has_run and window.form.dataset.isEnabled()
+    assert window.mirror.dataset is shown  # the images shown so far stay
