@@ -298,14 +298,12 @@ class MainWindow(QMainWindow):
     # ==== side panels =============================================================================
     def add_panel(self, title: str, widget: QWidget) -> None:
         """Add a tab beside the plots (latent map, inspector, ...)."""
-        was_hidden = self.side_tabs.isHidden()
         self.side_tabs.addTab(widget, title)
         self.side_tabs.show()
-        if was_hidden:
-            sizes = self.main_splitter.sizes()
-            if len(sizes) == 3 and sizes[2] == 0:
-                total = sum(sizes)
-                self.main_splitter.setSizes([sizes[0], (total - sizes[0]) * 55 // 100, (total - sizes[0]) * 45 // 100])
+        if not self._restored_main_splitter:  # first launch: plots get 42 % of the room beside the form
+            left = 300
+            rest = max(self.width() - left, 900)
+            self.main_splitter.setSizes([left, rest * 42 // 100, rest - rest * 42 // 100])
 
     # ==== training controls =======================================================================
     @Slot()
@@ -650,7 +648,8 @@ class MainWindow(QMainWindow):
             state = s.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
-        if not isinstance(s.value("window/mainSplitter"), QByteArray):
+        self._restored_main_splitter = isinstance(s.value("window/mainSplitter"), QByteArray)
+        if not self._restored_main_splitter:
             self.main_splitter.setSizes([300, 1000, 0])
             self.center_splitter.setSizes([560, 170])
         self.form.restore_settings(s)
