@@ -55,7 +55,11 @@ def main() -> int:
     parser.add_argument("--train-images", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--plot-points", type=int, default=500)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 9 epochs of 600 images, a small model, plot bound 40 (numbers mean little)")
     args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.train_images, args.plot_points = WARM_UP_EPOCHS + 6, 600, 40
     if args.epochs < WARM_UP_EPOCHS + 6:
         parser.error(f"--epochs must be at least {WARM_UP_EPOCHS + 6} (the first {WARM_UP_EPOCHS} are warm-up)")
     use_offscreen_without_display()
@@ -72,11 +76,12 @@ def main() -> int:
     from vae_desktop.ui.run_controller import default_training_threads
 
     loss_plots.MAX_TRACE_ROWS = args.plot_points  # before the window builds its plots
-    dataset = load_shapes(num_train=args.train_images, num_test=2000)
+    dataset = load_shapes(num_train=args.train_images, num_test=200 if args.quick else 2000)
     settings_dir = tempfile.mkdtemp(prefix="vae-bench-memory-")
     threads = default_training_threads()
     window = build_main_window(settings=QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat),
-                               model_template=ModelConfig(), training_threads=threads)
+                               model_template=ModelConfig(base_width=8, hidden=64) if args.quick else ModelConfig(),
+                               training_threads=threads)
     window.provide_dataset(dataset, "shapes")
     window.form.z_dim.setValue(16)
     window.form.batch_size.setValue(args.batch_size)
@@ -122,7 +127,7 @@ def main() -> int:
     probe.timeout.connect(on_probe)
     window.epochFinished.connect(sample)
     window.side_tabs.setCurrentIndex(0)  # the latent map is open and follows training
-    wait(2.0)
+    wait(0.5 if args.quick else 2.0)
     threads_idle_before = thread_count()
     window.start_training()
     if not wait_until(lambda: window.state == "training", 120):
@@ -132,7 +137,7 @@ def main() -> int:
     if not wait_until(lambda: window.state == "ready", 3600):
         raise SystemExit("training did not finish within an hour")
     probe.stop()
-    wait(2.0)  # the training thread and any panel work have ended
+    wait(0.5 if args.quick else 2.0)  # the training thread and any panel work have ended
     threads_idle_after = thread_count()
     window.close()
 
@@ -156,7 +161,7 @@ def main() -> int:
         "plot_bounded": plot_bounded,
     }
     results = {
-        "epochs": args.epochs, "train_images": args.train_images, "batch_size": args.batch_size,
+        "quick": args.quick, "epochs": args.epochs, "train_images": args.train_images, "batch_size": args.batch_size,
         "steps": last_sample["steps"], "seconds": last_sample["seconds"], "warm_up_epochs": WARM_UP_EPOCHS,
         "plot_bound_rows": args.plot_points, "plot_rows_kept": last_sample["plot_rows"],
         "rss_mb_after_warm_up": base["rss_mb"], "rss_mb_end": end["rss_mb"],
