@@ -30,11 +30,7 @@ FOLDER_PREFIX = "folder:"  # same prefix as core.datasets.registry (which import
 OPEN_FOLDER = "__open_folder__"
 DEFAULT_DATASET = ("shapes", "Shapes (built in)")
 DEVICE_TITLES = {"auto": "Auto (best available)", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
-INVALID_STYLE = (
-    "QLineEdit[invalid=\"true\"], QSpinBox[invalid=\"true\"] "
-    "{ border: 1px solid #d0403b; border-radius: 2px; background: #fff4f3; }"
-)
-SPIN_LABELS = {"z_dim": "Latent dims (z)", "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
+INVALID_STYLE = "QLineEdit[invalid=\"true\"] { border: 1px solid #d0403b; border-radius: 2px; background: #fff4f3; }"
 
 TOOLTIPS = {
     "dataset": "Images to train on. Shapes is built in; MNIST, Fashion-MNIST, Kuzushiji-MNIST and CIFAR-10 are "
@@ -50,6 +46,7 @@ TOOLTIPS = {
     "device": "Where to train. Auto picks a CUDA or Apple GPU when present, otherwise the CPU.",
 }
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
+SPIN_LABELS = {"z_dim": "Latent dims (z)", "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
 
 
 @dataclass(frozen=True)
