@@ -95,8 +95,7 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Pat
     except OSError as exc:
         raise CheckpointError(
             f"Could not save the checkpoint to {path}: {_save_problem(exc, Path(path))}. Nothing was lost: the run "
-            "is still here, and the file that was there before (if any) is unchanged. Save again elsewhere, or "
-            "after making room."
+            "is still open and any earlier file there is unchanged. Save elsewhere, or make room and save again."
         ) from exc
     except RuntimeError as exc:  # a failure inside torch's zip writer that was not a write error
         raise CheckpointError(f"Could not save the checkpoint to {path}: {_first_line(exc)}.") from exc
