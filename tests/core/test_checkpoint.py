@@ -2,6 +2,7 @@ import io
 import os
 import pickle
 import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -157,7 +158,7 @@ def test_save_is_atomic_when_writing_fails(small_shapes, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", failing_save)
-    with pytest.raises(CheckpointError, match="No space left"):
+    with pytest.raises(CheckpointError, match="the disk is full"):
         save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.vaeckpt"]  # no temp file left behind
@@ -176,3 +177,36 @@ def test_saved_files_get_normal_permissions(small_shapes, tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_write_error_inside_torch_is_reported_with_its_real_reason(tmp_path):
+    """torch's zip writer turns a failed write into "RuntimeError: unexpected pos"; the user must read the
+    OS's reason instead. A file-size limit makes writes fail for real, without root or a full disk."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        from vae_desktop.core.checkpoint import Checkpoint, save_checkpoint
+        from vae_desktop.core.config import ModelConfig, TrainConfig
+        from vae_desktop.core.errors import CheckpointError
+        from vae_desktop.core.model import VAE
+        config = ModelConfig(z_dim=2, base_width=8, hidden=64)
+        try:
+            save_checkpoint(Checkpoint(config, TrainConfig(), "shapes", VAE(config).state_dict()), {str(tmp_path / "m.vaeckpt")!r})
+        except CheckpointError as exc:
+            print("error:", exc)
+    """)
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write with EFBIG instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            preexec_fn=limit_file_size, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert result.returncode == 0, result.stderr
+    assert "error: Could not save the checkpoint" in result.stdout and "File too large" in result.stdout
+    assert "unexpected pos" not in result.stdout
+    assert list(tmp_path.iterdir()) == []  # the partial temp file is gone

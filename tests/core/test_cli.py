@@ -74,11 +74,27 @@ def test_train_resume_and_evaluate(image_folder, tmp_path):
     (["train", "--resume", "{tmp}/corrupt.vaeckpt", "--out", "{tmp}/o"], "corrupt.vaeckpt"),
     (["evaluate", "{tmp}/corrupt.vaeckpt"], "corrupt.vaeckpt"),
     (["evaluate", "{tmp}/absent.vaeckpt"], "does not exist"),
+    (["train", "--dataset", "folder:{tmp}/empty", "--out", "{tmp}/o"], "No image files found"),
+    (["train", "--lr", "nan", "--out", "{tmp}/o"], "finite number"),
+    (["evaluate", "{tmp}/crafted.vaeckpt"], "could run code"),
 ])
 def test_errors_are_one_clear_line_without_traceback(tmp_path, args, needle):
+    import torch
+
     (tmp_path / "corrupt.vaeckpt").write_bytes(os.urandom(300))
+    (tmp_path / "empty").mkdir()
+    torch.save({"format": "vae-desktop-checkpoint", "x": _RunsCode(tmp_path / "code-ran")}, tmp_path / "crafted.vaeckpt")
     result = run_cli(*(a.replace("{tmp}", str(tmp_path)) for a in args), timeout=120)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert needle in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "code-ran").exists()
+
+
+class _RunsCode:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # noqa: ANN204
+        return (os.system, (f"touch {self.marker}",))

@@ -27,8 +27,9 @@ def test_download_without_torchvision_is_a_dataset_error(tmp_path: Path) -> None
 
 
 @pytest.mark.usefixtures("no_torchvision")
-def test_cifar_files_without_torchvision_is_a_dataset_error(tmp_path: Path) -> None:
-    (tmp_path / "cifar-10-batches-py").mkdir()
-    (tmp_path / "cifar-10-batches-py" / "batches.meta").write_bytes(b"")
-    with pytest.raises(DatasetError, match="needed to download datasets and to read CIFAR-10"):
-        load_torchvision_set("cifar10", data_root=tmp_path, download=False)
+def test_cifar_files_are_read_without_torchvision(tmp_path: Path) -> None:
+    from tests.core.test_cifar import make_cifar_folder
+
+    written = make_cifar_folder(tmp_path)
+    dataset = load_torchvision_set("cifar10", data_root=tmp_path, download=False)
+    assert dataset.num_test == len(written["test"]) and dataset.image_shape == (3, 32, 32)

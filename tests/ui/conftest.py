@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -10,6 +14,7 @@ from PySide6.QtCore import QSettings
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.datasets.shapes import load_shapes
+from vae_desktop.logging_setup import configure_logging
 from vae_desktop.ui.app import build_main_window
 from vae_desktop.ui.background import wait_for_background_threads
 from vae_desktop.ui.main_window import MainWindow
@@ -61,3 +66,22 @@ def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # 
 @pytest.fixture
 def window(make_window, settings) -> MainWindow:  # noqa: ANN001
     return make_window(settings)
+
+
+@pytest.fixture
+def app_log(tmp_path, monkeypatch) -> Iterator[Path]:  # noqa: ANN001
+    """The app's log file, as `run_gui` sets it up, in this test's own folder; logging restored after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    hooks = sys.excepthook, threading.excepthook
+    monkeypatch.setenv("VAE_DESKTOP_LOG_DIR", str(tmp_path / "logs"))
+    path = configure_logging(console=False)
+    assert path is not None
+    yield path
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    sys.excepthook, threading.excepthook = hooks
+    logging.captureWarnings(False)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.series import trailing_mean
+from vae_desktop.core.series import MAX_TRACE_ROWS, trailing_mean
 from vae_desktop.ui.loss_plots import LossPlots, smoothing_window
 
 
@@ -84,15 +84,35 @@ def test_log_scale_and_follow_latest_toggles(plots, qtbot):
     assert not plots.follow_latest.isChecked()
 
 
-def test_a_million_points_are_kept_and_drawn_downsampled(plots):
+def test_a_million_points_are_thinned_to_a_bounded_trace_and_drawn_downsampled(plots):
     n = 1_000_000
     steps = np.arange(1, n + 1, dtype=np.float64)
     recon = 100 + np.sin(steps / 1000)
     plots.set_history(steps, recon, np.full(n, 3.0), [], steps_per_epoch=500)
     plots.redraw_now()
     plots.canvas.grab()  # paint once, so the curve computes what it shows
-    assert len(plots.batch_data()["recon"]) == n
+    data = plots.batch_data()
+    kept = len(data["recon"])
+    assert MAX_TRACE_ROWS // 2 < kept <= MAX_TRACE_ROWS  # bounded, however long the run
+    assert data["global_step"][0] == 1 and data["global_step"][-1] > n - plots.point_stride  # spans the whole run
+    np.testing.assert_array_equal(data["recon"], recon[data["global_step"].astype(int) - 1])
     shown_x, _ = plots.recon.raw.getData()  # what is drawn, after clipping and downsampling
-    assert len(plots.recon.raw.xData) == n and len(shown_x) < 20_000  # peak-downsampled to the plot's width, not a million segments
-    plots.append_arrays(np.array([n + 1.0]), np.array([50.0]), np.array([1.0]))
+    assert len(plots.recon.raw.xData) == kept and len(shown_x) < 20_000  # peak-downsampled to the plot's width
+    plots.append_arrays(np.arange(n + 1.0, n + 1.0 + plots.point_stride), np.full(plots.point_stride, 50.0),
+                        np.ones(plots.point_stride))
     assert plots.batch_data()["recon"][-1] == 50.0
+
+
+def test_live_batches_beyond_the_bound_thin_the_plot_but_keep_its_values(qtbot):
+    widget = LossPlots(max_points=64)
+    qtbot.addWidget(widget)
+    widget.reset(steps_per_epoch=50)
+    rng = np.random.default_rng(2)
+    recon = 200 + rng.normal(0, 5, 1000)
+    for start in range(0, 1000, 7):
+        widget.append_batches([_batch(i + 1, recon[i], 1.0) for i in range(start, min(start + 7, 1000))])
+        assert len(widget.batch_data()["global_step"]) <= 64
+    data = widget.batch_data()
+    assert widget.point_stride == 16
+    np.testing.assert_array_equal(data["global_step"], np.arange(1, 1001, 16))
+    np.testing.assert_allclose(data["recon_smoothed"], trailing_mean(recon, smoothing_window(50))[::16])

@@ -63,6 +63,8 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
           f"with {describe_device(trainer.device)}.", file=sys.stderr)
+    for note in dataset.notes[1:]:  # e.g. "skipped 3 unreadable files" of an image folder
+        print(f"Note: {note}.", file=sys.stderr)
     started = time.perf_counter()
     last_epoch: EpochMetrics | None = None
     bar = _progress_bar(trainer, args.quiet)

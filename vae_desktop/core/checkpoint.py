@@ -7,12 +7,13 @@ code. Every way a file can be wrong ends in a CheckpointError with a message for
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
@@ -50,7 +51,7 @@ class Checkpoint:
         except (RuntimeError, KeyError, TypeError) as exc:
             raise CheckpointError(
                 f"The weights in this checkpoint do not match its model (z_dim={self.model_config.z_dim}, "
-                f"image {self.model_config.image_shape}): {_first_line(exc)}"
+                f"image {self.model_config.image_shape}): {_state_dict_problem(exc)}"
             ) from exc
         return model.eval()
 
@@ -90,9 +91,43 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Pat
     """Write atomically: the previous file at `path` survives any failure or crash mid-write."""
     payload = checkpoint.to_payload()
     try:
-        return atomic_write(path, lambda handle: torch.save(payload, handle))
+        return atomic_write(path, lambda handle: _save_reporting_os_errors(payload, handle))
     except OSError as exc:
-        raise CheckpointError(f"Could not save the checkpoint to {path}: {exc.strerror or exc}") from exc
+        raise CheckpointError(
+            f"Could not save the checkpoint to {path}: {_save_problem(exc, Path(path))}. Nothing was lost: the run "
+            "is still open and any earlier file there is unchanged. Save elsewhere, or make room and save again."
+        ) from exc
+    except RuntimeError as exc:  # a failure inside torch's zip writer that was not a write error
+        raise CheckpointError(f"Could not save the checkpoint to {path}: {_first_line(exc)}.") from exc
+
+
+class _WriteRecorder:
+    """A file wrapper that remembers the OSError of a failed write: torch's zip writer swallows it
+    (a full disk surfaces as "RuntimeError: unexpected pos ..."), and the user needs the real reason."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._handle.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+
+def _save_reporting_os_errors(payload: dict[str, Any], handle: BinaryIO) -> None:
+    recorder = _WriteRecorder(handle)
+    try:
+        torch.save(payload, recorder)
+    except RuntimeError:
+        if recorder.error is not None:
+            raise recorder.error from None
+        raise
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -120,6 +155,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             ) from None
         raise CheckpointError(f"{target.name} is not a VAE Desktop checkpoint (unreadable data).") from None
     except Exception as exc:  # the unpickler can raise almost anything on hostile bytes (struct.error, ...)
+        if "zip archive" in str(exc):
+            raise CheckpointError(
+                f"{target.name} is incomplete or damaged: its archive cannot be read (was it cut off while copying?)."
+            ) from None
         raise CheckpointError(
             f"{target.name} is damaged or not a VAE Desktop checkpoint ({_first_line(exc)})."
         ) from None
@@ -161,7 +200,10 @@ def _from_payload(payload: Any, name: str) -> Checkpoint:
         raise CheckpointError(f"{name} holds invalid settings: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError(f"{name} is damaged: missing or malformed {_first_line(exc)}.") from None
-    checkpoint.build_model()  # validates that the weights fit the architecture
+    try:
+        checkpoint.build_model()  # validates that the weights fit the architecture
+    except CheckpointError as exc:
+        raise CheckpointError(f"{name} cannot be used. {exc}") from None
     return checkpoint
 
 
@@ -175,6 +217,29 @@ def _to_cpu(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_to_cpu(v) for v in value)
     return value
+
+
+def _save_problem(exc: OSError, path: Path) -> str:
+    """Why a save failed, in words that suggest the fix."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EDQUOT:
+        return "the disk quota is used up"
+    if exc.errno == errno.EROFS:
+        return "that disk is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "no permission to write in that folder"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and not path.parent.is_dir():
+        return f"{path.parent} is not a folder"
+    return str(exc.strerror or exc)
+
+
+def _state_dict_problem(exc: BaseException) -> str:
+    """The first specific line of a load_state_dict error ("size mismatch for ...", "Missing key(s) ...")."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    specific = [line for line in lines if not line.startswith("Error(s) in loading state_dict")]
+    text = (specific or lines or [type(exc).__name__])[0]
+    return text[:300]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -79,12 +79,23 @@ class TrainConfig:
         return cls(**_known_fields(cls, data))
 
 
+MAX_SHOWN_CHARS = 24
+
+
+def shown_text(text: str) -> str:
+    """What the user typed, quoted for a message: one line, at most MAX_SHOWN_CHARS characters."""
+    text = str(text)
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[: MAX_SHOWN_CHARS - 1] + "…"
+    return repr(text)
+
+
 def parse_int(label: str, text: str) -> int:
     """Parse a typed-in integer ("128", " 1e3 " is refused) with a message naming the field."""
     try:
         return int(str(text).strip())
     except ValueError:
-        raise ConfigError(f"{label} must be a whole number (got {text!r}).") from None
+        raise ConfigError(f"{label} must be a whole number (got {shown_text(text)}).") from None
 
 
 def parse_float(label: str, text: str) -> float:
@@ -92,9 +103,9 @@ def parse_float(label: str, text: str) -> float:
     try:
         value = float(str(text).strip())
     except ValueError:
-        raise ConfigError(f"{label} must be a number (got {text!r}).") from None
+        raise ConfigError(f"{label} must be a number (got {shown_text(text)}).") from None
     if not math.isfinite(value):
-        raise ConfigError(f"{label} must be a finite number (got {text!r}).")
+        raise ConfigError(f"{label} must be a finite number (got {shown_text(text)}).")
     return value
 
 

@@ -22,7 +22,7 @@ class TrainingHistory:
             raise ValueError("max_points must be at least 2")
         self.max_points = max_points
         self.epochs: list[EpochMetrics] = []
-        self._batch = np.zeros((3, 1024), dtype=np.float64)
+        self._batch = np.zeros((3, min(1024, max_points)), dtype=np.float64)
         self._count = 0
         self._stride = 1  # record one batch in every `stride`
         self._lock = threading.Lock()
@@ -84,7 +84,7 @@ class TrainingHistory:
         if batch.ndim != 2 or batch.shape[0] != 3:
             raise ValueError("batch history has the wrong shape")
         history._stride = max(1, int(state["stride"]))  # type: ignore[arg-type]
-        history._batch = np.zeros((3, max(1024, batch.shape[1])), dtype=np.float64)
+        history._batch = np.zeros((3, max(min(1024, history.max_points), batch.shape[1])), dtype=np.float64)
         history._batch[:, : batch.shape[1]] = batch
         history._count = batch.shape[1]
         history.epochs = [EpochMetrics.from_dict(e) for e in state["epochs"]]  # type: ignore[attr-defined]

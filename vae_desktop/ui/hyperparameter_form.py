@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop.core.config import TrainConfig, parse_float
+from vae_desktop.core.config import TrainConfig, parse_float, shown_text
 from vae_desktop.core.errors import ConfigError
 
 FOLDER_PREFIX = "folder:"  # same prefix as core.datasets.registry (which imports torch)
@@ -46,6 +46,7 @@ TOOLTIPS = {
     "device": "Where to train. Auto picks a CUDA or Apple GPU when present, otherwise the CPU.",
 }
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
+SPIN_LABELS = {"z_dim": "Latent dims (z)", "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,19 @@ class HyperparameterForm(QWidget):
             line.textChanged.connect(self._validate)
         for spin in (self.z_dim, self.batch_size, self.epochs, self.seed):
             spin.valueChanged.connect(self._validate)
+            # Typed text a spin box cannot accept ("0", "") leaves value() at the old number while the
+            # box shows the new text: validate the text too, so Start never uses a number not shown.
+            spin.lineEdit().textChanged.connect(self._validate)
         self.device.currentIndexChanged.connect(self._validate)
         self._valid = True
 
     # ---- values ---------------------------------------------------------------------------------
     def settings(self) -> RunSettings:
         """The validated settings; raises ConfigError naming the first bad field."""
+        for name in SPIN_LABELS:
+            problem = self._spin_problem(name)
+            if problem:
+                raise ConfigError(problem)
         train = TrainConfig(
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
@@ -234,7 +242,11 @@ class HyperparameterForm(QWidget):
                 TrainConfig(**{name: parse_float(label, line.text())})
             except ConfigError as exc:
                 problems.append((name, str(exc)))
-        for name in ("beta", "lr"):
+        for name in SPIN_LABELS:
+            problem = self._spin_problem(name)
+            if problem:
+                problems.append((name, problem))
+        for name in ("beta", "lr", *SPIN_LABELS):
             line = self._fields[name]
             bad = any(p[0] == name for p in problems)
             if bool(line.property("invalid")) != bad:
@@ -246,6 +258,17 @@ class HyperparameterForm(QWidget):
         self.error.setText(message)
         self.error.setVisible(bool(problems))
         self.validityChanged.emit(self._valid, message)
+
+    def _spin_problem(self, name: str) -> str:
+        """What is wrong with the text typed into a spin box ("" when it shows an acceptable number)."""
+        spin = self._fields[name]
+        assert isinstance(spin, QSpinBox)
+        if not spin.isEnabled() or spin.hasAcceptableInput():
+            return ""
+        return (
+            f"{SPIN_LABELS[name]} must be a whole number from {spin.minimum():,} to {spin.maximum():,} "
+            f"(got {shown_text(spin.text())})."
+        )
 
     # ---- persistence ----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:

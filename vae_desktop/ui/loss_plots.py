@@ -4,7 +4,8 @@ Two stacked plots share the x axis (epochs; batch k of an epoch sits at a fracti
 the large reconstruction term and the small KL term are both readable. Data lands in growing
 numpy buffers; a timer redraws at most `redraw_interval_ms` (never once per batch). Peak
 downsampling and clip-to-view keep a million points smooth, as in pyqtgraph's scrollingPlots
-example.
+example, and the buffer is bounded (`core.series.LossTrace`): a run left training overnight thins
+its points instead of growing without limit.
 """
 
 from __future__ import annotations
@@ -21,11 +22,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import (
-    GrowingColumns,
-    extend_trailing_mean,
-    extend_window_centers,
-    trailing_mean,
-    window_centers,
+    MAX_TRACE_ROWS,
+    LossTrace,
 )
 
 FOLLOW_SPAN_EPOCHS = 2.0
@@ -125,9 +123,11 @@ class LossPlots(QWidget):
 
     followLatestChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS, max_points: int | None = None
+    ) -> None:
         super().__init__(parent)
-        self._batches = GrowingColumns(6, capacity=4096)
+        self._batches = LossTrace(smoothing_window(1), max_rows=max_points or MAX_TRACE_ROWS)
         self._epochs: list[EpochMetrics] = []
         self._epochs_dirty = True
         self._steps_per_epoch = 1
@@ -194,7 +194,7 @@ class LossPlots(QWidget):
         """Forget all data (a new run)."""
         self._steps_per_epoch = max(1, int(steps_per_epoch))
         self._window = smoothing_window(self._steps_per_epoch)
-        self._batches.clear()
+        self._batches.reset(self._window)
         self._epochs = []
         self._epochs_dirty = True
         self.readout.clear()
@@ -210,11 +210,7 @@ class LossPlots(QWidget):
 
     def append_arrays(self, steps: np.ndarray, recon: np.ndarray, kl: np.ndarray) -> None:
         """Append per-batch values (global steps must keep increasing)."""
-        old = self._batches.view()
-        recon_s = extend_trailing_mean(old[_RECON], recon, self._window)
-        kl_s = extend_trailing_mean(old[_KL], kl, self._window)
-        centers = extend_window_centers(old[_STEP], steps, self._window)
-        self._batches.append(np.vstack([steps, recon, kl, recon_s, kl_s, centers]))
+        self._batches.append(steps, recon, kl)
         self._mark_dirty()
 
     def add_epoch(self, metrics: EpochMetrics) -> None:
@@ -227,14 +223,7 @@ class LossPlots(QWidget):
     ) -> None:
         """Replace everything with a recorded history (an opened checkpoint, or a rolled-back run)."""
         self.reset(steps_per_epoch)
-        if len(steps):
-            steps = np.asarray(steps, dtype=np.float64)
-            recon = np.asarray(recon, dtype=np.float64)
-            kl = np.asarray(kl, dtype=np.float64)
-            w = self._window
-            self._batches.append(
-                np.vstack([steps, recon, kl, trailing_mean(recon, w), trailing_mean(kl, w), window_centers(steps, w)])
-            )
+        self._batches.append(steps, recon, kl)
         self._epochs = list(epochs)
         self._epochs_dirty = True
         self._mark_dirty()
@@ -242,10 +231,14 @@ class LossPlots(QWidget):
     # ---- data out (what is plotted) -------------------------------------------------------------
     def batch_data(self) -> dict[str, np.ndarray]:
         """Copies of the per-batch series: global_step, recon, kl, their trailing means, and the step
-        each trailing mean is drawn at (the middle of its window; NaN before a full window)."""
-        view = self._batches.view()
-        names = ("global_step", "recon", "kl", "recon_smoothed", "kl_smoothed", "smoothed_step")
-        return {name: view[i].copy() for i, name in enumerate(names)}
+        each trailing mean is drawn at (the middle of its window; NaN before a full window). Once a
+        run has more batches than `max_points`, one batch in `point_stride` is kept."""
+        return self._batches.arrays()
+
+    @property
+    def point_stride(self) -> int:
+        """1 while every batch is plotted; 2, 4, 8, ... once a long run has been thinned."""
+        return self._batches.stride
 
     def epoch_data(self) -> list[EpochMetrics]:
         return list(self._epochs)

@@ -576,7 +576,8 @@ class MainWindow(QMainWindow):
         if path:
             self._remember_dir(path + "/")
             self.form.add_folder(path)
-            self._prefetch_selected_dataset()
+            if self.controller is not None and not self.controller.has_run:
+                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True)
         else:
             self.form.restore_dataset_selection()
 

@@ -200,17 +200,20 @@ class RunController(QObject):
         if self._run is None:
             self.mirror.set_dataset(dataset)
 
-    def prefetch_dataset(self, name: str) -> None:
+    def prefetch_dataset(self, name: str, report_errors: bool = False) -> None:
         """Load the selected dataset in the background when no download is needed, so its test images
-        show at once and Start is instant."""
+        show at once and Start is instant. `report_errors`: the user just picked it (an image folder),
+        so say at once why it cannot be used; the dataset shown so far stays."""
         if self._run is not None or self.is_training:
             return
 
         def show(dataset: ImageDataset | None) -> None:
             if dataset is not None and self._run is None and self.mirror.dataset is not dataset:
                 self.mirror.set_dataset(dataset)
+                if report_errors and dataset.notes:  # "20 images from /x; skipped 1 unreadable file"
+                    self.noticeRaised.emit("Loaded " + "; ".join(dataset.notes) + ".")
 
-        self._with_dataset(name, show, download=False, quiet=True)
+        self._with_dataset(name, show, download=False, quiet=not report_errors)
 
     def _with_dataset(
         self, name: str, then: Callable[[ImageDataset | None], None], download: bool = True, quiet: bool = False
@@ -397,6 +400,7 @@ class RunController(QObject):
             return False
         try:
             ckpt = load_checkpoint(path)
+            _check_dataset_shape(ckpt, os.path.basename(path))
         except CheckpointError as exc:
             self.errorRaised.emit(str(exc))
             return False
@@ -472,6 +476,17 @@ class RunController(QObject):
     def epochs(self) -> list[EpochMetrics]:
         """Finished epochs of the current run (safe to call while training)."""
         return list(self._run.history.epochs) if self._run is not None else []
+
+
+def _check_dataset_shape(ckpt: Checkpoint, name: str) -> None:
+    """Refuse, before the current run is replaced, a checkpoint whose model cannot take its own dataset's
+    images (a built-in dataset's shape is known without loading it; a folder's is checked once loaded)."""
+    info = DATASETS.get(ckpt.dataset)
+    if info is not None and tuple(info.image_shape) != ckpt.model_config.image_shape:
+        raise CheckpointError(
+            f"{name} does not fit its dataset: the model takes images of shape {ckpt.model_config.image_shape} "
+            f"but {ckpt.dataset} has {tuple(info.image_shape)}."
+        )
 
 
 def _steps_per_epoch(progress: TrainingProgress) -> int | None:

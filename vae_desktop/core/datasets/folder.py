@@ -34,7 +34,10 @@ def load_image_folder(
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"Image folder {root} does not exist or is not a folder.")
-    files, class_names = _list_images(root)
+    try:
+        files, class_names = _list_images(root)
+    except OSError as exc:  # a subfolder vanished or became unreadable while it was listed
+        raise DatasetError(f"Cannot list the images in {root}: {exc.strerror or exc}. Did the folder change?") from exc
     if not files:
         raise DatasetError(f"No image files found in {root} (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
 
@@ -53,6 +56,8 @@ def load_image_folder(
             labels.append(label)
         if progress is not None:
             progress(done, len(files))
+    if skipped and not root.is_dir():  # not a few bad files: the whole folder went away mid-read
+        raise DatasetError(f"The image folder {root} disappeared while it was being read.")
     if not images:
         raise DatasetError(f"None of the {len(files)} image files in {root} could be read.")
 
@@ -79,10 +84,7 @@ def load_image_folder(
 
 def _list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
     """Images directly in root form one class; each subfolder (searched recursively) forms another."""
-    try:
-        entries = sorted(root.iterdir())
-    except OSError as exc:
-        raise DatasetError(f"Cannot list {root}: {exc.strerror or exc}") from exc
+    entries = sorted(root.iterdir())
     groups: list[tuple[str, list[Path]]] = []
     top = [p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     if top:

@@ -19,6 +19,7 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from vae_desktop.core.datasets import cifar
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.datasets.idx import read_idx
 from vae_desktop.core.errors import DatasetError
@@ -139,25 +140,21 @@ def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
 
 
 def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
-    if not (root / source.folder / "batches.meta").is_file():
+    folder = root / source.folder
+    if not (folder / cifar.META_FILE).is_file():
         return None
-    datasets = _torchvision_datasets()
-
     try:
-        train = datasets.CIFAR10(str(root), train=True, download=False)
-        test = datasets.CIFAR10(str(root), train=False, download=False)
-    except (RuntimeError, OSError, ValueError, EOFError) as exc:
-        raise DatasetError(f"The CIFAR-10 files in {root} are damaged: {exc}. Delete them and download again.") from exc
-
-    def images(ds: object) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))  # type: ignore[attr-defined]
-
+        arrays = cifar.read_folder(folder)  # never torchvision's pickle.load: see core/datasets/cifar.py
+    except cifar.UnsafeCifarFileError:
+        raise
+    except DatasetError as exc:
+        raise DatasetError(f"The CIFAR-10 files in {root} are damaged: {exc} Delete them and download again.") from exc
     return ImageDataset(
         name=source.name,
-        train_images=images(train),
-        train_labels=torch.tensor(train.targets, dtype=torch.int64),
-        test_images=images(test),
-        test_labels=torch.tensor(test.targets, dtype=torch.int64),
+        train_images=torch.from_numpy(arrays["train_images"]),
+        train_labels=torch.from_numpy(arrays["train_labels"]),
+        test_images=torch.from_numpy(arrays["test_images"]),
+        test_labels=torch.from_numpy(arrays["test_labels"]),
         class_names=list(source.class_names),
         notes=[f"loaded from {root}"],
     )
@@ -171,9 +168,7 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         if source.is_idx:
             _download_idx(source, staging / source.folder / "raw")
         else:
-            dataset_class = _with_mirror(_torchvision_datasets().CIFAR10)
-            for train in (True, False):
-                dataset_class(str(staging), train=train, download=True)  # checks the archive's md5
+            _download_cifar(staging)
         final = target / source.folder
         if final.exists():
             shutil.rmtree(final)
@@ -185,13 +180,24 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _download_cifar(staging: Path) -> None:
+    """Fetch and unpack the archive (its md5 is checked), then read it the safe way to be sure it is whole."""
+    datasets = _torchvision_datasets()
+    from torchvision.datasets.utils import download_and_extract_archive
+
+    official = datasets.CIFAR10
+    download_and_extract_archive(_mirrored_url(official.url), str(staging), filename=official.filename,
+                                 md5=official.tgz_md5, remove_finished=True)
+    cifar.read_folder(staging / cifar.FOLDER)
+
+
 def _torchvision_datasets() -> ModuleType:
     """torchvision.datasets, imported on demand (it costs ~1 s); a build without it (a small bundle) says so."""
     try:
         from torchvision import datasets
     except (ImportError, RuntimeError) as exc:  # absent, or built for another torch (its ops fail to register)
         raise DatasetError(
-            f"This installation has no working torchvision ({exc}); it is needed to download datasets and to read CIFAR-10"
+            f"This installation has no working torchvision ({exc}); it is needed to download datasets"
         ) from exc
     return datasets
 
@@ -248,13 +254,10 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _with_mirror(dataset_class: type) -> type:
-    """A subclass that downloads from VAE_DESKTOP_DATASET_MIRROR when it is set (torchvision itself untouched)."""
+def _mirrored_url(url: str) -> str:
+    """`url`, or the same file name on VAE_DESKTOP_DATASET_MIRROR when that is set."""
     mirror = os.environ.get(MIRROR_ENV, "").strip()
-    if not mirror:
-        return dataset_class
-    url = mirror.rstrip("/") + "/" + str(dataset_class.url).rsplit("/", 1)[-1]
-    return type(dataset_class.__name__, (dataset_class,), {"url": url})
+    return mirror.rstrip("/") + "/" + url.rsplit("/", 1)[-1] if mirror else url
 
 
 def _missing_message(source: TorchvisionSource, searched: Iterable[Path]) -> str:
