@@ -24,6 +24,7 @@ from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
 from vae_desktop.ui.logging_setup import LOGGER_NAME, install_excepthook
 from vae_desktop.ui.main_window import MainWindow
+from vae_desktop.ui.theme import theme_manager
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -45,6 +46,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     QApplication.setApplicationVersion(__version__)
     apply_app_identity(app)  # desktop file name and window icon
     app.setStyle("Fusion")
+    theme_manager()  # the light or dark Fusion palette of the system's colour scheme, before any widget exists
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app  # type: ignore[return-value]
 

@@ -58,6 +58,7 @@ from vae_desktop.ui.latent.map_worker import MapWorker
 from vae_desktop.ui.latent.sliders import LatentSliders
 from vae_desktop.ui.latent.throttle import Throttle
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_POINTS = 10_000
 WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training
@@ -143,7 +144,6 @@ class LatentPanel(QWidget):
         font = QFont(self._empty.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self._empty.setFont(font)
-        self._empty.setStyleSheet("color: #8a8a95;")
         self._stack.addWidget(self._empty)
 
         content = QWidget()
@@ -162,7 +162,6 @@ class LatentPanel(QWidget):
         self.handle_image = ImageView(200, "Double-click the map to add a handle.")
         self._plane_status = QLabel()
         self._plane_status.setWordWrap(True)
-        self._plane_status.setStyleSheet("color: #9a9aa5;")
         self._snap_button = QPushButton("Back onto the map plane")
         self._snap_button.setToolTip("Move the handle to the point of the map plane nearest to it")
         self._snap_button.hide()
@@ -225,6 +224,14 @@ class LatentPanel(QWidget):
         self.inspected_box.addHandleRequested.connect(self._add_inspected_as_handle)
         self.sliders.valueEdited.connect(self._on_slider_edited)
         self._snap_button.clicked.connect(lambda: self.snap_handle_to_plane(self._selected_name()))
+        self._status_is_error = False
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        for label in (self._empty, self._plane_status):
+            label.setStyleSheet(f"color: {theme.muted_text};")
+        self._status.setStyleSheet(f"color: {theme.error_text if self._status_is_error else theme.muted_text};")
 
     # ---- public API ----------------------------------------------------------------------------------
     @property
@@ -827,10 +834,12 @@ class LatentPanel(QWidget):
             self.open_image_file(path)
 
     def _show_info(self, text: str) -> None:
-        self._status.setStyleSheet("color: #9a9aa5;")
+        self._status_is_error = False
+        self._status.setStyleSheet(f"color: {self._theme.muted_text};")
         self._status.setText(text)
 
     def _show_error(self, text: str) -> None:
-        self._status.setStyleSheet("color: #e15759;")
+        self._status_is_error = True
+        self._status.setStyleSheet(f"color: {self._theme.error_text};")
         self._status.setText(text)
 

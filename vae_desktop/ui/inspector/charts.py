@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vae_desktop.core.inspection import DimensionActivity
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_LABELLED_TICKS = 20  # beyond this, let pyqtgraph choose the tick spacing
 
@@ -53,7 +54,7 @@ class Chart(QWidget):
         self.plot = style.make_plot(self, height, zoom_x=zoom_x)
         self.readout = QLabel(self.HINT, self)
         self.readout.setObjectName("chartReadout")
-        self.readout.setStyleSheet("color: palette(mid); font-size: 11px;")
+        on_theme(self.readout, lambda t: self.readout.setStyleSheet(f"color: {t.muted_text}; font-size: 11px;"))
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -98,9 +99,12 @@ class RawOutputChart(Chart):
         for region in (self.mean_region, self.log_std_region):
             region.setZValue(-10)
             item.addItem(region)
-        self.divider = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashLine))
+        self.divider = pg.InfiniteLine(angle=90)
+        style.themed_pen(self, self.divider, "plot_neutral", 1.5, Qt.PenStyle.DashLine)
         item.addItem(self.divider)
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#777777", width=1)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1)
+        item.addItem(zero)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         item.addItem(self.bars)
         self.mean_title = pg.TextItem("μ (mean)", color=style.MEAN, anchor=(0.5, 0.0))
@@ -159,7 +163,9 @@ class ExpStepChart(Chart):
         super().__init__(170, parent)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "latent dimension")
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1.2)
+        item.addItem(zero)
         self.before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.LOG_STD, pen=pg.mkPen(None))
         self.after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.STD, pen=pg.mkPen(None))
         item.addItem(self.before)
@@ -204,9 +210,12 @@ class ExpCurveChart(Chart):
         item.setLabel("bottom", "log σ (any real number)")
         item.setLabel("left", "σ = exp(log σ)")
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2, style=Qt.PenStyle.DashLine)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1.2, Qt.PenStyle.DashLine)
+        item.addItem(zero)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(style.STD, width=2.5))
-        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD), pen=pg.mkPen("#333333", width=0.8))
+        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD))
+        style.themed_pen(self, self.dots, "plot_ink", 0.8)
         item.addItem(self.curve)
         item.addItem(self.dots)
         self._log_std = np.zeros(0)
@@ -244,10 +253,10 @@ class SampleChart(Chart):
         item.addItem(self.prior_band)
         item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.PRIOR, width=1)))
         self.spread = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.3, pen=pg.mkPen(style.STD, width=2.5))
-        self.means = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(style.MEAN), pen=pg.mkPen("w", width=1))
-        self.samples = pg.ScatterPlotItem(
-            size=13, symbol="d", brush=pg.mkBrush(style.SAMPLE), pen=pg.mkPen("#222222", width=0.8)
-        )
+        self.means = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(style.MEAN))
+        style.themed_pen(self, self.means, "plot_marker_edge", 1)
+        self.samples = pg.ScatterPlotItem(size=13, symbol="d", brush=pg.mkBrush(style.SAMPLE))
+        style.themed_pen(self, self.samples, "plot_ink", 0.8)
         for element in (self.spread, self.samples, self.means):
             item.addItem(element)
         self._mean = self._std = self._eps = self._z = np.zeros(0)
@@ -293,7 +302,8 @@ class KlChart(Chart):
         item.setLabel("bottom", "latent dimension")
         item.setLabel("left", "KL (nats)")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
-        self.test_mean = pg.ScatterPlotItem(size=20, symbol="_", pen=pg.mkPen("#222222", width=2.5))
+        self.test_mean = pg.ScatterPlotItem(size=20, symbol="_")
+        style.themed_pen(self, self.test_mean, "plot_ink", 2.5)
         self.inactive_marks = pg.ScatterPlotItem(size=10, symbol="x", pen=pg.mkPen(style.INACTIVE, width=2))
         for element in (self.bars, self.test_mean, self.inactive_marks):
             item.addItem(element)
@@ -381,13 +391,15 @@ class KlHeatmap(Chart):
             values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
         )
         self.color_bar.setImageItem(self.image, insert_in=item)
-        foreground = self.plot.getPlotItem().getAxis("bottom").textPen()
-        for axis in (self.epoch_axis, self.color_bar.axis):
-            axis.setPen(foreground)
-            axis.setTextPen(foreground)
-        self.color_bar.axis.setLabel("KL (nats)", color=foreground.color())
+        self.color_bar.axis.setLabel("KL (nats)")
+        on_theme(self, self._apply_theme)
         self._matrix = np.zeros((0, 0))
         self._epochs: list[int] = []
+
+    def _apply_theme(self, theme: Theme) -> None:
+        for axis in (self.epoch_axis, self.color_bar.axis):
+            axis.setPen(pg.mkPen(theme.text))
+            axis.setTextPen(pg.mkPen(theme.text))  # the axis label takes its colour from the text pen
 
     def set_rows(self, matrix: np.ndarray, epochs: list[int]) -> None:
         self._matrix = np.asarray(matrix, dtype=np.float64)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from vae_desktop.ui.latent.image_view import ImageView
+from vae_desktop.ui.theme import on_theme
 
 
 class InterpolationBox(QGroupBox):
@@ -81,7 +82,7 @@ class InspectedImageBox(QGroupBox):
         for column, text in enumerate(("input", "reconstruction")):
             caption = QLabel(text)
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption.setStyleSheet("color: #9a9aa5;")
+            on_theme(caption, lambda theme, label=caption: label.setStyleSheet(f"color: {theme.muted_text};"))
             grid.addWidget(caption, 1, column)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 PLANE_PCA = "pca"
 PLANE_DIMS = "dims"
@@ -21,9 +21,16 @@ class MapControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        # Two rows, so the panel fits beside the plots on a laptop screen (one row needs ~1100 px).
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        layout = QHBoxLayout()
         layout.setSpacing(6)
+        second = QHBoxLayout()
+        second.setSpacing(6)
+        rows.addLayout(layout)
+        rows.addLayout(second)
 
         layout.addWidget(QLabel("Map:"))
         self.plane_combo = QComboBox()
@@ -38,9 +45,11 @@ class MapControls(QWidget):
         self.u_combo.setToolTip("Latent dimension along the horizontal axis")
         self.v_combo.setToolTip("Latent dimension along the vertical axis")
         self.fixed_plane_label = QLabel()
+        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.plane_combo.setMinimumContentsLength(18)
         for widget in (self.plane_combo, self.u_combo, self.v_combo, self.fixed_plane_label):
             layout.addWidget(widget)
-        layout.addSpacing(10)
+        layout.addStretch(1)
 
         self.manifold_check = QCheckBox("Manifold")
         self.manifold_check.setChecked(True)
@@ -54,8 +63,8 @@ class MapControls(QWidget):
         self.grid_check.setChecked(True)
         self.grid_check.setToolTip("Coordinate grid lines")
         for widget in (self.manifold_check, self.grid_size, self.grid_check):
-            layout.addWidget(widget)
-        layout.addSpacing(10)
+            second.addWidget(widget)
+        second.addSpacing(10)
 
         self.decode_combo = QComboBox()
         self.decode_combo.addItem("Decode mean")
@@ -66,9 +75,9 @@ class MapControls(QWidget):
         )
         self.resample_button = QPushButton("Resample")
         self.resample_button.setEnabled(False)
-        layout.addWidget(self.decode_combo)
-        layout.addWidget(self.resample_button)
-        layout.addStretch(1)
+        second.addWidget(self.decode_combo)
+        second.addWidget(self.resample_button)
+        second.addStretch(1)
         self.fit_button = QPushButton("Fit view")
         self.fit_button.setToolTip("Zoom to the encoded test set and follow it while training")
         self.open_button = QPushButton("Open image…")

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vae_desktop.ui.theme import Theme, on_theme
+
 STEPS_PER_UNIT = 100  # slider resolution: 0.01
 SPIN_LIMIT = 1000.0
 
@@ -43,6 +45,12 @@ class LatentSliders(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll)
+        self._highlighted: tuple[int, ...] = ()
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.set_highlighted(self._highlighted)
 
     @property
     def z_dim(self) -> int:
@@ -105,8 +113,10 @@ class LatentSliders(QWidget):
 
     def set_highlighted(self, dims: tuple[int, ...]) -> None:
         """Mark the dimensions that the map's axes vary (bold amber labels)."""
+        self._highlighted = tuple(dims)
+        emphasis = f"color: {self._theme.emphasis}; font-weight: bold;"
         for dim, (label, _, _) in enumerate(self._rows):
-            label.setStyleSheet("color: #ffc83c; font-weight: bold;" if dim in dims else "")
+            label.setStyleSheet(emphasis if dim in dims else "")
 
     def set_enabled_rows(self, enabled: bool) -> None:
         self._body.setEnabled(enabled)
