@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop import __version__
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
@@ -605,10 +604,9 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self, "About VAE Desktop",
-            f"<b>VAE Desktop {__version__}</b><br>Train variational autoencoders and watch them learn.",
-        )
+        from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
+
+        show_about(self, self.device_label.text())
 
     # ---- recent files and folders ----------------------------------------------------------------
     def recent_files(self) -> list[str]:

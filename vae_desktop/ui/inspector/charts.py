@@ -48,10 +48,15 @@ class Chart(QWidget):
     """A plot plus a readout line that describes the point under the mouse."""
 
     HINT = "Hover over the chart to read exact values."
+    ACCESSIBLE_NAME = "Chart"  # what a screen reader announces; each chart names itself
+    DESCRIPTION = ""
 
     def __init__(self, height: int, parent: QWidget | None = None, *, zoom_x: bool = True) -> None:
         super().__init__(parent)
         self.plot = style.make_plot(self, height, zoom_x=zoom_x)
+        self.plot.setAccessibleName(self.ACCESSIBLE_NAME)
+        self.plot.setAccessibleDescription(self.DESCRIPTION)
+        self.plot.setStatusTip(f"{self.ACCESSIBLE_NAME}: {self.HINT[0].lower()}{self.HINT[1:]}")
         self.readout = QLabel(self.HINT, self)
         self.readout.setObjectName("chartReadout")
         on_theme(self.readout, lambda t: self.readout.setStyleSheet(f"color: {t.muted_text}; font-size: 11px;"))
@@ -86,6 +91,9 @@ def _index_at(x: float, count: int) -> int | None:
 
 class RawOutputChart(Chart):
     """All 2*z_dim encoder outputs as bars, in emission order: mean half blue, log-stddev half orange."""
+
+    ACCESSIBLE_NAME = "Encoder outputs"
+    DESCRIPTION = "Bar chart of the encoder's 2·z_dim outputs: the first half is used as the mean, the second as log σ."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(190, parent)
@@ -159,6 +167,9 @@ class RawOutputChart(Chart):
 class ExpStepChart(Chart):
     """Per dimension, log-stddev (before exp, any sign) next to stddev (after exp, always positive)."""
 
+    ACCESSIBLE_NAME = "log σ and σ per dimension"
+    DESCRIPTION = "Bar pairs per latent dimension: log σ before exp and σ after it."
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(170, parent)
         item = self.plot.getPlotItem()
@@ -203,6 +214,8 @@ class ExpCurveChart(Chart):
     """The curve sigma = exp(log sigma) with every dimension as a dot on it: any x lands above zero."""
 
     HINT = "Every dot is one dimension."
+    ACCESSIBLE_NAME = "The exp curve"
+    DESCRIPTION = "The curve σ = exp(log σ), with one dot per latent dimension of this image."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(170, parent, zoom_x=False)
@@ -236,6 +249,9 @@ class ExpCurveChart(Chart):
 
 class SampleChart(Chart):
     """Per dimension: the posterior mean, the band mean ± stddev, and the drawn z, over the prior's ±1 band."""
+
+    ACCESSIBLE_NAME = "The sample z"
+    DESCRIPTION = "Per latent dimension: the mean, the band mean ± σ and the drawn sample z, over the prior's ±1 band."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(200, parent)
@@ -295,6 +311,9 @@ class SampleChart(Chart):
 
 class KlChart(Chart):
     """This image's KL per dimension as bars; test-set mean KL as ticks; collapsed dimensions in grey."""
+
+    ACCESSIBLE_NAME = "KL per dimension"
+    DESCRIPTION = "Bar chart of this image's KL divergence per latent dimension, with the test-set mean as ticks."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(180, parent)
@@ -373,6 +392,8 @@ class KlHeatmap(Chart):
     """Per-dimension test KL, one row per finished epoch (epoch 1 at the top), one column per dimension."""
 
     HINT = "Hover over a cell to read its epoch, dimension and KL."
+    ACCESSIBLE_NAME = "KL per dimension over the epochs"
+    DESCRIPTION = "Heat map of the mean test KL per latent dimension (columns) after each epoch (rows)."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, parent)

@@ -354,6 +354,8 @@ class InspectorPanel(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.index_spin = QSpinBox()
+        self.index_spin.setToolTip("Which test image to follow through the encoder (its index in the test set)")
+        self.index_spin.setAccessibleName("Test image number")
         self.index_spin.setRange(0, 0)
         self.index_spin.setKeyboardTracking(False)
         self.index_spin.valueChanged.connect(self.show_test_image)
@@ -419,6 +421,8 @@ class InspectorPanel(QWidget):
         table_title = QLabel("Every number, one row per dimension:")
         section.body.addWidget(table_title)
         self.table = DimensionTable()
+        self.table.setToolTip("Every number of every latent dimension: the charts above, exactly")
+        self.table.setAccessibleName("Numbers per latent dimension")
         section.body.addWidget(self.table)
         return section
 

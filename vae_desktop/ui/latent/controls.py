@@ -75,6 +75,7 @@ class MapControls(QWidget):
         )
         self.resample_button = QPushButton("Resample")
         self.resample_button.setEnabled(False)
+        self.resample_button.setToolTip("Draw new pixel noise for the sampled images (Decode sample only)")
         second.addWidget(self.decode_combo)
         second.addWidget(self.resample_button)
         second.addStretch(1)

@@ -87,6 +87,15 @@ class LatentMapView(pg.PlotWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
         self.setMinimumSize(320, 280)
+        self.setAccessibleName("Latent map")
+        self.setAccessibleDescription(
+            "The encoded test set as points coloured by class, over a grid of decoded images, with draggable "
+            "handles. Arrow keys move the selected handle, Delete removes it."
+        )
+        self.setStatusTip(  # not a tooltip: it would cover the hover thumbnails
+            "Hover a point to see its image, click it to inspect it; double-click to add a handle; "
+            "drag handles (or use the arrow keys) to decode; right-click for more."
+        )
         plot = self.getPlotItem()
         plot.setAspectLocked(True)
         plot.showGrid(x=True, y=True, alpha=0.25)

@@ -74,6 +74,11 @@ class LatentSliders(QWidget):
             spin.setSingleStep(0.05)
             spin.setKeyboardTracking(False)
             spin.setFixedWidth(72)
+            for widget, how in ((slider, "drag"), (spin, "type")):
+                tip = f"z{dim + 1} of the selected handle: {how} to move the handle along this latent dimension"
+                widget.setToolTip(tip)
+                widget.setStatusTip(tip)
+                widget.setAccessibleName(f"z{dim + 1}")
             slider.valueChanged.connect(lambda value, d=dim: self._on_slider(d, value))
             spin.valueChanged.connect(lambda value, d=dim: self._on_spin(d, value))
             self._grid.addWidget(label, dim, 0)
