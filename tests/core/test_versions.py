@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import sys
 
 from vae_desktop import __version__
 from vae_desktop.core.versions import distribution_version, software_versions, versions_text
@@ -13,7 +14,8 @@ def test_versions_name_the_app_python_and_the_libraries_with_installed_versions(
     rows = dict(software_versions({"Qt": "6.9.9"}))
     assert rows["VAE Desktop"] == __version__
     assert rows["Python"].startswith(platform.python_version())
-    assert rows["PyTorch"] == importlib.metadata.version("torch")
+    torch = sys.modules.get("torch")  # once imported, torch's own version string (with its build tag) wins
+    assert rows["PyTorch"] == (torch.__version__ if torch is not None else importlib.metadata.version("torch"))
     assert rows["pyqtgraph"] == importlib.metadata.version("pyqtgraph")
     assert rows["NumPy"] == importlib.metadata.version("numpy")
     assert rows["Qt"] == "6.9.9"

@@ -110,6 +110,7 @@ class LatentPanel(QWidget):
         self._weights: tuple[int, dict[str, np.ndarray]] | None = None
         self._follow_data = True  # fit the view to the points until the user pans or zooms
         self._initial_handles_placed = False
+        self._auto_handles: dict[str, np.ndarray] = {}  # where the starting handles were put, until moved by hand
 
         self._weights_throttle = Throttle(WEIGHTS_REFRESH_MS, self._refresh_after_weights, self)
         self._view_throttle = Throttle(VIEW_REFRESH_MS, self._request_manifold, self)
@@ -395,6 +396,7 @@ class LatentPanel(QWidget):
         self._weights = None
         self._follow_data = True
         self._initial_handles_placed = False
+        self._auto_handles = {}
         self.map_view.clear_scatter()
         self.map_view.set_manifold(None, (0, 1), (0, 1))
         self.map_view.set_ellipse(None)
@@ -517,6 +519,9 @@ class LatentPanel(QWidget):
             if not self._initial_handles_placed:
                 self._place_initial_handles()
                 self._after_handles_changed()
+            elif self._follow_data and self._handles_untouched():
+                self._place_initial_handles(move=True)  # the starting handles stay on the data as it moves
+                self._after_handles_changed()
             self._apply_plane(self._current_plane(), request_manifold=result.manifold is None)
             dataset = self._mirror.dataset
             self._show_info(
@@ -606,10 +611,14 @@ class LatentPanel(QWidget):
         selected = self._handles.selected
         return None if selected is None else selected.name
 
-    def _place_initial_handles(self) -> None:
-        """Two handles either side of the centre of the data, so the map and interpolation show something at once."""
+    def _place_initial_handles(self, move: bool = False) -> None:
+        """Two handles either side of the centre of the data, so the map and interpolation show something at once.
+
+        With `move`, the two starting handles move to the data's centre again (the encoding drifts a long
+        way early in training); once the user has moved, added or removed a handle they stay put.
+        """
         self._initial_handles_placed = True
-        if len(self._handles):
+        if len(self._handles) and not move:
             return
         plane = self._current_plane()
         if self._points is not None and len(self._points.means):
@@ -617,9 +626,24 @@ class LatentPanel(QWidget):
             centre, spread = np.median(uv, axis=0), max(float(uv[:, 0].std()), 1e-3)
         else:
             centre, spread = plane.to_map(np.zeros(self._handles.z_dim)), 1.0
-        for du in (-spread, spread):
-            self._handles.add(plane.to_latent(centre + np.array([du, 0.0])))
-        self._handles.select(self._handles.names[0])
+        places = [plane.to_latent(centre + np.array([du, 0.0])) for du in (-spread, spread)]
+        if move:
+            for name, z in zip(self._handles.names, places, strict=True):
+                self._handles.move(name, z)
+        else:
+            for z in places:
+                self._handles.add(z)
+            self._handles.select(self._handles.names[0])
+        self._auto_handles = {h.name: h.z.copy() for h in self._handles}
+
+    def _handles_untouched(self) -> bool:
+        """True while the handles are exactly the two starting handles where they were put."""
+        auto = self._auto_handles
+        return (
+            bool(auto)
+            and list(self._handles.names) == list(auto)
+            and all(np.array_equal(self._handles.get(name).z, z) for name, z in auto.items())
+        )
 
     def _select_handle(self, name: str) -> None:
         if name not in self._handles or name == self._selected_name():

@@ -94,6 +94,7 @@ class _LossPlot:
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
+        _let_title_shrink(plot.titleLabel)
         self.apply_theme(current_theme())
 
     def apply_theme(self, theme: Theme) -> None:
@@ -107,7 +108,7 @@ class _LossPlot:
             axis.setTickPen(pg.mkPen(theme.plot_grid))
         color = QColor(getattr(theme, self.quantity))
         pale = theme.raw_curve_color(color.name())
-        plot.setTitle(_title_with_legend(self.title, theme, color, pale), size="9pt")
+        plot.setTitle(_title_with_legend(self.title, theme, color, pale), size="9pt", justify="left")
         self.raw.setPen(pg.mkPen(pale, width=1))
         self.smooth.setPen(pg.mkPen(color, width=2))
         for curve, series in ((self.train, theme.train), (self.test, theme.test)):
@@ -402,6 +403,22 @@ class LossPlots(QWidget):
         return text
 
 
+def _let_title_shrink(label: pg.LabelItem) -> None:
+    """Let a narrow window cut the end of the title line instead of cutting off the plot.
+
+    pyqtgraph makes a title's full text width the plot's minimum width (LabelItem.updateMin runs on
+    every resize), so a long title with its inline legend pushed the plot's right edge out of view.
+    """
+    update_min = label.updateMin
+
+    def update_min_height_only() -> None:
+        update_min()
+        label.setMinimumWidth(0)
+
+    label.updateMin = update_min_height_only  # type: ignore[method-assign]
+    label.updateMin()
+
+
 def _nearest(sorted_values: np.ndarray, value: float) -> int:
     i = int(np.clip(np.searchsorted(sorted_values, value), 0, len(sorted_values) - 1))
     if i > 0 and abs(sorted_values[i - 1] - value) < abs(sorted_values[i] - value):
@@ -422,8 +439,8 @@ def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) ->
         [
             key("━", pale.name(), "batch"),
             key("━", color.name(), "smoothed"),
-            key("●", theme.train, "train (epoch)"),
-            key("■", theme.test, "test (epoch)"),
+            key("●", theme.train, "train"),
+            key("■", theme.test, "test"),
         ]
     )
     return (

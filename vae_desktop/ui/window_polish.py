@@ -79,6 +79,9 @@ def polish_window(window: MainWindow) -> None:
 
 
 def polish_side_panels(window: MainWindow, latent: LatentPanel, inspector: InspectorPanel) -> None:
-    """Names and tips of the panels' tabs and controls (once the panels are in the window)."""
+    """The Export menu, then names and tips of the panels' tabs and controls (once the panels are in)."""
+    from vae_desktop.ui.export_menu import add_export_menu  # Pillow and the core: not needed for the first paint
+
+    add_export_menu(window, latent)
     name_plots(window)
     fill_status_tips(window)
