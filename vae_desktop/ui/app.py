@@ -24,6 +24,8 @@ from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
 from vae_desktop.ui.logging_setup import LOGGER_NAME, install_excepthook
 from vae_desktop.ui.main_window import MainWindow
+from vae_desktop.ui.theme import theme_manager
+from vae_desktop.ui.window_polish import polish_side_panels, polish_window
 
 log = logging.getLogger(LOGGER_NAME)
 
@@ -45,6 +47,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     QApplication.setApplicationVersion(__version__)
     apply_app_identity(app)  # desktop file name and window icon
     app.setStyle("Fusion")
+    theme_manager()  # the light or dark Fusion palette of the system's colour scheme, before any widget exists
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     return app  # type: ignore[return-value]
 
@@ -53,7 +56,9 @@ def create_main_window(
     settings: QSettings | None = None, model_template: ModelConfig | None = None, training_threads: int | None = None
 ) -> MainWindow:
     """The window without the core: it paints at once; Start is enabled by `finish_main_window`."""
-    return MainWindow(settings=settings, model_template=model_template, training_threads=training_threads)
+    window = MainWindow(settings=settings, model_template=model_template, training_threads=training_threads)
+    polish_window(window)
+    return window
 
 
 def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -> None:
@@ -80,6 +85,7 @@ def add_side_panels(window: MainWindow) -> None:
     window.testImageSelected.connect(lambda _index: window.side_tabs.setCurrentWidget(inspector))
     window.epochFinished.connect(inspector.add_epoch)
     window.historyRestored.connect(inspector.set_epoch_history)
+    polish_side_panels(window, latent, inspector)
 
 
 def build_main_window(

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
 
 from vae_desktop.core.config import TrainConfig, parse_float, shown_text
 from vae_desktop.core.errors import ConfigError
+from vae_desktop.ui.theme import Theme, on_theme
 
 FOLDER_PREFIX = "folder:"  # same prefix as core.datasets.registry (which imports torch)
 OPEN_FOLDER = "__open_folder__"
 DEFAULT_DATASET = ("shapes", "Shapes (built in)")
 DEVICE_TITLES = {"auto": "Auto (best available)", "cpu": "CPU", "cuda": "CUDA GPU", "mps": "Apple GPU (MPS)"}
-INVALID_STYLE = "QLineEdit[invalid=\"true\"] { border: 1px solid #d0403b; border-radius: 2px; background: #fff4f3; }"
 
 TOOLTIPS = {
     "dataset": "Images to train on. Shapes is built in; MNIST, Fashion-MNIST, Kuzushiji-MNIST and CIFAR-10 are "
@@ -82,7 +82,6 @@ class HyperparameterForm(QWidget):
 
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0392b;")
         self.error.hide()
 
         data_box, data_form = _group("Data")
@@ -109,7 +108,7 @@ class HyperparameterForm(QWidget):
         for name, widget in self._fields.items():
             widget.setToolTip(TOOLTIPS[name])
             widget.setProperty("baseToolTip", TOOLTIPS[name])
-        self.setStyleSheet(INVALID_STYLE)
+        on_theme(self, self._apply_theme)
 
         self.dataset.activated.connect(self._on_dataset_activated)
         for line in (self.beta, self.lr):
@@ -121,6 +120,14 @@ class HyperparameterForm(QWidget):
             spin.lineEdit().textChanged.connect(self._validate)
         self.device.currentIndexChanged.connect(self._validate)
         self._valid = True
+
+    def _apply_theme(self, theme: Theme) -> None:
+        """A field that cannot be used gets a red frame; the message under the form is red too."""
+        self.setStyleSheet(
+            f'QLineEdit[invalid="true"] {{ border: 1px solid {theme.invalid_border}; border-radius: 2px;'
+            f" background: {theme.invalid_background}; }}"
+        )
+        self.error.setStyleSheet(f"color: {theme.error_text};")
 
     # ---- values ---------------------------------------------------------------------------------
     def settings(self) -> RunSettings:

@@ -58,6 +58,7 @@ from vae_desktop.ui.latent.map_worker import MapWorker
 from vae_desktop.ui.latent.sliders import LatentSliders
 from vae_desktop.ui.latent.throttle import Throttle
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_POINTS = 10_000
 WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training...
@@ -111,6 +112,7 @@ class LatentPanel(QWidget):
         self._weights: tuple[int, dict[str, np.ndarray]] | None = None
         self._follow_data = True  # fit the view to the points until the user pans or zooms
         self._initial_handles_placed = False
+        self._auto_handles: dict[str, np.ndarray] = {}  # where the starting handles were put, until moved by hand
 
         self._weights_throttle = Throttle(WEIGHTS_REFRESH_MS, self._refresh_after_weights, self)
         self._view_throttle = Throttle(VIEW_REFRESH_MS, self._request_manifold, self)
@@ -145,7 +147,6 @@ class LatentPanel(QWidget):
         font = QFont(self._empty.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self._empty.setFont(font)
-        self._empty.setStyleSheet("color: #8a8a95;")
         self._stack.addWidget(self._empty)
 
         content = QWidget()
@@ -164,7 +165,6 @@ class LatentPanel(QWidget):
         self.handle_image = ImageView(200, "Double-click the map to add a handle.")
         self._plane_status = QLabel()
         self._plane_status.setWordWrap(True)
-        self._plane_status.setStyleSheet("color: #9a9aa5;")
         self._snap_button = QPushButton("Back onto the map plane")
         self._snap_button.setToolTip("Move the handle to the point of the map plane nearest to it")
         self._snap_button.hide()
@@ -227,6 +227,14 @@ class LatentPanel(QWidget):
         self.inspected_box.addHandleRequested.connect(self._add_inspected_as_handle)
         self.sliders.valueEdited.connect(self._on_slider_edited)
         self._snap_button.clicked.connect(lambda: self.snap_handle_to_plane(self._selected_name()))
+        self._status_is_error = False
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        for label in (self._empty, self._plane_status):
+            label.setStyleSheet(f"color: {theme.muted_text};")
+        self._status.setStyleSheet(f"color: {theme.error_text if self._status_is_error else theme.muted_text};")
 
     # ---- public API ----------------------------------------------------------------------------------
     @property
@@ -390,6 +398,7 @@ class LatentPanel(QWidget):
         self._weights = None
         self._follow_data = True
         self._initial_handles_placed = False
+        self._auto_handles = {}
         self.map_view.clear_scatter()
         self.map_view.set_manifold(None, (0, 1), (0, 1))
         self.map_view.set_ellipse(None)
@@ -514,6 +523,9 @@ class LatentPanel(QWidget):
             if not self._initial_handles_placed:
                 self._place_initial_handles()
                 self._after_handles_changed()
+            elif self._follow_data and self._handles_untouched():
+                self._place_initial_handles(move=True)  # the starting handles stay on the data as it moves
+                self._after_handles_changed()
             self._apply_plane(self._current_plane(), request_manifold=result.manifold is None)
             dataset = self._mirror.dataset
             self._show_info(
@@ -603,10 +615,14 @@ class LatentPanel(QWidget):
         selected = self._handles.selected
         return None if selected is None else selected.name
 
-    def _place_initial_handles(self) -> None:
-        """Two handles either side of the centre of the data, so the map and interpolation show something at once."""
+    def _place_initial_handles(self, move: bool = False) -> None:
+        """Two handles either side of the centre of the data, so the map and interpolation show something at once.
+
+        With `move`, the two starting handles move to the data's centre again (the encoding drifts a long
+        way early in training); once the user has moved, added or removed a handle they stay put.
+        """
         self._initial_handles_placed = True
-        if len(self._handles):
+        if len(self._handles) and not move:
             return
         plane = self._current_plane()
         if self._points is not None and len(self._points.means):
@@ -614,9 +630,24 @@ class LatentPanel(QWidget):
             centre, spread = np.median(uv, axis=0), max(float(uv[:, 0].std()), 1e-3)
         else:
             centre, spread = plane.to_map(np.zeros(self._handles.z_dim)), 1.0
-        for du in (-spread, spread):
-            self._handles.add(plane.to_latent(centre + np.array([du, 0.0])))
-        self._handles.select(self._handles.names[0])
+        places = [plane.to_latent(centre + np.array([du, 0.0])) for du in (-spread, spread)]
+        if move:
+            for name, z in zip(self._handles.names, places, strict=True):
+                self._handles.move(name, z)
+        else:
+            for z in places:
+                self._handles.add(z)
+            self._handles.select(self._handles.names[0])
+        self._auto_handles = {h.name: h.z.copy() for h in self._handles}
+
+    def _handles_untouched(self) -> bool:
+        """True while the handles are exactly the two starting handles where they were put."""
+        auto = self._auto_handles
+        return (
+            bool(auto)
+            and list(self._handles.names) == list(auto)
+            and all(np.array_equal(self._handles.get(name).z, z) for name, z in auto.items())
+        )
 
     def _select_handle(self, name: str) -> None:
         if name not in self._handles or name == self._selected_name():
@@ -831,10 +862,12 @@ class LatentPanel(QWidget):
             self.open_image_file(path)
 
     def _show_info(self, text: str) -> None:
-        self._status.setStyleSheet("color: #9a9aa5;")
+        self._status_is_error = False
+        self._status.setStyleSheet(f"color: {self._theme.muted_text};")
         self._status.setText(text)
 
     def _show_error(self, text: str) -> None:
-        self._status.setStyleSheet("color: #e15759;")
+        self._status_is_error = True
+        self._status.setStyleSheet(f"color: {self._theme.error_text};")
         self._status.setText(text)
 

@@ -25,6 +25,7 @@ from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
 )
+from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
 FOLLOW_SPAN_EPOCHS = 2.0
 MAX_EPOCH_MARKERS = 200
@@ -34,13 +35,6 @@ MAX_REDRAW_INTERVAL_MS = 2000
 # Python, holding the GIL, and the training thread needs the GIL between its torch ops: measured,
 # training slows by about the share the GUI thread spends in Python, so plots get 1.5% of it.
 REDRAW_BUDGET = 0.015
-
-RECON_COLOR = QColor(31, 119, 180)
-KL_COLOR = QColor(148, 103, 189)
-TRAIN_COLOR = QColor(230, 120, 20)
-TEST_COLOR = QColor(44, 150, 44)
-AXIS_COLOR = QColor(90, 90, 90)
-GRID_COLOR = QColor(232, 232, 232)
 
 # Buffer columns: raw values, trailing means, and the step each trailing mean is centred on
 _STEP, _RECON, _KL, _RECON_S, _KL_S, _CENTER = range(6)
@@ -65,9 +59,10 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
 class _LossPlot:
     """One quantity (recon or KL): raw and smoothed batch curves, train and test epoch curves."""
 
-    def __init__(self, plot: pg.PlotItem, title: str, color: QColor) -> None:
+    def __init__(self, plot: pg.PlotItem, title: str, quantity: str) -> None:
         self.plot = plot
-        plot.setLabel("left", "nats / image", color=AXIS_COLOR.name())
+        self.title = title
+        self.quantity = quantity  # "recon" or "kl": the Theme field holding its colour
         # Opaque pale grid lines: pyqtgraph's default translucent grid costs ~15 ms per frame to blend.
         plot.showGrid(x=True, y=True, alpha=1.0)
         plot.setClipToView(True)
@@ -76,29 +71,18 @@ class _LossPlot:
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
             axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" reads worse than plain fractions
-            axis.setPen(pg.mkPen(AXIS_COLOR))
-            axis.setTextPen(pg.mkPen(AXIS_COLOR))
-            axis.setTickPen(pg.mkPen(GRID_COLOR))
             axis.setStyle(tickAlpha=255, maxTickLevel=0)  # grid at labelled ticks only
             axis.setZValue(-1)  # grid lines under the curves
         # Raw batches: opaque pale colour (no alpha blending), 1 px, peak-downsampled so spikes stay visible.
-        pale = QColor.fromHsvF(color.hsvHueF(), 0.28, 0.97)
-        plot.setTitle(_title_with_legend(title, color, pale), size="9pt")
-        self.raw = plot.plot(name="batch", pen=pg.mkPen(pale, width=1), autoDownsampleFactor=1.0)
+        self.raw = plot.plot(name="batch", autoDownsampleFactor=1.0)
         self.raw.setDownsampling(auto=True, method="peak")
         # The smoothed curve has no spikes to keep: plain subsampling to ~1 point per pixel draws fast.
-        self.smooth = plot.plot(
-            name="batch, smoothed", pen=pg.mkPen(color, width=2), antialias=True, autoDownsampleFactor=1.0
-        )
+        self.smooth = plot.plot(name="batch, smoothed", antialias=True, autoDownsampleFactor=1.0)
         self.smooth.setDownsampling(auto=True, method="subsample")
         self.train = plot.plot(
-            name="epoch, train", pen=pg.mkPen(TRAIN_COLOR, width=1.5), symbol="o", symbolSize=7,
-            symbolBrush=TRAIN_COLOR, symbolPen=pg.mkPen("w"), antialias=True, autoDownsampleFactor=1.0,
+            name="epoch, train", symbol="o", symbolSize=7, antialias=True, autoDownsampleFactor=1.0
         )
-        self.test = plot.plot(
-            name="epoch, test", pen=pg.mkPen(TEST_COLOR, width=1.5), symbol="s",
-            symbolSize=7, symbolBrush=TEST_COLOR, symbolPen=pg.mkPen("w"), antialias=True, autoDownsampleFactor=1.0,
-        )
+        self.test = plot.plot(name="epoch, test", symbol="s", symbolSize=7, antialias=True, autoDownsampleFactor=1.0)
         self._symbols = {self.train: "o", self.test: "s"}
         self._markers_shown = True
         for curve in (self.train, self.test):
@@ -108,7 +92,27 @@ class _LossPlot:
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
+        _let_title_shrink(plot.titleLabel)
+        self.apply_theme(current_theme())
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Axes, grid, curves and the title's inline legend in the theme's colours."""
+        plot = self.plot
+        axis_color = QColor(theme.plot_axis)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(axis_color))
+            axis.setTextPen(pg.mkPen(axis_color))  # the axis label takes its colour from the text pen
+            axis.setTickPen(pg.mkPen(theme.plot_grid))
+        color = QColor(getattr(theme, self.quantity))
+        pale = theme.raw_curve_color(color.name())
+        plot.setTitle(_title_with_legend(self.title, theme, color, pale), size="9pt", justify="left")
+        self.raw.setPen(pg.mkPen(pale, width=1))
+        self.smooth.setPen(pg.mkPen(color, width=2))
+        for curve, series in ((self.train, theme.train), (self.test, theme.test)):
+            curve.setPen(pg.mkPen(series, width=1.5))
+            curve.setSymbolBrush(pg.mkBrush(series))
+            curve.setSymbolPen(pg.mkPen(theme.plot_marker_edge))
 
     def show_epoch_markers(self, show: bool) -> None:
         """Markers help with a few epochs; thousands of them would only cost drawing time."""
@@ -148,15 +152,15 @@ class LossPlots(QWidget):
         font = QFont(self.readout.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         self.readout.setFont(font)
-        self.readout.setStyleSheet("color: #555;")
 
         self.canvas = _TimedCanvas()
-        self.canvas.setBackground("w")
         self.canvas.ci.setSpacing(4)
-        self.recon = _LossPlot(self.canvas.addPlot(row=0, col=0), "Reconstruction loss", RECON_COLOR)
-        self.kl = _LossPlot(self.canvas.addPlot(row=1, col=0), "KL divergence", KL_COLOR)
+        self.recon = _LossPlot(self.canvas.addPlot(row=0, col=0), "Reconstruction loss", "recon")
+        self.kl = _LossPlot(self.canvas.addPlot(row=1, col=0), "KL divergence", "kl")
         self.kl.plot.setXLink(self.recon.plot)
-        self.kl.plot.setLabel("bottom", "epoch", color=AXIS_COLOR.name())
+        for lp in (self.recon, self.kl):
+            lp.plot.setLabel("left", "nats / image")
+        self.kl.plot.setLabel("bottom", "epoch")
         self.recon.plot.getAxis("left").setWidth(58)
         self.kl.plot.getAxis("left").setWidth(58)
 
@@ -184,6 +188,17 @@ class LossPlots(QWidget):
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._redraw_if_dirty)
         self._timer.start()
+        self._theme = on_theme(self, self.apply_theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Recolour the canvas, both plots and the readout (also called on a live system switch)."""
+        self._theme = theme
+        self.canvas.setBackground(theme.plot_background)
+        for lp in (self.recon, self.kl):
+            lp.apply_theme(theme)
+        self.readout.setStyleSheet(f"color: {theme.muted_text};")
+        if self.readout.text():
+            self.readout.clear()  # its rich text holds the old colours; the next hover rewrites it
 
     # ---- data in --------------------------------------------------------------------------------
     @property
@@ -362,9 +377,9 @@ class LossPlots(QWidget):
             recon_s, kl_s = self._smoothed_near(view[_STEP, i])
             parts.append(
                 f"<b>epoch {xs[i]:.2f}</b> (step {int(view[_STEP, i])}): "
-                f"<span style='color:{RECON_COLOR.name()}'>recon {_fmt(view[_RECON, i])}</span> "
+                f"<span style='color:{self._theme.recon}'>recon {_fmt(view[_RECON, i])}</span> "
                 f"(smoothed {recon_s}) · "
-                f"<span style='color:{KL_COLOR.name()}'>KL {_fmt(view[_KL, i])}</span> (smoothed {kl_s})"
+                f"<span style='color:{self._theme.kl}'>KL {_fmt(view[_KL, i])}</span> (smoothed {kl_s})"
             )
         nearest_epoch = min(self._epochs, key=lambda e: abs(e.epoch - x), default=None)
         if nearest_epoch is not None and abs(nearest_epoch.epoch - x) <= 0.5:
@@ -381,6 +396,22 @@ class LossPlots(QWidget):
         return text
 
 
+def _let_title_shrink(label: pg.LabelItem) -> None:
+    """Let a narrow window cut the end of the title line instead of cutting off the plot.
+
+    pyqtgraph makes a title's full text width the plot's minimum width (LabelItem.updateMin runs on
+    every resize), so a long title with its inline legend pushed the plot's right edge out of view.
+    """
+    update_min = label.updateMin
+
+    def update_min_height_only() -> None:
+        update_min()
+        label.setMinimumWidth(0)
+
+    label.updateMin = update_min_height_only  # type: ignore[method-assign]
+    label.updateMin()
+
+
 def _nearest(sorted_values: np.ndarray, value: float) -> int:
     i = int(np.clip(np.searchsorted(sorted_values, value), 0, len(sorted_values) - 1))
     if i > 0 and abs(sorted_values[i - 1] - value) < abs(sorted_values[i] - value):
@@ -388,25 +419,25 @@ def _nearest(sorted_values: np.ndarray, value: float) -> int:
     return i
 
 
-def _title_with_legend(title: str, color: QColor, pale: QColor) -> str:
+def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) -> str:
     """The plot title with an inline legend: it never covers a curve, unlike a legend box inside the plot."""
 
-    def key(glyph: str, glyph_color: QColor, label: str) -> str:
+    def key(glyph: str, glyph_color: str, label: str) -> str:
         return (
-            f"<span style='color:{glyph_color.name()}; font-size:11pt'>{glyph}</span>"
-            f"<span style='color:{AXIS_COLOR.name()}'>&nbsp;{label}</span>"
+            f"<span style='color:{glyph_color}; font-size:11pt'>{glyph}</span>"
+            f"<span style='color:{theme.plot_axis}'>&nbsp;{label}</span>"
         )
 
     keys = "&nbsp;&nbsp;&nbsp;".join(
         [
-            key("━", pale, "batch"),
-            key("━", color, "smoothed"),
-            key("●", TRAIN_COLOR, "train (epoch)"),
-            key("■", TEST_COLOR, "test (epoch)"),
+            key("━", pale.name(), "batch"),
+            key("━", color.name(), "smoothed"),
+            key("●", theme.train, "train"),
+            key("■", theme.test, "test"),
         ]
     )
     return (
-        f"<span style='color:{AXIS_COLOR.name()}; font-weight:600'>{title}</span>"
+        f"<span style='color:{theme.plot_axis}; font-weight:600'>{title}</span>"
         f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;{keys}"
     )
 

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop import __version__
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
@@ -40,6 +39,7 @@ from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
 from vae_desktop.ui.message_banner import MessageBanner
 from vae_desktop.ui.recon_strip import ReconstructionStrip
+from vae_desktop.ui.theme import Theme, on_theme
 
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
     from vae_desktop.core.datasets import ImageDataset
@@ -62,12 +62,18 @@ STATE_TEXT = {
     "paused": "Paused",
     "stopping": "Stopping…",
 }
-START_STYLE = (
-    "QPushButton#startButton { background: #1f77b4; color: white; font-weight: 600; border: 1px solid #1a669b;"
-    " border-radius: 4px; padding: 5px 14px; }"
-    "QPushButton#startButton:hover { background: #2786c9; }"
-    "QPushButton#startButton:disabled { background: #b8c9d8; border-color: #b8c9d8; }"
-)
+
+
+def start_style(theme: Theme) -> str:
+    """The Start button stands out in the accent colour, in both themes."""
+    return (
+        f"QPushButton#startButton {{ background: {theme.accent}; color: {theme.accent_text}; font-weight: 600;"
+        f" border: 1px solid {theme.accent}; border-radius: 4px; padding: 5px 14px; }}"
+        f"QPushButton#startButton:hover {{ background: {theme.accent_hover}; }}"
+        f"QPushButton#startButton:focus {{ border: 1px solid {theme.window_text}; }}"
+        f"QPushButton#startButton:disabled {{ background: {theme.accent_disabled}; border-color: {theme.accent_disabled};"
+        f" color: {theme.disabled_text if theme.is_dark else theme.accent_text}; }}"
+    )
 
 
 class MainWindow(QMainWindow):
@@ -112,7 +118,7 @@ class MainWindow(QMainWindow):
         self.form = HyperparameterForm()
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("startButton")
-        self.start_button.setStyleSheet(START_STYLE)
+        on_theme(self.start_button, lambda theme: self.start_button.setStyleSheet(start_style(theme)))
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
         self.start_button.setToolTip("Train with these settings (continues the current run if there is one)")
@@ -594,10 +600,9 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self, "About VAE Desktop",
-            f"<b>VAE Desktop {__version__}</b><br>Train variational autoencoders and watch them learn.",
-        )
+        from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
+
+        show_about(self, self.device_label.text())
 
     # ---- recent files and folders ----------------------------------------------------------------
     def recent_files(self) -> list[str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
-STYLES = {  # background, border, text colour, the style's standard icon (fonts may lack emoji glyphs)
-    "error": ("#fdecea", "#e5a39d", "#8a1c12", QStyle.StandardPixmap.SP_MessageBoxCritical),
-    "warning": ("#fff6e0", "#e8c77a", "#7a5200", QStyle.StandardPixmap.SP_MessageBoxWarning),
-    "info": ("#e8f1fb", "#a9c6e8", "#1d4f86", QStyle.StandardPixmap.SP_MessageBoxInformation),
+from vae_desktop.ui.theme import Theme, on_theme
+
+ICONS = {  # the style's standard icons (fonts may lack emoji glyphs); colours come from the theme
+    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
+    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+    "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
 }
 ICON_SIZE = 18
 
@@ -39,6 +41,19 @@ class MessageBanner(QFrame):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        if self._kind:
+            self._restyle()
+
+    def _restyle(self) -> None:
+        background, border, foreground = self._theme.banner(self._kind)
+        self.setStyleSheet(
+            f"#messageBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
+            f"#messageBanner QLabel, #messageBanner QToolButton {{ color: {foreground}; }}"
+        )
 
     @property
     def kind(self) -> str:
@@ -49,13 +64,9 @@ class MessageBanner(QFrame):
         return self.text.text() if self.kind else ""
 
     def show_message(self, text: str, kind: str = "error") -> None:
-        background, border, foreground, icon = STYLES[kind]
         self._kind = kind
-        self.setStyleSheet(
-            f"#messageBanner {{ background: {background}; border: 1px solid {border}; border-radius: 4px; }}"
-            f"#messageBanner QLabel {{ color: {foreground}; }}"
-        )
-        self.icon.setPixmap(self.style().standardIcon(icon).pixmap(ICON_SIZE, ICON_SIZE))
+        self._restyle()
+        self.icon.setPixmap(self.style().standardIcon(ICONS[kind]).pixmap(ICON_SIZE, ICON_SIZE))
         self.text.setText(text)
         self.show()
 

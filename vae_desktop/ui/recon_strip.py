@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vae_desktop.core.showcase import pick_showcase_indices
+from vae_desktop.ui.theme import Theme, on_theme
 
 if TYPE_CHECKING:  # the mirror module imports torch; this widget must paint before torch loads
     from vae_desktop.ui.model_mirror import ModelMirror
@@ -24,8 +25,6 @@ ROW_TITLES = ("Test images", "Reconstructions")
 LABEL_WIDTH = 112
 PADDING = 8
 GAP = 6
-ACCENT = QColor(31, 119, 180)
-CELL_BORDER = QColor(214, 214, 214)
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -65,6 +64,11 @@ class ReconstructionStrip(QWidget):
         self._timer.setInterval(refresh_interval_ms)
         self._timer.timeout.connect(self._refresh_if_dirty)
         self._timer.start()
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(LABEL_WIDTH + self._count * 70, 2 * 70 + 2 * PADDING + GAP)
@@ -173,11 +177,13 @@ class ReconstructionStrip(QWidget):
                     painter.drawImage(rect, images[column])
                 else:
                     painter.fillRect(rect, self.palette().alternateBase())
-                painter.setPen(QPen(CELL_BORDER, 1))  # opaque: blending a translucent border costs more
+                painter.setPen(QPen(QColor(self._theme.cell_border), 1))  # opaque: blending a translucent border costs more
                 painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
             if column in (self._hovered, self._selected):
                 outline = self._cell_rect(0, column).united(self._cell_rect(1, column)).adjusted(-3, -3, 3, 3)
-                color = ACCENT if column == self._selected else QColor(ACCENT.red(), ACCENT.green(), ACCENT.blue(), 110)
+                color = QColor(self._theme.accent)
+                if column != self._selected:
+                    color.setAlpha(110)
                 painter.setPen(QPen(color, 2))
                 painter.drawRoundedRect(outline, 4, 4)
         if not self._recon_images:

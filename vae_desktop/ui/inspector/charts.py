@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vae_desktop.core.inspection import DimensionActivity
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_LABELLED_TICKS = 20  # beyond this, let pyqtgraph choose the tick spacing
 
@@ -47,13 +48,18 @@ class Chart(QWidget):
     """A plot plus a readout line that describes the point under the mouse."""
 
     HINT = "Hover over the chart to read exact values."
+    ACCESSIBLE_NAME = "Chart"  # what a screen reader announces; each chart names itself
+    DESCRIPTION = ""
 
     def __init__(self, height: int, parent: QWidget | None = None, *, zoom_x: bool = True) -> None:
         super().__init__(parent)
         self.plot = style.make_plot(self, height, zoom_x=zoom_x)
+        self.plot.setAccessibleName(self.ACCESSIBLE_NAME)
+        self.plot.setAccessibleDescription(self.DESCRIPTION)
+        self.plot.setStatusTip(f"{self.ACCESSIBLE_NAME}: {self.HINT[0].lower()}{self.HINT[1:]}")
         self.readout = QLabel(self.HINT, self)
         self.readout.setObjectName("chartReadout")
-        self.readout.setStyleSheet("color: palette(mid); font-size: 11px;")
+        on_theme(self.readout, lambda t: self.readout.setStyleSheet(f"color: {t.muted_text}; font-size: 11px;"))
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -86,6 +92,9 @@ def _index_at(x: float, count: int) -> int | None:
 class RawOutputChart(Chart):
     """All 2*z_dim encoder outputs as bars, in emission order: mean half blue, log-stddev half orange."""
 
+    ACCESSIBLE_NAME = "Encoder outputs"
+    DESCRIPTION = "Bar chart of the encoder's 2·z_dim outputs: the first half is used as the mean, the second as log σ."
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(190, parent)
         item = self.plot.getPlotItem()
@@ -98,9 +107,12 @@ class RawOutputChart(Chart):
         for region in (self.mean_region, self.log_std_region):
             region.setZValue(-10)
             item.addItem(region)
-        self.divider = pg.InfiniteLine(angle=90, pen=pg.mkPen("#555555", width=1.5, style=Qt.PenStyle.DashLine))
+        self.divider = pg.InfiniteLine(angle=90)
+        style.themed_pen(self, self.divider, "plot_neutral", 1.5, Qt.PenStyle.DashLine)
         item.addItem(self.divider)
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#777777", width=1)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1)
+        item.addItem(zero)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         item.addItem(self.bars)
         self.mean_title = pg.TextItem("μ (mean)", color=style.MEAN, anchor=(0.5, 0.0))
@@ -155,11 +167,16 @@ class RawOutputChart(Chart):
 class ExpStepChart(Chart):
     """Per dimension, log-stddev (before exp, any sign) next to stddev (after exp, always positive)."""
 
+    ACCESSIBLE_NAME = "log σ and σ per dimension"
+    DESCRIPTION = "Bar pairs per latent dimension: log σ before exp and σ after it."
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(170, parent)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "latent dimension")
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1.2)
+        item.addItem(zero)
         self.before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.LOG_STD, pen=pg.mkPen(None))
         self.after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.STD, pen=pg.mkPen(None))
         item.addItem(self.before)
@@ -197,6 +214,8 @@ class ExpCurveChart(Chart):
     """The curve sigma = exp(log sigma) with every dimension as a dot on it: any x lands above zero."""
 
     HINT = "Every dot is one dimension."
+    ACCESSIBLE_NAME = "The exp curve"
+    DESCRIPTION = "The curve σ = exp(log σ), with one dot per latent dimension of this image."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(170, parent, zoom_x=False)
@@ -204,9 +223,12 @@ class ExpCurveChart(Chart):
         item.setLabel("bottom", "log σ (any real number)")
         item.setLabel("left", "σ = exp(log σ)")
         item.showGrid(x=True, y=True, alpha=0.25)
-        item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#555555", width=1.2, style=Qt.PenStyle.DashLine)))
+        zero = pg.InfiniteLine(pos=0, angle=0)
+        style.themed_pen(self, zero, "plot_neutral", 1.2, Qt.PenStyle.DashLine)
+        item.addItem(zero)
         self.curve = pg.PlotDataItem(pen=pg.mkPen(style.STD, width=2.5))
-        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD), pen=pg.mkPen("#333333", width=0.8))
+        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD))
+        style.themed_pen(self, self.dots, "plot_ink", 0.8)
         item.addItem(self.curve)
         item.addItem(self.dots)
         self._log_std = np.zeros(0)
@@ -228,6 +250,9 @@ class ExpCurveChart(Chart):
 class SampleChart(Chart):
     """Per dimension: the posterior mean, the band mean ± stddev, and the drawn z, over the prior's ±1 band."""
 
+    ACCESSIBLE_NAME = "The sample z"
+    DESCRIPTION = "Per latent dimension: the mean, the band mean ± σ and the drawn sample z, over the prior's ±1 band."
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(200, parent)
         item = self.plot.getPlotItem()
@@ -244,10 +269,10 @@ class SampleChart(Chart):
         item.addItem(self.prior_band)
         item.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen(style.PRIOR, width=1)))
         self.spread = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.3, pen=pg.mkPen(style.STD, width=2.5))
-        self.means = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(style.MEAN), pen=pg.mkPen("w", width=1))
-        self.samples = pg.ScatterPlotItem(
-            size=13, symbol="d", brush=pg.mkBrush(style.SAMPLE), pen=pg.mkPen("#222222", width=0.8)
-        )
+        self.means = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(style.MEAN))
+        style.themed_pen(self, self.means, "plot_marker_edge", 1)
+        self.samples = pg.ScatterPlotItem(size=13, symbol="d", brush=pg.mkBrush(style.SAMPLE))
+        style.themed_pen(self, self.samples, "plot_ink", 0.8)
         for element in (self.spread, self.samples, self.means):
             item.addItem(element)
         self._mean = self._std = self._eps = self._z = np.zeros(0)
@@ -287,13 +312,17 @@ class SampleChart(Chart):
 class KlChart(Chart):
     """This image's KL per dimension as bars; test-set mean KL as ticks; collapsed dimensions in grey."""
 
+    ACCESSIBLE_NAME = "KL per dimension"
+    DESCRIPTION = "Bar chart of this image's KL divergence per latent dimension, with the test-set mean as ticks."
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(180, parent)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "latent dimension")
         item.setLabel("left", "KL (nats)")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7)
-        self.test_mean = pg.ScatterPlotItem(size=20, symbol="_", pen=pg.mkPen("#222222", width=2.5))
+        self.test_mean = pg.ScatterPlotItem(size=20, symbol="_")
+        style.themed_pen(self, self.test_mean, "plot_ink", 2.5)
         self.inactive_marks = pg.ScatterPlotItem(size=10, symbol="x", pen=pg.mkPen(style.INACTIVE, width=2))
         for element in (self.bars, self.test_mean, self.inactive_marks):
             item.addItem(element)
@@ -363,6 +392,8 @@ class KlHeatmap(Chart):
     """Per-dimension test KL, one row per finished epoch (epoch 1 at the top), one column per dimension."""
 
     HINT = "Hover over a cell to read its epoch, dimension and KL."
+    ACCESSIBLE_NAME = "KL per dimension over the epochs"
+    DESCRIPTION = "Heat map of the mean test KL per latent dimension (columns) after each epoch (rows)."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, parent)
@@ -381,13 +412,15 @@ class KlHeatmap(Chart):
             values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
         )
         self.color_bar.setImageItem(self.image, insert_in=item)
-        foreground = self.plot.getPlotItem().getAxis("bottom").textPen()
-        for axis in (self.epoch_axis, self.color_bar.axis):
-            axis.setPen(foreground)
-            axis.setTextPen(foreground)
-        self.color_bar.axis.setLabel("KL (nats)", color=foreground.color())
+        self.color_bar.axis.setLabel("KL (nats)")
+        on_theme(self, self._apply_theme)
         self._matrix = np.zeros((0, 0))
         self._epochs: list[int] = []
+
+    def _apply_theme(self, theme: Theme) -> None:
+        for axis in (self.epoch_axis, self.color_bar.axis):
+            axis.setPen(pg.mkPen(theme.text))
+            axis.setTextPen(pg.mkPen(theme.text))  # the axis label takes its colour from the text pen
 
     def set_rows(self, matrix: np.ndarray, epochs: list[int]) -> None:
         self._matrix = np.asarray(matrix, dtype=np.float64)

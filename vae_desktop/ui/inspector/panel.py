@@ -49,6 +49,7 @@ from vae_desktop.ui.inspector.charts import (
 )
 from vae_desktop.ui.inspector.widgets import DimensionTable, ImageTile, Section
 from vae_desktop.ui.model_mirror import ModelMirror
+from vae_desktop.ui.theme import on_theme
 
 ACTIVITY_IMAGES = 2000  # test images in the activity pass: ~40 ms on one CPU core for the default model
 
@@ -353,6 +354,8 @@ class InspectorPanel(QWidget):
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.index_spin = QSpinBox()
+        self.index_spin.setToolTip("Which test image to follow through the encoder (its index in the test set)")
+        self.index_spin.setAccessibleName("Test image number")
         self.index_spin.setRange(0, 0)
         self.index_spin.setKeyboardTracking(False)
         self.index_spin.valueChanged.connect(self.show_test_image)
@@ -361,7 +364,7 @@ class InspectorPanel(QWidget):
         picker.addWidget(self.index_spin)
         picker.addStretch(1)
         hint = QLabel("…or click an image in the latent map or the reconstruction strip.")
-        hint.setStyleSheet("color: palette(mid);")
+        on_theme(hint, lambda t: hint.setStyleSheet(f"color: {t.muted_text};"))
         hint.setWordWrap(True)
         text = QVBoxLayout()
         text.addWidget(self.source_label)
@@ -418,6 +421,8 @@ class InspectorPanel(QWidget):
         table_title = QLabel("Every number, one row per dimension:")
         section.body.addWidget(table_title)
         self.table = DimensionTable()
+        self.table.setToolTip("Every number of every latent dimension: the charts above, exactly")
+        self.table.setAccessibleName("Numbers per latent dimension")
         section.body.addWidget(self.table)
         return section
 
@@ -436,7 +441,7 @@ class InspectorPanel(QWidget):
         section.caption.setVisible(True)
         section.caption.setText(
             f"Bars: this image's {style.swatch(style.KL, 'KL per dimension')} (they add up to the KL above). "
-            "Black ticks: the same averaged over the test set."
+            "Short ticks: the same averaged over the test set."
         )
         return section
 
@@ -444,7 +449,7 @@ class InspectorPanel(QWidget):
         section = Section("⑤ Over training: which dimensions switch on", explain.HEATMAP_CAPTION)
         self.heatmap = KlHeatmap()
         self.heatmap_empty = QLabel("No finished epochs yet: a row appears here at the end of each epoch.")
-        self.heatmap_empty.setStyleSheet("color: palette(mid);")
+        on_theme(self.heatmap_empty, lambda t: self.heatmap_empty.setStyleSheet(f"color: {t.muted_text};"))
         section.body.addWidget(self.heatmap)
         section.body.addWidget(self.heatmap_empty)
         return section

@@ -8,8 +8,11 @@ with colour-blindness).
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
+
+from vae_desktop.ui.theme import Theme, on_theme
 
 MEAN = "#0072B2"  # blue: mu, the first z_dim outputs
 LOG_STD = "#E69F00"  # orange: log sigma, the second z_dim outputs
@@ -35,26 +38,37 @@ def swatch(color: str, text: str) -> str:
     return f'<span style="color:{color}">&#9632;</span> <b style="color:{color}">{text}</b>'
 
 
+def themed_pen(
+    owner: QObject, item: object, role: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine
+) -> None:
+    """Give `item` a pen in the theme colour `role` (e.g. "plot_neutral"), redone on every theme switch."""
+    on_theme(owner, lambda theme: item.setPen(pg.mkPen(getattr(theme, role), width=width, style=style)))
+
+
 def marker_size(count: int, largest: int = 20, smallest: int = 4) -> int:
     """Symbol size in pixels that keeps `count` markers side by side from overlapping into a smear."""
     return int(max(smallest, min(largest, 480 // max(count, 1))))
 
 
 def make_plot(parent: QWidget | None, height: int, *, zoom_x: bool = True) -> pg.PlotWidget:
-    """A PlotWidget in the window's own colours (no global pyqtgraph options), x-zoom only."""
-    palette = parent.palette() if parent is not None else QPalette()
-    background = palette.color(QPalette.ColorRole.Base)
-    foreground = palette.color(QPalette.ColorRole.Text)
-    plot = pg.PlotWidget(parent=parent, background=background)
+    """A PlotWidget in the theme's colours (no global pyqtgraph options), x-zoom only; it follows theme switches."""
+    plot = pg.PlotWidget(parent=parent)
     plot.setFixedHeight(height)
     item = plot.getPlotItem()
     item.hideButtons()
     item.setMenuEnabled(False)
     item.showGrid(x=False, y=True, alpha=0.25)
     for name in ("left", "bottom"):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(foreground))
-        axis.setTextPen(pg.mkPen(foreground))
-        axis.enableAutoSIPrefix(False)  # "value (x0.001)" would hide the real numbers
+        item.getAxis(name).enableAutoSIPrefix(False)  # "value (x0.001)" would hide the real numbers
     plot.setMouseEnabled(x=zoom_x, y=False)
+    on_theme(plot, lambda theme: apply_plot_theme(plot, theme))
     return plot
+
+
+def apply_plot_theme(plot: pg.PlotWidget, theme: Theme) -> None:
+    """Background, axes and axis labels of one chart in the theme's colours."""
+    plot.setBackground(theme.plot_background)
+    for name in ("left", "bottom", "right"):
+        axis = plot.getPlotItem().getAxis(name)
+        axis.setPen(pg.mkPen(theme.text))
+        axis.setTextPen(pg.mkPen(theme.text))  # the axis label takes its colour from the text pen

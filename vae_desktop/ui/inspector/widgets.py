@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayo
 
 from vae_desktop.core.inspection import DimensionActivity, ImageInspection
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.theme import on_theme
 
 TILE_PIXELS = 112  # images are scaled by a whole factor up to about this size, nearest-neighbour
 
@@ -57,7 +58,7 @@ class ImageTile(QWidget):
         self.picture = QLabel(self)
         self.picture.setFixedSize(TILE_PIXELS, TILE_PIXELS)
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setStyleSheet("background: palette(base); border: 1px solid palette(mid);")
+        on_theme(self.picture, lambda t: self.picture.setStyleSheet(f"background: {t.base}; border: 1px solid {t.mid};"))
         self.caption = QLabel(caption, self)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.caption.setTextFormat(Qt.TextFormat.RichText)

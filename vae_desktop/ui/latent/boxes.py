@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from vae_desktop.ui.latent.image_view import ImageView
+from vae_desktop.ui.theme import on_theme
 
 
 class InterpolationBox(QGroupBox):
@@ -32,6 +33,11 @@ class InterpolationBox(QGroupBox):
         self.steps.setRange(2, 16)
         self.steps.setValue(8)
         self.steps.setSuffix(" steps")
+        self.start_combo.setToolTip("The handle the interpolation starts from")
+        self.end_combo.setToolTip("The handle the interpolation ends at")
+        self.steps.setToolTip("Images decoded along the straight line between the two handles")
+        self.start_combo.setAccessibleName("Interpolate from")
+        self.end_combo.setAccessibleName("Interpolate to")
         row = QHBoxLayout()
         for widget in (QLabel("from"), self.start_combo, QLabel("to"), self.end_combo, self.steps):
             row.addWidget(widget)
@@ -39,6 +45,8 @@ class InterpolationBox(QGroupBox):
         self.strip = ImageView(56, "Add a second handle (double-click the map) to see the path between two handles.")
         self.strip.setMinimumHeight(72)
         self.strip.setMaximumHeight(130)
+        self.strip.setAccessibleName("Interpolation")
+        self.strip.setAccessibleDescription("Images decoded at evenly spaced points between the two handles.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
         layout.addLayout(row)
@@ -81,7 +89,7 @@ class InspectedImageBox(QGroupBox):
         for column, text in enumerate(("input", "reconstruction")):
             caption = QLabel(text)
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            caption.setStyleSheet("color: #9a9aa5;")
+            on_theme(caption, lambda theme, label=caption: label.setStyleSheet(f"color: {theme.muted_text};"))
             grid.addWidget(caption, 1, column)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)

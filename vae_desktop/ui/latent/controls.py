@@ -21,7 +21,7 @@ class MapControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # Two rows, so the panel fits beside the loss plots on a laptop screen.
+        # Two rows, so the panel fits beside the plots on a laptop screen (one row needs ~1100 px).
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(4)
@@ -45,6 +45,8 @@ class MapControls(QWidget):
         self.u_combo.setToolTip("Latent dimension along the horizontal axis")
         self.v_combo.setToolTip("Latent dimension along the vertical axis")
         self.fixed_plane_label = QLabel()
+        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.plane_combo.setMinimumContentsLength(18)
         for widget in (self.plane_combo, self.u_combo, self.v_combo, self.fixed_plane_label):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -73,6 +75,7 @@ class MapControls(QWidget):
         )
         self.resample_button = QPushButton("Resample")
         self.resample_button.setEnabled(False)
+        self.resample_button.setToolTip("Draw new pixel noise for the sampled images (Decode sample only)")
         second.addWidget(self.decode_combo)
         second.addWidget(self.resample_button)
         second.addStretch(1)

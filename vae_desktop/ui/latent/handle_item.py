@@ -5,9 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, Signal
 
-HANDLE_PEN = (235, 235, 240)
-SELECTED_PEN = (255, 200, 60)
-HANDLE_BRUSH = (20, 20, 24, 120)
+from vae_desktop.ui.theme import Theme, current_theme
 
 
 class HandleItem(pg.TargetItem):
@@ -18,21 +16,37 @@ class HandleItem(pg.TargetItem):
     sigMenuRequested = Signal(object, object)  # self, QPoint (global screen position)
 
     def __init__(self, name: str) -> None:
-        super().__init__(size=20, symbol="crosshair", pen=HANDLE_PEN, brush=HANDLE_BRUSH, hoverBrush=(255, 255, 255, 70))
+        theme = current_theme()
+        super().__init__(size=20, symbol="crosshair", pen=theme.handle, brush=theme.handle_fill)
         self.name = name
         self.setZValue(20)
-        self.setLabel(name, {"color": HANDLE_PEN, "offset": (11, -11), "anchor": (0, 1)})
+        self.setLabel(name, {"color": theme.handle, "offset": (11, -11), "anchor": (0, 1)})
         self._selected = False
         self._on_plane = True
+        self._theme = theme
+        self.apply_theme(theme)
 
     def set_state(self, selected: bool, on_plane: bool) -> None:
         """Selected handles are drawn in amber; handles off the map plane are drawn dashed."""
         if (selected, on_plane) == (self._selected, self._on_plane):
             return
         self._selected, self._on_plane = selected, on_plane
-        colour = SELECTED_PEN if selected else HANDLE_PEN
-        style = Qt.PenStyle.SolidLine if on_plane else Qt.PenStyle.DashLine
-        self.setPen(pg.mkPen(colour, width=3 if selected else 2, style=style))
+        self._restyle()
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Light theme: dark outline on a pale fill; dark theme: the reverse. Both read over the manifold."""
+        self._theme = theme
+        self.setBrush(pg.mkBrush(theme.handle_fill))
+        self.setHoverBrush(pg.mkBrush(theme.handle_selected + "46"))
+        label = self.label()
+        if label is not None:
+            label.fill = pg.mkBrush(theme.handle_label_fill)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        colour = self._theme.handle_selected if self._selected else self._theme.handle
+        style = Qt.PenStyle.SolidLine if self._on_plane else Qt.PenStyle.DashLine
+        self.setPen(pg.mkPen(colour, width=3 if self._selected else 2, style=style))
         self.setHoverPen(pg.mkPen(colour, width=3, style=style))
         label = self.label()
         if label is not None:

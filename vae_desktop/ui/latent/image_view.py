@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-BACKGROUND = QColor(14, 14, 18)
+from vae_desktop.ui.theme import Theme, on_theme
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -39,6 +39,11 @@ class ImageView(QWidget):
         self._minimum = minimum
         self.setMinimumSize(minimum, minimum)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.update()
 
     def set_image(self, image: np.ndarray | None) -> None:
         self._array = None if image is None else np.asarray(image)
@@ -58,10 +63,10 @@ class ImageView(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
-        painter.fillRect(self.rect(), BACKGROUND)
+        painter.fillRect(self.rect(), QColor(self._theme.image_background))
         if self._qimage is None:
             if self._placeholder:
-                painter.setPen(QColor(150, 150, 160))
+                painter.setPen(QColor(self._theme.muted_text))
                 painter.drawText(self.rect().adjusted(6, 6, -6, -6), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
             return
         w, h = self._qimage.width(), self._qimage.height()

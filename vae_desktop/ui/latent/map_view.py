@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
 from vae_desktop.core.latent import nearest_point
 from vae_desktop.ui.latent.handle_item import HandleItem
 from vae_desktop.ui.latent.image_view import to_qimage
+from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
 # Tableau 10: distinct on a dark background and readable for the common colour-vision deficiencies.
 CLASS_COLOURS = [
@@ -26,7 +27,6 @@ CLASS_COLOURS = [
 ]
 MAX_LEGEND_ENTRIES = 12
 PICK_RADIUS_PX = 6
-BACKGROUND = (14, 14, 18)
 MANIFOLD_OPACITY = 0.7
 
 
@@ -49,14 +49,15 @@ class HoverThumbnail(QGraphicsPixmapItem):
     def show_image(self, image: np.ndarray, caption: str, colour: tuple[int, int, int], at: QPointF) -> None:
         picture = to_qimage(image)
         w, h = picture.width() * self.SCALE, picture.height() * self.SCALE
+        theme = current_theme()
         pixmap = QPixmap(w + 8, h + 26)
-        pixmap.fill(QColor(20, 20, 24, 235))
+        pixmap.fill(QColor(theme.tooltip_base))
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         painter.drawImage(QRectF(4, 4, w, h), picture)
         painter.setPen(QPen(QColor(*colour), 2))
         painter.drawRect(1, 1, w + 6, h + 24)
-        painter.setPen(QColor(230, 230, 235))
+        painter.setPen(QColor(theme.tooltip_text))
         font = QFont(painter.font())
         font.setPointSizeF(8.5)
         painter.setFont(font)
@@ -82,10 +83,19 @@ class LatentMapView(pg.PlotWidget):
     filesDropped = Signal(list)  # local file paths
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background=BACKGROUND)
+        super().__init__(parent, background=current_theme().map_background)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
         self.setMinimumSize(320, 280)
+        self.setAccessibleName("Latent map")
+        self.setAccessibleDescription(
+            "The encoded test set as points coloured by class, over a grid of decoded images, with draggable "
+            "handles. Arrow keys move the selected handle, Delete removes it."
+        )
+        self.setStatusTip(  # not a tooltip: it would cover the hover thumbnails
+            "Hover a point to see its image, click it to inspect it; double-click to add a handle; "
+            "drag handles (or use the arrow keys) to decode; right-click for more."
+        )
         plot = self.getPlotItem()
         plot.setAspectLocked(True)
         plot.showGrid(x=True, y=True, alpha=0.25)
@@ -93,8 +103,7 @@ class LatentMapView(pg.PlotWidget):
         plot.setMenuEnabled(False)  # our own menus; the view's menu would offer irrelevant plot options
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
-            axis.setTextPen((200, 200, 210))
-            axis.setPen((110, 110, 120))
+            axis.enableAutoSIPrefix(False)  # "z1 (x0.001)" would hide the latent values themselves
             # Cache the drawn axis: replaying its tick labels costs several ms per frame, and a drag
             # that repaints the whole view would pay it on every mouse move for unchanged axes.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -104,19 +113,14 @@ class LatentMapView(pg.PlotWidget):
         self._manifold.setZValue(-10)
         self._manifold.setOpacity(MANIFOLD_OPACITY)
         plot.addItem(self._manifold, ignoreBounds=True)
-        self._legend = plot.addLegend(
-            offset=(-8, 8), brush=(20, 20, 24, 200), pen=(90, 90, 100), labelTextColor=(225, 225, 230)
-        )
+        self._legend = plot.addLegend(offset=(-8, 8))
         self._class_items: list[pg.ScatterPlotItem] = []
         self._uv = np.zeros((0, 2))
         self._labels = np.zeros(0, np.int64)
 
-        self._ellipse = pg.PlotDataItem(pen=pg.mkPen((255, 255, 255), width=2, style=Qt.PenStyle.DashLine))
-        self._ellipse_centre = pg.ScatterPlotItem(size=9, symbol="o", pen=pg.mkPen("w", width=2), brush=None)
-        self._path = pg.PlotDataItem(
-            pen=pg.mkPen((255, 200, 60, 200), width=2), symbol="o", symbolSize=6,
-            symbolBrush=(255, 200, 60), symbolPen=None,
-        )
+        self._ellipse = pg.PlotDataItem()
+        self._ellipse_centre = pg.ScatterPlotItem(size=9, symbol="o", brush=None)
+        self._path = pg.PlotDataItem(symbol="o", symbolSize=6, symbolPen=None)
         for item in (self._ellipse, self._ellipse_centre, self._path):
             item.setZValue(10)
             plot.addItem(item, ignoreBounds=True)
@@ -133,6 +137,33 @@ class LatentMapView(pg.PlotWidget):
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self._vb.sigRangeChanged.connect(lambda *_: self.viewChanged.emit())
+        self._axis_labels = ("", "")
+        self._theme = on_theme(self, self.apply_theme)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """Background, axes, legend, overlays and handles in the theme's colours (live on a switch)."""
+        self._theme = theme
+        self.setBackground(theme.map_background)
+        plot = self.getPlotItem()
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setTextPen(pg.mkPen(theme.map_axis_text))
+            axis.setPen(pg.mkPen(theme.map_axis_line))
+            axis.update()  # its drawing is cached (see above)
+        self.set_axis_labels(*self._axis_labels)
+        self._legend.setBrush(pg.mkBrush(theme.map_legend_background))
+        self._legend.setPen(pg.mkPen(theme.map_legend_border))
+        self._legend.setLabelTextColor(pg.mkColor(theme.map_axis_text))
+        for _sample, label in self._legend.items:  # existing labels keep their colour until redrawn
+            label.setText(label.text, color=theme.map_axis_text)
+        self._ellipse.setPen(pg.mkPen(theme.ellipse, width=2, style=Qt.PenStyle.DashLine))
+        self._ellipse_centre.setPen(pg.mkPen(theme.ellipse, width=2))
+        path = pg.mkColor(theme.path)
+        path.setAlpha(210)
+        self._path.setPen(pg.mkPen(path, width=2))
+        self._path.setSymbolBrush(pg.mkBrush(theme.path))
+        for item in self._handles.values():
+            item.apply_theme(theme)
 
     # ---- scatter -------------------------------------------------------------------------------
     def set_scatter(self, uv: np.ndarray, labels: np.ndarray, class_names: list[str]) -> None:
@@ -205,8 +236,9 @@ class LatentMapView(pg.PlotWidget):
         self.getPlotItem().showGrid(x=visible, y=visible, alpha=0.25)
 
     def set_axis_labels(self, u: str, v: str) -> None:
-        self.getPlotItem().setLabel("bottom", u, color="#d0d0d8")
-        self.getPlotItem().setLabel("left", v, color="#d0d0d8")
+        self._axis_labels = (u, v)
+        self.getPlotItem().setLabel("bottom", u, color=self._theme.map_axis_text)
+        self.getPlotItem().setLabel("left", v, color=self._theme.map_axis_text)
 
     def set_ellipse(self, outline: np.ndarray | None, centre: np.ndarray | None = None) -> None:
         if outline is None:

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vae_desktop.ui.theme import Theme, on_theme
+
 STEPS_PER_UNIT = 100  # slider resolution: 0.01
 SPIN_LIMIT = 1000.0
 
@@ -43,6 +45,12 @@ class LatentSliders(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._scroll)
+        self._highlighted: tuple[int, ...] = ()
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.set_highlighted(self._highlighted)
 
     @property
     def z_dim(self) -> int:
@@ -66,6 +74,11 @@ class LatentSliders(QWidget):
             spin.setSingleStep(0.05)
             spin.setKeyboardTracking(False)
             spin.setFixedWidth(72)
+            for widget, how in ((slider, "drag"), (spin, "type")):
+                tip = f"z{dim + 1} of the selected handle: {how} to move the handle along this latent dimension"
+                widget.setToolTip(tip)
+                widget.setStatusTip(tip)
+                widget.setAccessibleName(f"z{dim + 1}")
             slider.valueChanged.connect(lambda value, d=dim: self._on_slider(d, value))
             spin.valueChanged.connect(lambda value, d=dim: self._on_spin(d, value))
             self._grid.addWidget(label, dim, 0)
@@ -105,8 +118,10 @@ class LatentSliders(QWidget):
 
     def set_highlighted(self, dims: tuple[int, ...]) -> None:
         """Mark the dimensions that the map's axes vary (bold amber labels)."""
+        self._highlighted = tuple(dims)
+        emphasis = f"color: {self._theme.emphasis}; font-weight: bold;"
         for dim, (label, _, _) in enumerate(self._rows):
-            label.setStyleSheet("color: #ffc83c; font-weight: bold;" if dim in dims else "")
+            label.setStyleSheet(emphasis if dim in dims else "")
 
     def set_enabled_rows(self, enabled: bool) -> None:
         self._body.setEnabled(enabled)

@@ -1,0 +1,92 @@
+"""The first thing a new user sees: a one-line hint over the empty plots saying where to click.
+
+It appears once PyTorch has loaded and the window is ready to train with nothing trained yet, and
+goes away for good in this window as soon as training starts or a checkpoint brings a history.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel
+
+from vae_desktop.ui.theme import Theme, on_theme
+
+if TYPE_CHECKING:
+    from vae_desktop.ui.main_window import MainWindow
+
+HINT_TEXT = (
+    "Press <b>Start</b> on the left (or <b>Space</b>) to train a VAE on the built-in <b>Shapes</b> — "
+    "the latent map and the inspector fill in as it learns."
+)
+
+
+class FirstRunHint(QLabel):
+    """A rounded note centred near the top of the loss plots (a child of the plot canvas)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        host = window.plots.canvas
+        super().__init__(HINT_TEXT, host)
+        self.setObjectName("firstRunHint")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAccessibleName("Getting started")
+        self._window = window
+        self._done = False
+        self._host = host
+        on_theme(self, self._apply_theme)
+        host.installEventFilter(self)
+        self.hide()
+        window.coreReady.connect(self._update)
+        window.trainingStateChanged.connect(self._on_state)
+        window.historyRestored.connect(self._on_history)
+        self._update()
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self.setStyleSheet(
+            f"QLabel#firstRunHint {{ background: {theme.banner_info[0]}; color: {theme.banner_info[2]};"
+            f" border: 1px solid {theme.banner_info[1]}; border-radius: 6px; padding: 8px 12px; }}"
+        )
+
+    @property
+    def done(self) -> bool:
+        """True once training started or a history arrived: the hint does not come back."""
+        return self._done
+
+    def _on_state(self, state: str) -> None:
+        if state in ("loading", "training"):
+            self._finish()
+        else:
+            self._update()
+
+    def _on_history(self, epochs: list) -> None:
+        if epochs or len(self._window.plots.batch_data()["global_step"]):
+            self._finish()
+
+    def _finish(self) -> None:
+        self._done = True
+        self.hide()
+
+    def _update(self) -> None:
+        show = not self._done and self._window.core_ready and self._window.state == "idle"
+        if show:
+            self._place()
+        self.setVisible(show)
+
+    def _place(self) -> None:
+        width = min(560, max(200, self._host.width() - 40))
+        self.setFixedWidth(width)
+        self.adjustSize()
+        self.move((self._host.width() - width) // 2, max(8, self._host.height() // 3 - self.height() // 2))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if watched is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return False
+
+
+def install_first_run_hint(window: MainWindow) -> FirstRunHint:
+    return FirstRunHint(window)
