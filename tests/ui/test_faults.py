@@ -203,3 +203,27 @@ def test_an_exception_in_a_slot_is_shown_and_logged_and_the_app_keeps_going(qtbo
     log_text = app_log.read_text(encoding="utf-8")
     assert "Uncaught exception" in log_text and "ValueError: simulated fault in a slot" in log_text
     assert "failing_append" in log_text  # with its traceback
+
+
+def test_a_failure_in_the_latent_map_worker_is_shown_in_the_panel_and_logged(qtbot, window, app_log, monkeypatch):
+    from PySide6.QtWidgets import QLabel
+
+    from tests.ui.test_bad_input import latent_panel
+    from vae_desktop.core import latent_map
+
+    def failing_run(self, job):  # noqa: ANN001, ANN202
+        raise RuntimeError("simulated fault in the map worker")
+
+    monkeypatch.setattr(latent_map.MapComputer, "run", failing_run)
+    panel = latent_panel(window)
+    window.start_button.click()
+    def shown() -> list[str]:  # what the panel's labels say
+        return [label.text() for label in panel.findChildren(QLabel) if "simulated fault" in label.text()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=20_000)
+    assert shown()[0] == "Updating the latent map failed: simulated fault in the map worker"
+    wait_for_batches(qtbot, window, 5)  # training is not disturbed
+    window.stop_button.click()
+    wait_for_state(qtbot, window, "ready")
+    log_text = app_log.read_text(encoding="utf-8")
+    assert "Latent map job failed" in log_text and "RuntimeError: simulated fault in the map worker" in log_text
