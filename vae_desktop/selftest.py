@@ -339,10 +339,13 @@ def _join_background_threads(timeout_s: float = 60.0) -> None:
     import threading
 
     deadline = time.monotonic() + timeout_s
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread():
-            thread.join(max(0.0, deadline - time.monotonic()))
-    alive = [t.name for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
+    # Qt's own threads appear here as "dummy" threads once they have logged a line; Python cannot join
+    # them (their owners wait for them), and they are not the background work this waits for.
+    own = [t for t in threading.enumerate()
+           if t is not threading.current_thread() and not isinstance(t, threading._DummyThread)]
+    for thread in own:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in own if t.is_alive()]
     if alive:
         raise SelfTestFailure(f"background threads still running {timeout_s:.0f} s after closing: {alive}")
 

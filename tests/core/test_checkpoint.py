@@ -134,12 +134,21 @@ def test_crafted_pickle_does_not_run_code(tmp_path):
 
 
 def test_unreadable_file(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file; permission errors cannot be produced")
+    from tests.unprivileged import run_obeying_permissions
+
     path = tmp_path / "locked.vaeckpt"
     path.write_bytes(b"x" * 100)
     path.chmod(0)
-    _expect_error(path, "No permission")
+    result = run_obeying_permissions(f"""
+        from vae_desktop.core.checkpoint import load_checkpoint
+        from vae_desktop.core.errors import CheckpointError
+        try:
+            load_checkpoint({str(path)!r})
+        except CheckpointError as exc:
+            print("error:", exc)
+    """)
+    assert result.returncode == 0, result.stderr
+    assert f"error: No permission to read {path}." in result.stdout
 
 
 def test_missing_file_and_folder(tmp_path):

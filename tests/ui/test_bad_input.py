@@ -3,6 +3,7 @@ clear message, and the run, model, plots and panels the user had are still there
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from tests.ui.conftest import SMALL_MODEL
 from tests.ui.helpers import wait_for_batches, wait_for_state
+from tests.unprivileged import run_obeying_permissions
 from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import folder as folder_module
@@ -180,18 +181,39 @@ def test_every_bad_checkpoint_is_refused_with_a_message_and_the_run_survives(qtb
     assert steps[len(before.steps)] == before.global_step + 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file: a permission error cannot be produced")
-def test_an_unreadable_checkpoint_is_refused_and_the_run_survives(qtbot, window, small_shapes, tmp_path):
-    torch.save(good_payload(small_shapes), tmp_path / "mine.vaeckpt")
-    assert window.open_checkpoint(str(tmp_path / "mine.vaeckpt"))
-    train_a_little(qtbot, window)
-    locked = tmp_path / "locked.vaeckpt"
-    shutil.copy(tmp_path / "mine.vaeckpt", locked)
+def test_an_unreadable_checkpoint_is_refused_and_the_run_survives(small_shapes, tmp_path):
+    """In a child process that obeys permission bits (root included: see tests/unprivileged.py)."""
+    good, locked = tmp_path / "mine.vaeckpt", tmp_path / "locked.vaeckpt"
+    torch.save(good_payload(small_shapes), good)
+    shutil.copy(good, locked)
     locked.chmod(0)
-    before = snapshot(window)
-    assert not window.open_checkpoint(str(locked))
-    assert "No permission to read" in window.banner.message()
-    assert_unchanged(window, before)
+    result = run_obeying_permissions(f"""
+        import json
+        from PySide6.QtCore import QSettings
+        from vae_desktop.core.config import ModelConfig
+        from vae_desktop.core.datasets.shapes import load_shapes
+        from vae_desktop.ui.app import build_main_window
+        from vae_desktop.ui.background import wait_for_background_threads
+
+        window = build_main_window(settings=QSettings({str(tmp_path / "settings.ini")!r}, QSettings.Format.IniFormat),
+                                   model_template=ModelConfig(z_dim=2, base_width=8, hidden=64), training_threads=1)
+        window.provide_dataset(load_shapes(num_train=2000, num_test=500), "shapes")
+        def state():
+            return [window.windowTitle(), window.plots.batch_data()["global_step"].tolist(), window.mirror.version,
+                    window.controller.checkpoint_path, window.recent_files()]
+        assert window.open_checkpoint({str(good)!r})
+        before = state()
+        opened = window.open_checkpoint({str(locked)!r})
+        print(json.dumps({{"opened": opened, "kind": window.banner.kind, "message": window.banner.message(),
+                          "unchanged": state() == before, "steps": len(before[1])}}))
+        window.close()
+        assert wait_for_background_threads(30)
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["opened"] is False and outcome["kind"] == "error"
+    assert outcome["message"] == f"No permission to read {locked}."
+    assert outcome["unchanged"] and outcome["steps"] == 3
 
 
 # ---- image folders, through File-less "Open image folder…" in the dataset list -------------------

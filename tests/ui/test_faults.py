@@ -203,3 +203,60 @@ def test_an_exception_in_a_slot_is_shown_and_logged_and_the_app_keeps_going(qtbo
     log_text = app_log.read_text(encoding="utf-8")
     assert "Uncaught exception" in log_text and "ValueError: simulated fault in a slot" in log_text
     assert "failing_append" in log_text  # with its traceback
+
+
+def test_a_failure_in_the_latent_map_worker_is_shown_in_the_panel_and_logged(qtbot, window, app_log, monkeypatch):
+    from PySide6.QtWidgets import QLabel
+
+    from tests.ui.test_bad_input import latent_panel
+    from vae_desktop.core import latent_map
+
+    def failing_run(self, job):  # noqa: ANN001, ANN202
+        raise RuntimeError("simulated fault in the map worker")
+
+    monkeypatch.setattr(latent_map.MapComputer, "run", failing_run)
+    panel = latent_panel(window)
+    window.start_button.click()
+    def shown() -> list[str]:  # what the panel's labels say
+        return [label.text() for label in panel.findChildren(QLabel) if "simulated fault" in label.text()]
+
+    qtbot.waitUntil(lambda: bool(shown()), timeout=20_000)
+    assert shown()[0] == "Updating the latent map failed: simulated fault in the map worker"
+    wait_for_batches(qtbot, window, 5)  # training is not disturbed
+    window.stop_button.click()
+    wait_for_state(qtbot, window, "ready")
+    log_text = app_log.read_text(encoding="utf-8")
+    assert "Latent map job failed" in log_text and "RuntimeError: simulated fault in the map worker" in log_text
+
+
+def test_the_map_worker_never_gets_a_job_for_another_models_plane(qtbot, monkeypatch, small_shapes):
+    """The first model (or one with another z_dim) used to send, as the map page appeared and resized the
+    view, a manifold job with the previous plane: under load the worker ran it and the panel showed
+    "Updating the latent map failed: mat1 and mat2 shapes cannot be multiplied"."""
+    from vae_desktop.core.config import ModelConfig
+    from vae_desktop.core.model import VAE
+    from vae_desktop.ui.latent.map_worker import MapWorker
+    from vae_desktop.ui.latent_panel import LatentPanel
+    from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+
+    jobs = []
+    original = MapWorker.submit
+
+    def recording_submit(self, job):  # noqa: ANN001, ANN202
+        jobs.append(job)
+        return original(self, job)
+
+    monkeypatch.setattr(MapWorker, "submit", recording_submit)
+    mirror = ModelMirror()
+    mirror.set_dataset(small_shapes)
+    panel = LatentPanel(mirror)
+    qtbot.addWidget(panel)
+    panel.resize(1100, 720)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for z_dim in (16, 5, 2, 16):
+        model = VAE(ModelConfig(z_dim=z_dim, base_width=8, hidden=64))
+        mirror.set_model(model.config, state_to_numpy(model))
+        qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
+    assert jobs and all(job.plane.z_dim == job.config.z_dim for job in jobs)
+    panel.shutdown()

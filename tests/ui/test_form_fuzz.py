@@ -29,9 +29,11 @@ numbers_ish = st.one_of(
 )
 
 
-@pytest.fixture(scope="module")
-def form(qapp) -> HyperparameterForm:  # noqa: ANN001
+@pytest.fixture
+def form(qtbot) -> HyperparameterForm:  # noqa: ANN001
+    """One form for all examples of a test (hypothesis reuses it), closed after the test like any widget."""
     widget = HyperparameterForm()
+    qtbot.addWidget(widget)
     widget.show()
     return widget
 

@@ -473,6 +473,10 @@ class LatentPanel(QWidget):
         model = self._mirror.model
         if model is None:
             return
+        if self._plane.z_dim != model.config.z_dim:
+            # A view change while a new model is being set up (the map page appearing resizes the view)
+            # still sees the previous plane; that job could not run. The set-up submits its own job.
+            return
         images = indices = labels = None
         if encode and self._subset is not None:
             indices, images, labels = self._subset

@@ -8,12 +8,16 @@ outlives the panel; `shutdown()` drops pending work and waits for the running jo
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
 from vae_desktop.core.latent_map import MapComputer, MapJob, MapResult, merge_jobs
+from vae_desktop.ui.logging_setup import LOGGER_NAME
+
+log = logging.getLogger(f"{LOGGER_NAME}.latent")
 
 
 class MapWorker(QThread):
@@ -62,7 +66,8 @@ class MapWorker(QThread):
                     return
             try:
                 result: MapResult = self._computer.run(job)
-            except Exception as exc:  # any failure is shown in the panel, never kills the app  # noqa: BLE001
+            except Exception as exc:  # any failure is shown in the panel and logged, never kills the app  # noqa: BLE001
+                log.exception("Latent map job failed")
                 self.failed.emit(f"Updating the latent map failed: {exc}")
                 continue
             self.resultReady.emit(result)
