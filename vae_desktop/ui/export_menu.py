@@ -33,6 +33,7 @@ from vae_desktop.core.report import (
     write_report,
 )
 from vae_desktop.core.versions import software_versions
+from vae_desktop.ui.icons import action_icon
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.plot_export import plot_svg, widget_png
 
@@ -105,6 +106,9 @@ class ExportController(QObject):
                               lambda: self._save_dialog(self.export_interpolation_gif, "interpolation.gif",
                                                         GIF_FILTER))
         self.menu.addSeparator()
+        self.report_action.setIcon(action_icon("report"))
+        for action in (self.loss_png_action, self.map_png_action, self.gif_action):
+            action.setIcon(action_icon("export"))
         metrics = window.export_action  # the window's "Export metrics CSV…" moves into this menu
         for owner in metrics.associatedObjects():
             if isinstance(owner, QMenu):
