@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
@@ -33,6 +33,7 @@ from vae_desktop.core.report import (
     write_report,
 )
 from vae_desktop.core.versions import software_versions
+from vae_desktop.ui.icons import action_icon
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.plot_export import plot_svg, widget_png
 
@@ -105,6 +106,9 @@ class ExportController(QObject):
                               lambda: self._save_dialog(self.export_interpolation_gif, "interpolation.gif",
                                                         GIF_FILTER))
         self.menu.addSeparator()
+        self.report_action.setIcon(action_icon("report"))
+        for action in (self.loss_png_action, self.map_png_action, self.gif_action):
+            action.setIcon(action_icon("export"))
         metrics = window.export_action  # the window's "Export metrics CSV…" moves into this menu
         for owner in metrics.associatedObjects():
             if isinstance(owner, QMenu):
@@ -277,14 +281,14 @@ class ExportController(QObject):
         settings, model = self._run_settings(), self._model()
         steps = self._window.plots.batch_data()["global_step"]
         if settings is None or model is None:
-            return {"software": dict(software_versions()), "progress": {"epochs_done": epochs_done}}
+            return {"software": dict(software_versions({"Qt": qVersion()})), "progress": {"epochs_done": epochs_done}}
         controller = self._window.controller
         return run_config(
             settings.dataset, model.config, settings.train,
             epochs_done=epochs_done,
             global_step=int(steps[-1]) if len(steps) else 0,
             device=self._window.device_label.text(),
-            versions=software_versions(),
+            versions=software_versions({"Qt": qVersion()}),
             checkpoint=controller.checkpoint_path if controller is not None else None,
         )
 

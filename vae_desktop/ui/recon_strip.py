@@ -172,6 +172,8 @@ class ReconstructionStrip(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # crisp pixels
         for column in range(len(self._indices)):
             for row, images in enumerate((self._original_images, self._recon_images)):
+                if row == 1 and not self._recon_images:
+                    continue  # the row holds one line of text instead of empty frames
                 rect = self._cell_rect(row, column)
                 if column < len(images):
                     painter.drawImage(rect, images[column])

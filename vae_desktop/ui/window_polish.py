@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMenu
 
 from vae_desktop.ui.accessibility import fill_status_tips, name_plots
 from vae_desktop.ui.first_run import install_first_run_hint
+from vae_desktop.ui.icons import action_icon
 from vae_desktop.ui.keyboard import install_keyboard
 from vae_desktop.ui.theme import DARK_NAME, LIGHT_NAME, SYSTEM, theme_manager
 
@@ -65,9 +66,24 @@ def _choose_theme(window: MainWindow, preference: str) -> None:
     manager.save(window.settings)
 
 
+def add_icons(window: MainWindow) -> None:
+    """SVG icons on the training buttons and the file and training actions (crisp at any scale)."""
+    window.start_button.setIcon(action_icon("start", "#ffffff"))  # white on the accent-coloured button
+    window.stop_button.setIcon(action_icon("stop"))
+    play, pause = action_icon("start"), action_icon("pause")
+    window.pause_button.setIcon(pause)
+    window.trainingStateChanged.connect(
+        lambda state: window.pause_button.setIcon(play if state == "paused" else pause)  # "Resume" plays on
+    )
+    for action, name in ((window.open_action, "open"), (window.save_action, "save"), (window.start_action, "start"),
+                         (window.pause_action, "pause"), (window.stop_action, "stop")):
+        action.setIcon(action_icon(name))
+
+
 def polish_window(window: MainWindow) -> None:
-    """Everything that needs no torch: theme menu, Space, first-run hint, plot names, status tips."""
+    """Everything that needs no torch: theme menu, icons, Space, first-run hint, plot names, status tips."""
     add_theme_menu(window)
+    add_icons(window)
     install_keyboard(window)
     install_first_run_hint(window)
     for action in window.findChildren(QAction):
