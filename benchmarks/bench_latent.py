@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import threading
 import time
@@ -38,6 +37,7 @@ import torch  # noqa: E402
 from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from benchmarks.machine import machine_info  # noqa: E402
 from tests.ui.mouse import mouse_move, mouse_press, mouse_release  # noqa: E402
 from vae_desktop.core.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_desktop.core.datasets.shapes import load_shapes  # noqa: E402
@@ -162,28 +162,6 @@ def manifold_timings(model: VAE, repeats: int) -> dict[str, dict[str, float]]:
             show_s.append(time.perf_counter() - began)
         results[f"N={n}"] = {"decode": percentiles(decode_s), "set_image": percentiles(show_s)}
     return results
-
-
-def machine_info() -> dict[str, object]:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
-    return {
-        "cpu": cpu,
-        "logical_cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "load_avg_1m": round(load[0], 2),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "pyqtgraph": pg.__version__,
-        "platform": platform.platform(),
-    }
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ while they are being replaced. Everything here is plain numpy/torch and testable
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -89,6 +90,7 @@ class MapResult:
     plane: LatentPlane
     points: EncodedPoints | None
     manifold: ManifoldImage | None
+    seconds: float = 0.0  # compute time, so callers can space refreshes to a CPU budget
 
 
 class MapComputer:
@@ -99,6 +101,7 @@ class MapComputer:
         self._version: int | None = None
 
     def run(self, job: MapJob) -> MapResult:
+        started = time.perf_counter()
         model = self._model_for(job)
         points = None
         plane = job.plane
@@ -110,7 +113,7 @@ class MapComputer:
         manifold = None
         if job.view is not None:
             manifold = decode_manifold(model, plane, job.view[0], job.view[1], job.grid_size)
-        return MapResult(job.version, plane, points, manifold)
+        return MapResult(job.version, plane, points, manifold, time.perf_counter() - started)
 
     def _model_for(self, job: MapJob) -> VAE:
         if self._model is None or self._model.config != job.config:

@@ -61,7 +61,9 @@ from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
 from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_POINTS = 10_000
-WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training
+WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training...
+MAP_CPU_BUDGET = 0.05  # ...and at most 5 % of one core: a 300 ms encode waits 6 s before the next
+MAX_WEIGHTS_REFRESH_MS = 5000
 VIEW_REFRESH_MS = 120  # manifold while panning or zooming
 ON_PLANE_TOLERANCE = 1e-6
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm)"
@@ -505,6 +507,8 @@ class LatentPanel(QWidget):
         self._update_inspected(encode=True)
 
     def _on_map_result(self, result: MapResult) -> None:
+        budget_ms = int(1000 * result.seconds / MAP_CPU_BUDGET)
+        self._weights_throttle.set_interval(min(MAX_WEIGHTS_REFRESH_MS, max(WEIGHTS_REFRESH_MS, budget_ms)))
         if self._mirror.model is None or result.version < self._first_version:
             return  # computed for a model that has since been replaced
         if result.points is not None:

@@ -304,17 +304,12 @@ class MainWindow(QMainWindow):
     # ==== side panels =============================================================================
     def add_panel(self, title: str, widget: QWidget) -> None:
         """Add a tab beside the plots (latent map, inspector, ...)."""
-        was_hidden = self.side_tabs.isHidden()
         self.side_tabs.addTab(widget, title)
         self.side_tabs.show()
-        if was_hidden:
-            if not isinstance(self.settings.value("window/mainSplitter"), QByteArray):
-                # First start: the panel gets 45% of what the controls leave, at least its minimum width
-                # (sizes() means nothing before the window is shown, so work from the window's width).
-                left = self.main_splitter.sizes()[0] if self.isVisible() else 300
-                rest = max(0, self.width() - left)
-                side = max(self.side_tabs.minimumSizeHint().width(), rest * 45 // 100)
-                self.main_splitter.setSizes([left, max(0, rest - side), side])
+        if not self._restored_main_splitter:  # first launch: plots get 42 % of the room beside the form
+            left = 300
+            rest = max(self.width() - left, 900)
+            self.main_splitter.setSizes([left, rest * 42 // 100, rest - rest * 42 // 100])
 
     # ==== training controls =======================================================================
     @Slot()
@@ -657,7 +652,8 @@ class MainWindow(QMainWindow):
             state = s.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
-        if not isinstance(s.value("window/mainSplitter"), QByteArray):
+        self._restored_main_splitter = isinstance(s.value("window/mainSplitter"), QByteArray)
+        if not self._restored_main_splitter:
             self.main_splitter.setSizes([300, 1000, 0])
             self.center_splitter.setSizes([560, 170])
         self.form.restore_settings(s)

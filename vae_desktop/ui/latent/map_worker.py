@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
 from vae_desktop.core.latent_map import MapComputer, MapJob, MapResult, merge_jobs
@@ -51,6 +52,8 @@ class MapWorker(QThread):
             self._closed = False
 
     def run(self) -> None:
+        # One core at most: on a small machine the trainer needs the other; torch's default would take both.
+        torch.set_num_threads(1)
         while True:
             with self._lock:
                 job, self._pending = self._pending, None

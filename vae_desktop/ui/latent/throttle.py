@@ -30,6 +30,9 @@ class Throttle(QObject):
         self._callback()
         self._timer.start()
 
+    def set_interval(self, interval_ms: int) -> None:
+        self._timer.setInterval(interval_ms)
+
     def cancel(self) -> None:
         self._pending = False
         self._timer.stop()

@@ -1,0 +1,39 @@
+"""Every benchmark still runs (tiny sizes) and prints its one JSON line: benchmarks must not rot."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+SMOKE_ARGS = {
+    "bench_quality": ["--quick"],
+    "bench_plot_scale": ["--quick"],
+    "bench_inspector": ["--repeats", "1"],
+    "bench_training_throughput": ["--rounds", "1", "--steps", "3"],
+    "bench_gui_latency": ["--seconds", "2", "--idle-seconds", "0.5"],
+    "bench_latent": ["--moves", "12", "--repeats", "1"],
+    "bench_startup": ["--runs", "1"],
+}
+
+
+def test_every_benchmark_has_smoke_arguments():
+    scripts = {p.stem for p in (REPO / "benchmarks").glob("bench_*.py")}
+    assert scripts - {"bench_bundle_startup", "bench_memory"} <= set(SMOKE_ARGS)  # those two have their own tests
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SMOKE_ARGS))
+def test_benchmark_runs_and_reports(name):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *SMOKE_ARGS[name]], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stdout
+    result = json.loads(lines[0])
+    assert result.get("benchmark") and result.get("machine")
