@@ -117,3 +117,15 @@ def test_every_palette_role_differs_between_light_and_dark_where_it_should():
         gap = abs(palette.color(role.Text).lightness() - palette.color(role.Base).lightness())
         assert gap > 150
     assert QColor(DARK.plot_background).lightness() < 60 < 200 < QColor(LIGHT.plot_background).lightness()
+
+
+def test_view_theme_menu_switches_and_remembers(qtbot, window, settings, system_light):
+    from PySide6.QtGui import QAction
+
+    dark = window.findChild(QAction, "theme_dark")
+    dark.trigger()
+    assert theme_manager().theme is DARK and dark.isChecked()
+    assert background(window.plots.canvas) == DARK.plot_background
+    assert settings.value("view/theme") == "dark"
+    window.findChild(QAction, "theme_system").trigger()
+    assert theme_manager().theme is LIGHT and settings.value("view/theme") == "system"

@@ -21,7 +21,7 @@ class MapControls(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # Two rows, so the panel fits beside the plots on a laptop screen (one row needs ~1100 px).
+        # Two rows, so the panel fits beside the loss plots on a laptop screen.
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(4)
