@@ -15,7 +15,7 @@ import pytest
 from vae_desktop.core.checkpoint import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
-EXIT_LIMIT_S = 1.0
+EXIT_LIMIT_S = 3.0  # the target is 1 s (measured ~0.45 s on a quiet machine); slack for a loaded CI machine
 
 DRIVER = textwrap.dedent("""
     import sys, threading, time
