@@ -22,11 +22,14 @@ WINDOW_SIZE = (1480, 900)
 
 
 def shrink_png(path: Path) -> None:
-    """256 colours, optimised: a few hundred KB instead of a few MB, no visible change for a UI."""
+    """256 colours, optimised: about 100 KB instead of 350 KB, no visible change for a UI.
+
+    Octree keeps the few pixels of a thin coloured curve in their colour; median cut turned them grey.
+    """
     from PIL import Image
 
     with Image.open(path) as image:
-        reduced = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        reduced = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     reduced.save(path, optimize=True)
 
 
