@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import (  # noqa: E402
     machine_info,
+    open_training_window,
     print_machine,
-    use_offscreen_without_display,
     wait,
     wait_until,
 )
@@ -93,32 +92,10 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    use_offscreen_without_display()
-    from vae_desktop.core.allocator import tune_allocator
+    from vae_desktop.core.config import TrainConfig
 
-    tune_allocator()  # as run_gui does at start; applies to both sides of any comparison
-
-    from PySide6.QtCore import QSettings
-
-    from vae_desktop.core.config import ModelConfig
-    from vae_desktop.core.datasets.shapes import load_shapes
-    from vae_desktop.ui.app import build_main_window, freeze_startup_objects, warm_up_core
-    from vae_desktop.ui.run_controller import default_training_threads
-
-    threads = default_training_threads()
-    dataset = load_shapes()
-    settings_dir = tempfile.mkdtemp(prefix="vae-bench-")
-    window = build_main_window(settings=QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat),
-                               model_template=ModelConfig(), training_threads=threads)
-    window.provide_dataset(dataset, "shapes")
-    window.form.z_dim.setValue(16)
-    window.form.batch_size.setValue(args.batch_size)
-    window.form.epochs.setValue(1000)
-    window.resize(1320, 820)
-    window.show()
-    warm_up_core()  # what the app does in the background after its first paint
-    freeze_startup_objects()
-    wait(1.0)
+    train_config = TrainConfig(epochs=1000, batch_size=args.batch_size, device="cpu")
+    window, _dataset, threads = open_training_window(train_config, settle_s=1.0)
 
     idle = measure(args.idle_seconds)
     window.start_training()

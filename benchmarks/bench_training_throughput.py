@@ -25,7 +25,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import (  # noqa: E402
     machine_info,
+    open_training_window,
     print_machine,
-    use_offscreen_without_display,
     wait,
     wait_until,
 )
@@ -124,39 +123,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=50, help="timed steps per side and round")
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    use_offscreen_without_display()
-    from vae_desktop.core.allocator import tune_allocator
-
-    tune_allocator()  # as run_gui does at start; applies to both sides of any comparison
-
-    from PySide6.QtCore import QSettings
-
     from vae_desktop.core.config import ModelConfig, TrainConfig
-    from vae_desktop.core.datasets.shapes import load_shapes
-    from vae_desktop.ui.app import build_main_window, freeze_startup_objects, warm_up_core
-    from vae_desktop.ui.run_controller import default_training_threads
 
-    threads = default_training_threads()
-    dataset = load_shapes()
     model_config = ModelConfig()
     train_config = TrainConfig(epochs=1000, batch_size=args.batch_size, seed=0, device="cpu")
-
-    settings_dir = tempfile.mkdtemp(prefix="vae-bench-")
-    window = build_main_window(settings=QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat),
-                               model_template=model_config, training_threads=threads)
-    window.provide_dataset(dataset, "shapes")
-    form = window.form
-    form.z_dim.setValue(model_config.z_dim)
-    form.batch_size.setValue(args.batch_size)
-    form.epochs.setValue(train_config.epochs)
-    form.lr.setText(f"{train_config.lr:g}")
-    form.beta.setText(f"{train_config.beta:g}")
-    form.device.setCurrentIndex(form.device.findData("cpu"))
-    window.resize(1320, 820)
-    window.show()
-    warm_up_core()  # what the app does in the background after its first paint
-    freeze_startup_objects()
-    wait(0.5)
+    window, dataset, threads = open_training_window(train_config)
     clock = BundleClock(window)
 
     bare_rates: list[float] = []
