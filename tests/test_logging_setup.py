@@ -10,23 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.logging_state import preserved_logging
 from vae_desktop import logging_setup
 from vae_desktop.logging_setup import LOG_FILE_NAME, configure_logging
 
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    hooks = sys.excepthook, threading.excepthook
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    sys.excepthook, threading.excepthook = hooks
-    logging.captureWarnings(False)
+    with preserved_logging():
+        yield
 
 
 def test_messages_go_to_the_log_file(tmp_path: Path) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
 
+from tests.logging_state import preserved_logging
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.datasets.shapes import load_shapes
@@ -71,17 +69,8 @@ def window(make_window, settings) -> MainWindow:  # noqa: ANN001
 @pytest.fixture
 def app_log(tmp_path, monkeypatch) -> Iterator[Path]:  # noqa: ANN001
     """The app's log file, as `run_gui` sets it up, in this test's own folder; logging restored after."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    hooks = sys.excepthook, threading.excepthook
-    monkeypatch.setenv("VAE_DESKTOP_LOG_DIR", str(tmp_path / "logs"))
-    path = configure_logging(console=False)
-    assert path is not None
-    yield path
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    sys.excepthook, threading.excepthook = hooks
-    logging.captureWarnings(False)
+    with preserved_logging():
+        monkeypatch.setenv("VAE_DESKTOP_LOG_DIR", str(tmp_path / "logs"))
+        path = configure_logging(console=False)
+        assert path is not None
+        yield path
