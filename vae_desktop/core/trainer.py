@@ -26,6 +26,7 @@ from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.losses import kl_per_dimension, reconstruction_nats, vae_loss
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import VAE
+from vae_desktop.core.optimizer import make_adam
 
 EVAL_BATCH = 1000
 
@@ -101,7 +102,7 @@ class Trainer:
         self.dataset = dataset
         self.device = torch.device(device) if device is not None else pick_device(config.device)
         self.model = model.to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.optimizer = make_adam(self.model.parameters(), config.lr, self.device)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
             for group in self.optimizer.param_groups:

@@ -113,8 +113,10 @@ def warm_up_core() -> None:
     training: the first optimizer step imports ~900 modules (torch._dynamo, sympy; about 1 s)."""
     import torch
 
+    from vae_desktop.core.optimizer import make_adam
+
     parameter = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.Adam([parameter])
+    optimizer = make_adam([parameter], 1e-3, "cpu")  # the same kind of optimizer the trainer makes
     parameter.sum().backward()
     optimizer.step()
 
