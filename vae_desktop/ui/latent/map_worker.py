@@ -9,6 +9,8 @@ outlives the panel; `shutdown()` drops pending work and waits for the running jo
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 import torch
@@ -41,7 +43,7 @@ class MapWorker(QThread):
             self._active = True
         if start:
             self.wait()  # a previous run may still be returning after it found no work
-            self.start()
+            self.start(QThread.Priority.LowestPriority)  # Windows and macOS; Linux: see _yield_cpu
 
     def shutdown(self) -> None:
         """Drop queued work, wait for the running job, and accept no more (the app is closing)."""
@@ -58,6 +60,7 @@ class MapWorker(QThread):
     def run(self) -> None:
         # One core at most: on a small machine the trainer needs the other; torch's default would take both.
         torch.set_num_threads(1)
+        _yield_cpu()
         while True:
             with self._lock:
                 job, self._pending = self._pending, None
@@ -71,3 +74,23 @@ class MapWorker(QThread):
                 self.failed.emit(f"Updating the latent map failed: {exc}")
                 continue
             self.resultReady.emit(result)
+
+
+MAP_THREAD_NICE = 10
+
+
+def _yield_cpu() -> None:
+    """Give this thread a lower CPU priority (Linux, where Qt's thread priorities do nothing).
+
+    On a 2-core machine the map worker, the training thread and the GUI thread are three busy threads
+    on two cores. Niced, the worker takes whatever the other two leave, so a map refresh neither slows
+    training nor delays the GUI's paint of the previous result. On Linux a nice value set on a thread
+    id applies to that thread only; a fresh worker thread starts from the GUI thread's value again.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), MAP_THREAD_NICE))
+    except OSError:
+        log.debug("Could not lower the map worker's priority", exc_info=True)
