@@ -52,6 +52,7 @@ from vae_desktop.core.mosaic import tile_mosaic
 from vae_desktop.core.pixel_sampling import sample_pixels, uniform_noise
 from vae_desktop.ui.latent.boxes import InspectedImageBox, InterpolationBox
 from vae_desktop.ui.latent.controls import PLANE_DIMS, PLANE_PCA, MapControls
+from vae_desktop.ui.latent.cpu_budget import RefreshBudget
 from vae_desktop.ui.latent.image_view import ImageView
 from vae_desktop.ui.latent.map_view import LatentMapView
 from vae_desktop.ui.latent.map_worker import MapWorker
@@ -62,8 +63,8 @@ from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_POINTS = 10_000
 WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training...
-MAP_CPU_BUDGET = 0.05  # ...and at most 5 % of one core: a 300 ms encode waits 6 s before the next
-MAX_WEIGHTS_REFRESH_MS = 5000
+MAP_CPU_BUDGET = 0.05  # ...and at most 5 % of one core: a 300 ms refresh waits 6 s before the next
+MAX_WEIGHTS_REFRESH_MS = 10_000
 VIEW_REFRESH_MS = 120  # manifold while panning or zooming
 ON_PLANE_TOLERANCE = 1e-6
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm)"
@@ -110,11 +111,13 @@ class LatentPanel(QWidget):
         self._noise_seed = 0
         self._noise: np.ndarray | None = None
         self._weights: tuple[int, dict[str, np.ndarray]] | None = None
+        self._stale_weights = False  # weights changed while the panel was hidden
         self._follow_data = True  # fit the view to the points until the user pans or zooms
         self._initial_handles_placed = False
         self._auto_handles: dict[str, np.ndarray] = {}  # where the starting handles were put, until moved by hand
 
         self._weights_throttle = Throttle(WEIGHTS_REFRESH_MS, self._refresh_after_weights, self)
+        self._map_budget = RefreshBudget(MAP_CPU_BUDGET, WEIGHTS_REFRESH_MS / 1000, MAX_WEIGHTS_REFRESH_MS / 1000)
         self._view_throttle = Throttle(VIEW_REFRESH_MS, self._request_manifold, self)
         self._build_ui()
         self._worker = MapWorker(self)
@@ -379,6 +382,9 @@ class LatentPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
         self._worker.reopen()
         super().showEvent(event)
+        if self._stale_weights:
+            self._stale_weights = False
+            self._on_weights_updated()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
@@ -387,6 +393,7 @@ class LatentPanel(QWidget):
     # ---- model and dataset -----------------------------------------------------------------------------
     def _on_model_replaced(self) -> None:
         self._weights_throttle.cancel()
+        self._stale_weights = False
         model = self._mirror.model
         self._first_version = self._mirror.version
         self._points = None
@@ -502,17 +509,24 @@ class LatentPanel(QWidget):
         self._submit(encode=False, manifold=True)
 
     def _on_weights_updated(self) -> None:
-        """Handle images follow every weight update (a few tiny decodes); the map follows at most twice a second."""
+        """Handle images follow every weight update (one small decode); the map follows within its CPU budget.
+
+        A hidden panel (another tab in front) does neither: it catches up once when it is shown.
+        """
+        if not self.isVisible():
+            self._stale_weights = True
+            return
         self._redecode()
         self._weights_throttle.request()
 
     def _refresh_after_weights(self) -> None:
+        self._map_budget.start_cycle()
         self._submit(encode=True, manifold=True)
         self._update_inspected(encode=True)
 
     def _on_map_result(self, result: MapResult) -> None:
-        budget_ms = int(1000 * result.seconds / MAP_CPU_BUDGET)
-        self._weights_throttle.set_interval(min(MAX_WEIGHTS_REFRESH_MS, max(WEIGHTS_REFRESH_MS, budget_ms)))
+        self._map_budget.charge(result.seconds)
+        self._weights_throttle.set_interval(self._map_budget.interval_ms())
         if self._mirror.model is None or result.version < self._first_version:
             return  # computed for a model that has since been replaced
         if result.points is not None:
@@ -772,13 +786,28 @@ class LatentPanel(QWidget):
         return images
 
     def _redecode(self) -> None:
+        """Decode everything the panel shows (selected handle, inspected image, interpolation) in one batch.
+
+        This runs on every weight update while training: each decoder call has a fixed Python cost, and
+        Python on the GUI thread competes with the training thread for the GIL, so one call beats three.
+        """
         if self._mirror.model is None:
             return
-        self._show_selected()
-        self._update_interpolation()
-        self._update_inspected(encode=False)
+        selected = self._handles.selected
+        inspected = self._inspected if self._inspected is not None and self._inspected.mean is not None else None
+        path = self._interpolation_path()
+        rows = [selected.z[None]] if selected is not None else []
+        rows += [inspected.mean[None]] if inspected is not None else []
+        rows += [path] if path is not None else []
+        images = self._decode(np.concatenate(rows)) if rows else np.zeros((0,))
+        first_path_row = int(selected is not None) + int(inspected is not None)
+        self._show_selected(images[0] if selected is not None else None)
+        if inspected is not None:
+            self._update_inspected(encode=False, reconstruction=images[first_path_row - 1])
+        self._update_interpolation(images[first_path_row:] if path is not None else None)
 
-    def _show_selected(self) -> None:
+    def _show_selected(self, image: np.ndarray | None = None) -> None:
+        """Show the selected handle's decoding (`image` when the caller already decoded it)."""
         selected = self._handles.selected
         if selected is None or self._mirror.model is None:
             self._handle_title.setText("No handle selected")
@@ -786,29 +815,31 @@ class LatentPanel(QWidget):
             return
         source = f" · {selected.source}" if selected.source else ""
         self._handle_title.setText(f"Handle {selected.name}{source}")
-        self.handle_image.set_image(self._decode(selected.z[None])[0])
+        self.handle_image.set_image(self._decode(selected.z[None])[0] if image is None else image)
         self.selectedImageChanged.emit()
 
-    def _update_interpolation(self) -> None:
+    def _interpolation_path(self) -> np.ndarray | None:
+        """The latent points between the interpolation pair, or None without a pair."""
         start, end = self._handles.pair
-        if start is None or end is None or self._mirror.model is None:
+        if start is None or end is None:
+            return None
+        return interpolate(self._handles.get(start).z, self._handles.get(end).z, self.interpolation_box.steps.value())
+
+    def _update_interpolation(self, images: np.ndarray | None = None) -> None:
+        """Decode (or take the already decoded `images` of) the interpolation path and draw it."""
+        path = self._interpolation_path()
+        if path is None or self._mirror.model is None:
             self._interpolation = None
             self.interpolation_box.strip.set_image(None)
             self.map_view.set_path(None)
             return
-        steps = self.interpolation_box.steps.value()
-        path = interpolate(self._handles.get(start).z, self._handles.get(end).z, steps)
-        self._interpolation = self._decode(path)
-        self.interpolation_box.strip.set_image(tile_mosaic(self._interpolation, 1, steps, gap=2, fill=0.1))
+        self._interpolation = self._decode(path) if images is None else images
+        self.interpolation_box.strip.set_image(tile_mosaic(self._interpolation, 1, len(path), gap=2, fill=0.1))
         self.map_view.set_path(self._plane.to_map(path))
 
     def _update_path(self) -> None:
-        start, end = self._handles.pair
-        if start is None or end is None:
-            self.map_view.set_path(None)
-            return
-        path = interpolate(self._handles.get(start).z, self._handles.get(end).z, self.interpolation_box.steps.value())
-        self.map_view.set_path(self._plane.to_map(path))
+        path = self._interpolation_path()
+        self.map_view.set_path(None if path is None else self._plane.to_map(path))
 
     # ---- inspected image -------------------------------------------------------------------------------------------
     def _on_point_clicked(self, position: int) -> None:
@@ -818,7 +849,8 @@ class LatentPanel(QWidget):
         self.show_test_image(index)
         self.testImageSelected.emit(index)
 
-    def _update_inspected(self, encode: bool) -> None:
+    def _update_inspected(self, encode: bool, reconstruction: np.ndarray | None = None) -> None:
+        """Show the inspected image; `encode` re-encodes it first, `reconstruction` is its decoding if known."""
         inspected = self._inspected
         if inspected is None or self._mirror.model is None:
             return
@@ -828,7 +860,9 @@ class LatentPanel(QWidget):
         box = self.inspected_box
         box.title.setText(inspected.title)
         box.original.set_image(_display(inspected.image))
-        box.reconstruction.set_image(self._decode(inspected.mean[None])[0])
+        if reconstruction is None or encode:
+            reconstruction = self._decode(inspected.mean[None])[0]
+        box.reconstruction.set_image(reconstruction)
         box.add_button.setEnabled(True)
         self._update_ellipse()
 

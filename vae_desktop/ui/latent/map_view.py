@@ -150,7 +150,7 @@ class LatentMapView(pg.PlotWidget):
             axis.setTextPen(pg.mkPen(theme.map_axis_text))
             axis.setPen(pg.mkPen(theme.map_axis_line))
             axis.update()  # its drawing is cached (see above)
-        self.set_axis_labels(*self._axis_labels)
+        self._draw_axis_labels()
         self._legend.setBrush(pg.mkBrush(theme.map_legend_background))
         self._legend.setPen(pg.mkPen(theme.map_legend_border))
         self._legend.setLabelTextColor(pg.mkColor(theme.map_axis_text))
@@ -175,7 +175,7 @@ class LatentMapView(pg.PlotWidget):
             self._rebuild_class_items(count, class_names)
         for label, item in enumerate(self._class_items):
             mask = self._labels == label
-            item.setData(x=self._uv[mask, 0], y=self._uv[mask, 1])
+            _move_points(item, self._uv[mask, 0], self._uv[mask, 1])
 
     def clear_scatter(self) -> None:
         self._uv = np.zeros((0, 2))
@@ -236,11 +236,21 @@ class LatentMapView(pg.PlotWidget):
         self.getPlotItem().showGrid(x=visible, y=visible, alpha=0.25)
 
     def set_axis_labels(self, u: str, v: str) -> None:
+        if (u, v) == self._axis_labels:
+            return  # a new label throws away both axes' cached drawings (several ms each to redo)
         self._axis_labels = (u, v)
+        self._draw_axis_labels()
+
+    def _draw_axis_labels(self) -> None:
+        u, v = self._axis_labels
         self.getPlotItem().setLabel("bottom", u, color=self._theme.map_axis_text)
         self.getPlotItem().setLabel("left", v, color=self._theme.map_axis_text)
 
     def set_ellipse(self, outline: np.ndarray | None, centre: np.ndarray | None = None) -> None:
+        if _same_points(self._ellipse, outline) and _same_points(
+            self._ellipse_centre, None if centre is None else np.asarray(centre, dtype=np.float64).reshape(1, 2)
+        ):
+            return  # unchanged (e.g. fresh weights, same inspected posterior): a repaint of 10k points saved
         if outline is None:
             self._ellipse.setData([], [])
             self._ellipse_centre.setData([], [])
@@ -253,6 +263,8 @@ class LatentMapView(pg.PlotWidget):
         return np.zeros((0, 2)) if x is None else np.stack([x, y], axis=1)
 
     def set_path(self, points: np.ndarray | None) -> None:
+        if _same_points(self._path, points):
+            return  # the path depends on the handles and the plane, not on the weights: no repaint
         if points is None:
             self._path.setData([], [])
         else:
@@ -394,3 +406,34 @@ class LatentMapView(pg.PlotWidget):
             return
         event.acceptProposedAction()
         self.filesDropped.emit(paths)
+
+
+def _same_points(item: pg.PlotDataItem, points: np.ndarray | None) -> bool:
+    """Whether `item` already shows exactly `points` ((N, 2) map coordinates; None means nothing)."""
+    x, y = item.getData()
+    shown = 0 if x is None else len(x)
+    if points is None or len(points) == 0:
+        return shown == 0
+    return shown == len(points) and np.array_equal(x, points[:, 0]) and np.array_equal(y, points[:, 1])
+
+
+def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
+    """Show the item's points at new positions, keeping each point's cached symbol when the count is unchanged.
+
+    `setData` clears and re-adds every point, and pyqtgraph then looks each new point's symbol up in
+    its atlas one by one in Python: for 10,000 points that is most of a map refresh on the GUI thread.
+    While training, a refresh moves the same test images, so writing the positions into the item's
+    point table and invalidating its bounds (what `addPoints` ends with) is enough.
+    """
+    data = getattr(item, "data", None)
+    names = getattr(getattr(data, "dtype", None), "names", None) or ()
+    if len(x) == 0 or data is None or len(data) != len(x) or not {"x", "y", "sourceRect"} <= set(names):
+        item.setData(x=x, y=y)
+        return
+    data["x"] = x
+    data["y"] = y
+    item.prepareGeometryChange()
+    item.informViewBoundsChanged()
+    item.bounds = [None, None]
+    item.invalidate()
+    item.sigPlotChanged.emit(item)
