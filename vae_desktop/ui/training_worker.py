@@ -56,8 +56,8 @@ class TrainingWorker(QObject):
         trainer: Trainer,
         dataset_name: str,
         threads: int,
-        batch_interval: float = 0.1,
-        weight_interval: float = 0.4,
+        batch_interval: float = 0.2,
+        weight_interval: float = 0.5,
     ) -> None:
         super().__init__()
         self._trainer = trainer
