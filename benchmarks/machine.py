@@ -73,6 +73,24 @@ def wait_until(condition, timeout_s: float, step_s: float = 0.02) -> bool:  # no
     return True
 
 
+def wait_until_process_idle(timeout_s: float = 10.0, window_s: float = 0.2, busy_share: float = 0.05) -> bool:
+    """Run the event loop until this process uses under `busy_share` of one core over `window_s`.
+
+    A window that was just paused still finishes what the pause started (the last weights decoded,
+    a latent-map refresh on its worker thread). A bare-loop segment timed on top of that would be
+    slowed by the window's leftovers and flatter the window; this waits them out first.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = time.process_time()
+        wait(window_s)
+        if time.process_time() - before < busy_share * window_s:
+            return True
+    return False
+
+
 def open_training_window(train_config, settle_s: float = 0.5):  # noqa: ANN001, ANN201
     """The real app window as `run_gui` sets it up, on shapes with the default model, ready to train.
 
