@@ -5,8 +5,10 @@ Run from the repository root:
     python benchmarks/bench_latent.py [--moves 300] [--z-dim 16] [--no-training]
 
 1. Drag latency. A real LatentPanel shows a ModelMirror of the default-size model while a core
-   Trainer trains a copy in a background thread and sends weights to the mirror four times a second
-   (as the app's training worker does). A scripted mouse drag (press, moves with the button held,
+   Trainer trains a copy in a background thread and sends weights to the mirror twice a second (as
+   the app's training worker does). Threads are set up as the app sets them up: the application
+   from `create_application`, the allocator tuned, one torch thread on the GUI thread and
+   `default_training_threads()` (cores - 1) on the training thread. A scripted mouse drag (press, moves with the button held,
    release) runs on the map; for each mouse move we time from sending the event to the moment the
    panel has set the selected handle's decoded image (`move_to_image`, the target: p95 <= 16 ms) and,
    separately, until the event loop has also painted the frame and run whatever else was queued by
@@ -39,17 +41,20 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.machine import machine_info  # noqa: E402
 from tests.ui.mouse import mouse_move, mouse_press, mouse_release  # noqa: E402
+from vae_desktop.core.allocator import tune_allocator  # noqa: E402
 from vae_desktop.core.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_desktop.core.datasets.shapes import load_shapes  # noqa: E402
 from vae_desktop.core.latent import identity_plane  # noqa: E402
 from vae_desktop.core.latent_map import decode_manifold  # noqa: E402
 from vae_desktop.core.model import VAE  # noqa: E402
 from vae_desktop.core.trainer import Trainer  # noqa: E402
+from vae_desktop.ui.app import create_application  # noqa: E402
 from vae_desktop.ui.latent_panel import LatentPanel  # noqa: E402
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy  # noqa: E402
+from vae_desktop.ui.run_controller import default_training_threads  # noqa: E402
 
 MOVE_SPACING_S = 0.012  # pyqtgraph ignores mouse moves closer than 10 ms apart
-WEIGHTS_EVERY_S = 0.25
+WEIGHTS_EVERY_S = 0.5
 
 
 def wait(seconds: float) -> None:
@@ -95,6 +100,7 @@ class BackgroundTraining:
         self._thread.join()
 
     def _loop(self) -> None:
+        torch.set_num_threads(default_training_threads())  # torch's thread count is per calling thread
         last = time.perf_counter()
         for _ in self._trainer.run():
             self.steps += 1
@@ -172,7 +178,9 @@ def main() -> int:
     parser.add_argument("--no-training", action="store_true", help="drag without a training loop running")
     args = parser.parse_args()
 
-    app = QApplication.instance() or QApplication([])
+    tune_allocator()  # as run_gui does
+    app = create_application()
+    torch.set_num_threads(1)  # the GUI thread's decodes, as RunController sets it
     dataset = load_shapes(num_train=10_000, num_test=5_000)
     config = ModelConfig(z_dim=args.z_dim)  # the app's default architecture
     torch.manual_seed(0)

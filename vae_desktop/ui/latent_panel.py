@@ -9,7 +9,9 @@ Who does what:
 - Drags, sliders and interpolation decode on the GUI thread with `ModelMirror.model` (one tiny
   batch, about a millisecond), so a drag never waits for anything else.
 - Encoding up to 10,000 test images and decoding the manifold run on `MapWorker` from a numpy
-  snapshot of the weights; while training sends new weights they are refreshed at most twice a second.
+  snapshot of the weights; while training sends new weights they are refreshed within a CPU budget
+  (at most twice a second, and at most 5% of one core counting every job a refresh causes).
+- Behind another tab the panel does no work for new weights; it catches up once when shown.
 """
 
 from __future__ import annotations
