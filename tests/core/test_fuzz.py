@@ -3,6 +3,7 @@
 import io
 import zipfile
 
+import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,3 +65,17 @@ def test_a_checkpoint_is_a_zip_archive():
     buffer = io.BytesIO()
     torch.save({"a": torch.zeros(1)}, buffer)
     assert zipfile.is_zipfile(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize("text", ["1\x1f", "128\x1c", "\x1e0.5", "1\x00"])
+def test_invisible_control_characters_are_refused_not_silently_dropped(text):
+    """A pasted "1<unit separator>" shows as "1" but is not the number 1: the field says so instead."""
+    for parse, label in ((parse_int, "Epochs"), (parse_float, "Learning rate")):
+        with pytest.raises(ConfigError, match=label):
+            parse(label, text)
+
+
+@pytest.mark.parametrize("text", [" 128 ", "\t128\n", "128\u00a0"])
+def test_ordinary_blanks_around_a_number_are_fine(text):
+    assert parse_int("Epochs", text) == 128
+    assert parse_float("Learning rate", text) == 128.0

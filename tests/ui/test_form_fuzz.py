@@ -4,7 +4,7 @@ yields exactly the numbers it shows or names the problem in one clean line; neve
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
@@ -72,6 +72,7 @@ def _restore(form: HyperparameterForm) -> None:
 
 @FUZZ
 @given(field=st.sampled_from(FIELDS), text=numbers_ish, typed=st.booleans())
+@example(field="lr", text="1\x1f", typed=False)  # found by CI: shown as "1", once silently taken as 1
 def test_any_text_in_any_field_gives_the_shown_numbers_or_one_clean_message(form, field, text, typed):
     _restore(form)
     _edit(getattr(form, field), text, typed)  # each edit validates the form as it changes

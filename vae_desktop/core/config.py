@@ -91,17 +91,20 @@ def shown_text(text: str) -> str:
 
 
 def parse_int(label: str, text: str) -> int:
-    """Parse a typed-in integer ("128", " 1e3 " is refused) with a message naming the field."""
+    """Parse a typed-in integer ("128", " 1e3 " is refused) with a message naming the field.
+
+    Surrounding blanks are left to `int` itself: `str.strip` would also drop the ASCII separator
+    control characters (\x1c-\x1f), so a pasted "128\x1f" would silently count as 128."""
     try:
-        return int(str(text).strip())
+        return int(str(text))
     except ValueError:
         raise ConfigError(f"{label} must be a whole number (got {shown_text(text)}).") from None
 
 
 def parse_float(label: str, text: str) -> float:
-    """Parse a typed-in number ("1e-3", "0.5") with a message naming the field."""
+    """Parse a typed-in number ("1e-3", "0.5") with a message naming the field (blanks as in `parse_int`)."""
     try:
-        value = float(str(text).strip())
+        value = float(str(text))
     except ValueError:
         raise ConfigError(f"{label} must be a number (got {shown_text(text)}).") from None
     if not math.isfinite(value):
