@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vae_desktop.core.datasets.folder import load_image_folder
 from vae_desktop.core.image_file import ImageFileError, read_image_file
 
 
@@ -36,3 +37,26 @@ def test_unreadable_files_give_a_clear_error(tmp_path: Path) -> None:
         read_image_file(tmp_path / "notes.png", (1, 28, 28))
     with pytest.raises(ImageFileError, match="does not exist"):
         read_image_file(tmp_path / "missing.png", (1, 28, 28))
+
+
+@pytest.mark.parametrize("kind", ["16-bit dark", "16-bit full range", "float", "transparent colour"])
+def test_an_opened_file_is_prepared_exactly_like_its_copy_in_an_image_folder(tmp_path, kind):
+    """Encoding a file onto the map must show the same pixels the model saw for it in a folder dataset."""
+    rng = np.random.default_rng(3)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    if kind == "16-bit dark":  # a 16-bit file that only uses 0..255 (scaled by its own range)
+        Image.fromarray(rng.integers(0, 200, (40, 30)).astype(np.uint16)).save(folder / "a.png")
+    elif kind == "16-bit full range":  # scaled by the 16-bit range, not clipped at 255
+        Image.fromarray(rng.integers(0, 65535, (40, 30)).astype(np.uint16)).save(folder / "a.png")
+    elif kind == "float":
+        Image.fromarray(rng.random((40, 30)).astype(np.float32), mode="F").save(folder / "a.tiff")
+    else:
+        rgba = rng.integers(0, 256, (40, 30, 4)).astype(np.uint8)
+        Image.fromarray(rgba, mode="RGBA").save(folder / "a.png")
+    file = next(folder.iterdir())
+    dataset = load_image_folder(folder)
+    (channels, height, width) = dataset.image_shape
+    opened = read_image_file(file, (channels, height, width))
+    only = dataset.train_images if dataset.num_train else dataset.test_images  # one image: it is in both
+    np.testing.assert_array_equal(opened, only[0].numpy())

@@ -27,32 +27,43 @@ def read_image_file(path: str | os.PathLike[str], shape: tuple[int, int, int]) -
     file = Path(path)
     if not file.is_file():
         raise ImageFileError(f"{file} does not exist or is not a file.")
+    if channels not in (1, 3):
+        raise ImageFileError(f"Models with {channels} image channels cannot encode image files.")
     try:
         with Image.open(file) as img:
             img.load()
-            if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-                img = _scaled_to_8bit(img, Image)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                img = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
-            img = img.convert("L" if channels == 1 else "RGB")
-            img = img.resize((width, height), Image.Resampling.LANCZOS)
-            array = np.asarray(img, dtype=np.uint8)
+            array = image_to_array(img, channels, height, width, Image)
     except UnidentifiedImageError as exc:
         raise ImageFileError(f"{file.name} is not an image Pillow can read.") from exc
     except (OSError, ValueError) as exc:
         raise ImageFileError(f"Cannot read {file.name}: {exc}") from exc
-    if channels == 1:
-        return array[None].copy()
-    if channels == 3:
-        return array.transpose(2, 0, 1).copy()
-    raise ImageFileError(f"Models with {channels} image channels cannot encode image files.")
+    return array
 
 
-def _scaled_to_8bit(img, image_module):  # noqa: ANN001, ANN202
-    """16-bit and float images scaled by their own range instead of being clipped at 255."""
+def image_to_array(img, channels: int, height: int, width: int, image_module) -> np.ndarray:  # noqa: ANN001
+    """A loaded Pillow image as uint8 (channels, height, width): the one preparation for every image.
+
+    Image-folder datasets and files opened onto the latent map both use it, so a file encodes exactly
+    like its copy in a dataset: 16-bit and float images scaled to 0..255 (not clipped), transparency
+    composited onto black (the datasets' background), grey or RGB, squashed with Lanczos.
+    """
+    img = _to_8bit(img, image_module)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        img = image_module.alpha_composite(image_module.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
+    img = img.convert("L" if channels == 1 else "RGB")
+    img = img.resize((width, height), image_module.Resampling.LANCZOS)
+    array = np.asarray(img, dtype=np.uint8)
+    return array[None].copy() if channels == 1 else array.transpose(2, 0, 1).copy()
+
+
+def _to_8bit(img, image_module):  # noqa: ANN001, ANN202
+    """16-bit images scaled by the 16-bit range (by their own range when they use only 0..255), float
+    images by their own range (by 1 when they lie in 0..1), so nothing is clipped at 255."""
+    if img.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+        return img
     array = np.asarray(img, dtype=np.float64)
-    high = max(float(array.max(initial=0.0)), 1.0)
-    if img.mode == "F" and array.max(initial=0.0) <= 1.0:
+    high = 65535.0 if img.mode.startswith("I") and array.max(initial=0) > 255 else max(array.max(initial=1), 1.0)
+    if img.mode == "F" and array.max(initial=0) <= 1.0:
         high = 1.0
     return image_module.fromarray(np.clip(array / high * 255.0, 0, 255).astype(np.uint8), mode="L")

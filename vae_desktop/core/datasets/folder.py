@@ -16,6 +16,7 @@ import torch
 
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.errors import DatasetError
+from vae_desktop.core.image_file import image_to_array
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
@@ -114,25 +115,6 @@ def _read_image(path: Path, channels: int, size: int, image_module) -> np.ndarra
     try:
         with image_module.open(path) as img:
             img.load()
-            img = _to_8bit(img, image_module)
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                background = image_module.new("RGBA", rgba.size, (0, 0, 0, 255))
-                img = image_module.alpha_composite(background, rgba)
-            img = img.convert("L" if channels == 1 else "RGB")
-            img = img.resize((size, size), image_module.Resampling.LANCZOS)
-            array = np.asarray(img, dtype=np.uint8)
+            return image_to_array(img, channels, size, size, image_module)
     except Exception:  # Pillow raises many types for damaged files; each is just "unreadable"  # noqa: BLE001
         return None
-    return array[None] if channels == 1 else array.transpose(2, 0, 1).copy()
-
-
-def _to_8bit(img, image_module):  # noqa: ANN001, ANN202
-    """16-bit and float images are scaled to 0..255 by their own range instead of being clipped."""
-    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        array = np.asarray(img, dtype=np.float64)
-        high = 65535.0 if img.mode.startswith("I") and array.max(initial=0) > 255 else max(array.max(initial=1), 1.0)
-        if img.mode == "F" and array.max(initial=0) <= 1.0:
-            high = 1.0
-        return image_module.fromarray(np.clip(array / high * 255.0, 0, 255).astype(np.uint8), mode="L")
-    return img
