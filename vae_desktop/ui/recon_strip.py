@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QP
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vae_desktop.core.showcase import pick_showcase_indices
+from vae_desktop.ui.qimage import to_qimage
 from vae_desktop.ui.theme import Theme, on_theme
 
 if TYPE_CHECKING:  # the mirror module imports torch; this widget must paint before torch loads
@@ -25,20 +26,6 @@ ROW_TITLES = ("Test images", "Reconstructions")
 LABEL_WIDTH = 112
 PADDING = 8
 GAP = 6
-
-
-def to_qimage(image: np.ndarray) -> QImage:
-    """(H, W) or (H, W, 3) floats in [0, 1] or uint8 to a QImage that owns its pixels."""
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    array = np.ascontiguousarray(array)
-    height, width = array.shape[:2]
-    if array.ndim == 2:
-        qimage = QImage(array.data, width, height, width, QImage.Format.Format_Grayscale8)
-    else:
-        qimage = QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    return qimage.copy()  # detach from the numpy buffer
 
 
 class ReconstructionStrip(QWidget):

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayo
 
 from vae_desktop.core.inspection import DimensionActivity, ImageInspection
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.qimage import to_qimage
 from vae_desktop.ui.theme import on_theme
 
 TILE_PIXELS = 112  # images are scaled by a whole factor up to about this size, nearest-neighbour
@@ -37,19 +38,6 @@ class Section(QFrame):
         self.body.addWidget(self.caption)
 
 
-def image_to_qimage(image: np.ndarray, scale: int) -> QImage:
-    """(H, W) or (H, W, 3) floats in [0, 1] to a QImage enlarged by `scale` (nearest neighbour)."""
-    pixels = np.clip(np.rint(np.asarray(image, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
-    pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
-    pixels = np.ascontiguousarray(pixels)
-    h, w = pixels.shape[:2]
-    if pixels.ndim == 2:
-        qimage = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8)
-    else:
-        qimage = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    return qimage.copy()  # own the pixels: the numpy buffer goes away
-
-
 class ImageTile(QWidget):
     """An enlarged image with a caption under it."""
 
@@ -76,7 +64,7 @@ class ImageTile(QWidget):
             self.picture.clear()
             return
         self._scale = max(1, TILE_PIXELS // max(image.shape[0], image.shape[1]))
-        self.picture.setPixmap(QPixmap.fromImage(image_to_qimage(image, self._scale)))
+        self.picture.setPixmap(QPixmap.fromImage(to_qimage(image, self._scale)))
 
     def shown_pixels(self) -> np.ndarray | None:
         """The displayed image read back from the pixmap, at its original size, as uint8 (H, W) or (H, W, 3)."""

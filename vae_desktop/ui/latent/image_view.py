@@ -11,21 +11,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from vae_desktop.ui.qimage import to_qimage
 from vae_desktop.ui.theme import Theme, on_theme
-
-
-def to_qimage(image: np.ndarray) -> QImage:
-    """(H, W) or (H, W, 3) floats in [0, 1] to a QImage that owns its pixels."""
-    array = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
-    data = np.ascontiguousarray((array * 255.0 + 0.5).astype(np.uint8))
-    h, w = data.shape[:2]
-    if data.ndim == 2:
-        qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8)
-    elif data.shape[2] == 3:
-        qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888)
-    else:
-        raise ValueError(f"cannot show an image of shape {image.shape}")
-    return qimage.copy()  # detach from the numpy buffer, which goes away with this frame
 
 
 class ImageView(QWidget):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
 
 from vae_desktop.core.latent import nearest_point
 from vae_desktop.ui.latent.handle_item import HandleItem
-from vae_desktop.ui.latent.image_view import to_qimage
+from vae_desktop.ui.qimage import to_qimage
 from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
 # Tableau 10: distinct on a dark background and readable for the common colour-vision deficiencies.
