@@ -798,15 +798,18 @@ class LatentPanel(QWidget):
         selected = self._handles.selected
         inspected = self._inspected if self._inspected is not None and self._inspected.mean is not None else None
         path = self._interpolation_path()
-        rows = [selected.z[None]] if selected is not None else []
-        rows += [inspected.mean[None]] if inspected is not None else []
-        rows += [path] if path is not None else []
-        images = self._decode(np.concatenate(rows)) if rows else np.zeros((0,))
-        first_path_row = int(selected is not None) + int(inspected is not None)
-        self._show_selected(images[0] if selected is not None else None)
+        nothing = np.zeros((0, self._handles.z_dim))
+        blocks = [
+            nothing if selected is None else selected.z[None],
+            nothing if inspected is None else inspected.mean[None],
+            nothing if path is None else path,
+        ]
+        decoded = self._decode(np.concatenate(blocks))
+        selected_image, inspected_image, path_images = np.split(decoded, np.cumsum([len(b) for b in blocks])[:-1])
+        self._show_selected(selected_image[0] if selected is not None else None)
         if inspected is not None:
-            self._update_inspected(encode=False, reconstruction=images[first_path_row - 1])
-        self._update_interpolation(images[first_path_row:] if path is not None else None)
+            self._update_inspected(encode=False, reconstruction=inspected_image[0])
+        self._update_interpolation(path_images if path is not None else None)
 
     def _show_selected(self, image: np.ndarray | None = None) -> None:
         """Show the selected handle's decoding (`image` when the caller already decoded it)."""
