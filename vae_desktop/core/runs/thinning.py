@@ -4,7 +4,7 @@ The in-memory traces (core/history.py, core/series.LossTrace) keep at most N row
 other one and halving the rate each time they fill. An append-only file cannot drop rows, so the
 same doubling stride is applied on the way in: with `max_rows` = M, steps 1..M are all written,
 then every 2nd step up to 2M, every 4th up to 4M, and so on. Each doubling adds M/2 rows, so the
-file grows with the logarithm of the run's length (10^6 steps, M = 2^17: about 320,000 rows).
+file grows with the logarithm of the run's length (10^6 steps, M = 2^16: about 200,000 rows).
 
 The stride is a pure function of the global step, so a resumed writer continues exactly where the
 interrupted one was, and a reader can tell where the rows will be.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_MAX_ROWS = 2**17
+DEFAULT_MAX_ROWS = 2**16
 
 
 def stride_at(global_step: int, max_rows: int = DEFAULT_MAX_ROWS) -> int:

@@ -400,11 +400,21 @@ def _place(checkpoint: CheckpointSource, target: Path) -> None:
     elif isinstance(checkpoint, (bytes, bytearray, memoryview)):
         atomic_write_bytes(target, bytes(checkpoint))
     elif callable(checkpoint):
+        before = _identity(target)
         checkpoint(target)
-        if not target.is_file():
+        after = _identity(target)
+        if after is None or after == before:
             raise RunFolderError(f"The checkpoint writer did not create {target}.")
     else:
         raise TypeError(f"a checkpoint must be a write function, bytes or a path, not {type(checkpoint).__name__}")
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
