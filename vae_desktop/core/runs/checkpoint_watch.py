@@ -64,6 +64,8 @@ class CheckpointWatch:
         changes while it is fetched is reported as a problem and tried again on the next poll."""
         try:
             newest = newest_checkpoint(self.source)
+        except ConnectionError:
+            raise  # the whole source is unreachable: the follower says so once
         except OSError as exc:
             return None, f"Could not look for checkpoints: {exc}"
         if newest is None:
@@ -76,6 +78,8 @@ class CheckpointWatch:
             fetched: FetchedFile = self.source.fetch(name)
         except FileNotFoundError:
             return None, f"{name} was replaced while it was being read; trying again."
+        except ConnectionError:
+            raise
         except OSError as exc:
             return None, f"Could not fetch {name}: {exc}"
         got = fetched.stat

@@ -8,15 +8,15 @@ connection) ends up in `problems` or in the status; poll() itself does not raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from vae_desktop.core.runs.checkpoint_watch import CheckpointFile, CheckpointWatch
 from vae_desktop.core.runs.schema import METRICS_JSONL, EpochRow, RewindRow
 from vae_desktop.core.runs.source import RunSource
-from vae_desktop.core.runs.state import STALL_AFTER_S, RunState, RunStatus
-from vae_desktop.core.runs.tail import MetricsTail
+from vae_desktop.core.runs.state import STALL_AFTER_S, UNKNOWN, RunState, RunStatus
+from vae_desktop.core.runs.tail import MetricsTail, TailUpdate
 
 
 @dataclass
@@ -46,12 +46,19 @@ class RunFollower:
         self.state = RunState(source, stall_after_s=stall_after_s)
         self.tail = MetricsTail(source)
         self.checkpoints = CheckpointWatch(source)
+        self._status = RunStatus(UNKNOWN, None)
 
     def poll(self) -> RunUpdate:
-        status = self.state.poll()
-        tail = self.tail.poll()
-        saves = status.info.checkpoints.saves if status.info is not None else None
-        checkpoint, checkpoint_problem = self.checkpoints.poll(saves)
+        try:
+            status = self.state.poll()
+            tail = self.tail.poll()
+            saves = status.info.checkpoints.saves if status.info is not None else None
+            checkpoint, checkpoint_problem = self.checkpoints.poll(saves)
+        except ConnectionError as exc:  # SSH dropped or refused: what was known stays, the next poll retries
+            self._status = replace(self._status, problem=str(exc))
+            return RunUpdate(status=self._status, batch=TailUpdate().batch, malformed_lines=self.tail.malformed_total,
+                             problems=[str(exc)])
+        self._status = status
         problems = [p for p in (status.problem, tail.problem, checkpoint_problem) if p]
         if tail.missing and self.tail.offset > 0:
             problems.append(f"{METRICS_JSONL} is gone; the curves so far are kept.")

@@ -105,10 +105,14 @@ def open_run(source: RunSource, stall_after_s: float = STALL_AFTER_S) -> OpenedR
         update = follower.poll()
         checkpoint = update.checkpoint or checkpoint
     if update.status.info is None and follower.tail.offset == 0 and checkpoint is None:
-        if not source.exists(""):
-            raise RunFolderError(f"{source.describe()} does not exist.")
         if problems:
             raise RunFolderError(problems[0])
+        try:
+            exists = source.exists("")
+        except OSError as exc:
+            raise RunFolderError(f"Could not open {source.describe()}: {exc}") from None
+        if not exists:
+            raise RunFolderError(f"{source.describe()} does not exist.")
         raise RunFolderError(f"{source.describe()} is not a run folder: it has no {RUN_JSON}, {METRICS_JSONL} or "
                              "checkpoint.")
     return OpenedRun(update.status, checkpoint, history, follower, update.malformed_lines, problems)

@@ -193,7 +193,7 @@ class SftpSource(RunSource):
             if transport is not None:
                 transport.set_keepalive(30)
             sftp = client.open_sftp()
-            self._root = sftp.normalize(self.address.path or ".")
+            self._root = _remote_root(sftp, self.address.path)
         except paramiko.BadHostKeyException:
             client.close()
             raise ConnectionError(f"The host key of {where} has CHANGED since it was last accepted; not "
@@ -209,9 +209,6 @@ class SftpSource(RunSource):
                 raise ConnectionError(f"The host key of {where} is not known. Connect once with `ssh "
                                       f"{self._ssh_target(user, host, port)}` to accept it, then try again.") from None
             raise ConnectionError(f"SSH to {where} failed: {text}") from None
-        except FileNotFoundError:
-            client.close()
-            raise ConnectionError(f"{self.address.path} does not exist on {host}.") from None
         except (OSError, EOFError) as exc:
             client.close()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
@@ -259,6 +256,15 @@ class SftpSource(RunSource):
                 old.unlink()
             except OSError:
                 pass
+
+
+def _remote_root(sftp: Any, path: str) -> str:
+    """The folder as an absolute remote path; one that does not exist yet (a run about to start)
+    is kept as typed, relative to the login folder."""
+    try:
+        return sftp.normalize(path or ".")
+    except FileNotFoundError:
+        return path if path.startswith("/") else posixpath.join(sftp.normalize("."), path)
 
 
 def _file_stat(attrs: Any) -> FileStat:

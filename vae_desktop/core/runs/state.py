@@ -71,6 +71,8 @@ class RunState:
     def poll(self) -> RunStatus:
         try:
             found = self.source.stat(RUN_JSON)
+        except ConnectionError:
+            raise  # the whole source is unreachable: the follower says so once
         except OSError as exc:
             return self._status(problem=f"Could not check {RUN_JSON}: {exc}")
         if found is None:
@@ -87,6 +89,8 @@ class RunState:
             data = self.source.read_bytes(RUN_JSON)
         except FileNotFoundError:
             return  # replaced between the stat and the read: the next poll reads the new one
+        except ConnectionError:
+            raise
         except OSError as exc:
             self._problem = f"Could not read {RUN_JSON}: {exc}"
             return

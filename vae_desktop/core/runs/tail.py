@@ -76,6 +76,8 @@ class MetricsTail:
             return TailUpdate(problem=self._refused)
         try:
             found = self.source.stat(self.name)
+        except ConnectionError:
+            raise  # the whole source is unreachable: the follower says so once
         except OSError as exc:
             return TailUpdate(problem=f"Could not check {self.name}: {exc}")
         if found is None:
@@ -86,6 +88,8 @@ class MetricsTail:
             return self._read(found)
         except FileNotFoundError:  # vanished between the stat and the read: the next poll sees why
             return TailUpdate(missing=True)
+        except ConnectionError:
+            raise
         except OSError as exc:
             return TailUpdate(problem=f"Could not read {self.name}: {exc}")
 
