@@ -40,7 +40,9 @@ class RunHistory:
         if rows.shape[1]:
             self._batch.append(rows)
         for row in update.epochs:
-            self.epochs = [e for e in self.epochs if e.metrics.epoch < row.metrics.epoch] + [row]
+            if self.epochs and self.epochs[-1].metrics.epoch >= row.metrics.epoch:  # a repeated epoch replaces
+                self.epochs = [e for e in self.epochs if e.metrics.epoch < row.metrics.epoch]
+            self.epochs.append(row)
 
     def batch_arrays(self) -> dict[str, np.ndarray]:
         """Copies of every batch row held, by schema.BATCH_FIELDS name."""

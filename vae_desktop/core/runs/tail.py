@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vae_desktop.core.runs.errors import RunFormatError
-from vae_desktop.core.runs.lines import empty_batch, parse_lines
+from vae_desktop.core.runs.lines import empty_batch, parse_chunk
 from vae_desktop.core.runs.schema import BATCH_FIELDS, METRICS_JSONL, EpochRow, HeaderRow, RewindRow
 from vae_desktop.core.runs.source import FileStat, RunSource
 
@@ -103,23 +103,24 @@ class MetricsTail:
             self._reset()
             restarted = True
             data, capped = self._read_from_offset(found)
-        new = data[len(self._anchor):]
+        skip = len(self._anchor)
         update = TailUpdate(restarted=restarted)
         self._seen, self._more = found, False
-        end = new.rfind(b"\n") + 1
-        if end == 0:
-            if len(new) <= self.max_line:
+        end = data.rfind(b"\n", skip) + 1 - skip  # bytes of complete lines after the anchor
+        if end <= 0:
+            if len(data) - skip <= self.max_line:
                 return update  # a half-written line: wait for its newline
-            end = len(new)  # no newline in sight: skip the garbage seen so far
-            update.malformed += 1
-        complete = new[:end]
+            garbage = data[skip:]  # no newline in sight: skip what was seen of it as one malformed line
+            self._advance(garbage)
+            update.malformed = 1
+            self.malformed_total += 1
+            self._more = update.more = capped
+            return update
+        complete = data[skip:skip + end] if skip or end < len(data) else data
         if self.offset == 0:
             self._head = complete[:_HEAD_BYTES].split(b"\n", 1)[0]
-        lines = complete.split(b"\n")
-        if complete.endswith(b"\n"):
-            lines.pop()
         try:
-            parsed = parse_lines(lines)
+            parsed = parse_chunk(complete)
         except RunFormatError as exc:  # a header of a newer major version, or not our format at all
             self._refused = str(exc)
             return TailUpdate(problem=self._refused, restarted=restarted)
@@ -130,10 +131,16 @@ class MetricsTail:
         update.rewind = parsed.rewind
         update.malformed += parsed.malformed
         self.malformed_total += update.malformed
-        self.offset += end
-        self._anchor = (self._anchor + complete)[-_ANCHOR_BYTES:]
+        self._advance(complete)
         self._more = update.more = capped
         return update
+
+    def _advance(self, consumed: bytes) -> None:
+        self.offset += len(consumed)
+        if len(consumed) >= _ANCHOR_BYTES:
+            self._anchor = consumed[-_ANCHOR_BYTES:]
+        else:
+            self._anchor = (self._anchor + consumed)[-_ANCHOR_BYTES:]
 
     def _read_from_offset(self, found: FileStat) -> tuple[bytes, bool]:
         """The anchor bytes before the offset and what follows, and whether more is left to read."""

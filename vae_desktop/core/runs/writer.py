@@ -38,7 +38,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.runs.errors import NewerFormatError, RunFolderError, RunFormatError
 from vae_desktop.core.runs.heartbeat import Heartbeat
-from vae_desktop.core.runs.lines import format_batch_line, format_line, parse_lines
+from vae_desktop.core.runs.lines import format_batch_line, format_line, parse_chunk
 from vae_desktop.core.runs.schema import (
     BEST_CHECKPOINT,
     CHECKPOINT_DIR,
@@ -304,7 +304,7 @@ class RunWriter:
         previous = _read_previous_info(run_json)
         data = metrics.read_bytes() if metrics.exists() else b""
         complete = data[: data.rfind(b"\n") + 1]
-        parsed = parse_lines(complete.split(b"\n")[:-1])  # a newer-format header raises RunFormatError
+        parsed = parse_chunk(complete)  # a newer-format header raises RunFormatError
         global_step, epochs_completed = self._resume
         self._epochs = [e.metrics for e in parsed.epochs if e.metrics.epoch <= epochs_completed]
         self._best = _best_of(self._epochs)
