@@ -148,6 +148,10 @@ def test_a_lock_handed_in_is_released_when_the_run_ends(run_dir, tmp_path):
         _train(writer, 1)
         assert lock.is_locked
     assert not lock.is_locked
+    lock.acquire()
+    with pytest.raises(RunFolderError, match="already holds a run"):
+        new_writer(run_dir, lock=lock).start()
+    assert not lock.is_locked  # a refused start does not keep the folder locked
 
 
 def test_checkpoints_given_as_a_path_or_a_write_function(run_dir, tmp_path):

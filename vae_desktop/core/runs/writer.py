@@ -85,6 +85,12 @@ class RunWriter:
     resume: (global_step, epochs_completed) of the checkpoint a continued run starts from. A folder
     that already holds a run is refused without it; with it, the run carries on in the same folder
     and rows logged past that point (the epoch that was in progress) are rewound.
+
+    lock: the folder lock the caller already holds (core/run_lock.py; anything with release(), or
+    a context manager). The writer releases it when the run ends, or when start() fails.
+
+    heartbeat_s: how often run.json is rewritten while running (readers call a run stalled after
+    60 s without a change; keep it well under 10 s). max_batch_rows: see thinning.py.
     """
 
     def __init__(
@@ -168,9 +174,12 @@ class RunWriter:
             self._write_run_json()
             if self._epochs:
                 write_metrics_csv(self._epochs, self.folder / METRICS_CSV)
-        except OSError as exc:
+        except BaseException as exc:
             self._close_file()
-            raise RunFolderError(f"Could not create the run folder {self.folder}: {_why(exc)}.") from exc
+            self._release_lock()  # the run never started: nothing holds the folder
+            if isinstance(exc, OSError):
+                raise RunFolderError(f"Could not create the run folder {self.folder}: {_why(exc)}.") from exc
+            raise
         self._started = True
         self._heartbeat.start()
         return self
@@ -360,7 +369,10 @@ class RunWriter:
             self._write_run_json()
 
     def _end(self, status: str, message: str) -> None:
-        if self._ended or not self._started:
+        if not self._started:
+            self._release_lock()
+            return
+        if self._ended:
             return
         self._ended = True
         self._heartbeat.stop()  # joins a beat in progress: the final status is the last write
