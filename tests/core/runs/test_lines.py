@@ -72,3 +72,10 @@ def test_a_rewind_applies_to_rows_of_earlier_blocks_too():
     lines += _canonical(_rows(5, start=101))
     parsed = parse_lines(lines)
     assert list(parsed.batch[0]) == list(range(1, 106))
+
+
+def test_keys_in_another_order_after_the_canonical_prefix_still_land_in_their_columns():
+    swapped = b'{"type":"batch","global_step":7,"epoch":1,"step":7,"kl":5.5,"recon":99.25,"samples_per_s":10.0,"time":1.0}'
+    parsed = parse_lines(_canonical(_rows(3)) + [swapped])
+    assert parsed.malformed == 0
+    assert parsed.batch[0, -1] == 7 and parsed.batch[3, -1] == 99.25 and parsed.batch[4, -1] == 5.5

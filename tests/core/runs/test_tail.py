@@ -127,6 +127,16 @@ def test_a_rotated_or_rewritten_file_of_the_same_length_restarts(tmp_path):
     assert update.restarted and _steps(update) == list(range(201, 261))
 
 
+def test_a_copy_of_another_run_with_the_same_last_lines_restarts(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    _write(path, format_line(HeaderRow("a" * 32).to_dict()) + _lines(1, 50))
+    tail = MetricsTail(LocalSource(tmp_path))
+    tail.poll()
+    _replace(path, format_line(HeaderRow("b" * 32).to_dict()) + _lines(1, 60))  # another run, same numbers
+    update = tail.poll()
+    assert update.restarted and _steps(update) == list(range(1, 61)) and tail.header.run_id == "b" * 32
+
+
 def test_garbage_is_skipped_and_counted_and_reading_goes_on(tmp_path):
     path = tmp_path / "metrics.jsonl"
     _write(path, _lines(1, 3) + b"garbage\n{not json}\n\xff\xfe\n" + _lines(4, 5) + _line(6)[:30])

@@ -173,7 +173,7 @@ def _parse_one(line: bytes, result: ParsedLines) -> object:
         if kind is None:
             result.malformed += 1
         return None  # a row type from a newer minor version: skipped, not an error
-    if parser is HeaderRow.from_dict:
+    if kind == "header":
         header = HeaderRow.from_dict(data)  # a newer major version raises: stop reading
         result.headers.append(header)
         return header
