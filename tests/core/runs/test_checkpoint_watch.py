@@ -72,3 +72,16 @@ def test_a_checkpoint_vanishing_mid_read_is_a_problem_to_retry_not_a_crash(run_d
     watch.retry()  # the loader could not use it: report it again
     assert watch.poll()[0] is not None
     writer.stop()
+
+
+def test_a_save_counted_after_its_rename_is_not_fetched_twice(run_dir):
+    writer = new_writer(run_dir).start()
+    writer.save_checkpoint(b"state 1")
+    watch = CheckpointWatch(LocalSource(run_dir))
+    assert watch.poll(saves=1)[0] is not None
+    (run_dir / "checkpoints" / "latest.vaeckpt").unlink()
+    writer.save_checkpoint(b"state 2")
+    assert watch.poll(saves=1)[0] is not None  # the new file, seen before run.json counted it
+    assert watch.poll(saves=2)[0] is None  # the count catching up is not another save
+    assert watch.poll(saves=3)[0] is not None  # a save the stat did not show
+    writer.stop()

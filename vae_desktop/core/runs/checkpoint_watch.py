@@ -55,13 +55,17 @@ def newest_checkpoint(source: RunSource) -> tuple[str, FileStat] | None:
 class CheckpointWatch:
     def __init__(self, source: RunSource) -> None:
         self.source = source
-        self._reported: tuple[str, tuple[int, int, int | None], int | None] | None = None
+        self._reported: tuple[str, tuple[int, int, int | None]] | None = None  # name and stat identity
+        self._accounted: int | None = None  # saves the reported file is known to include
 
     def poll(self, saves: int | None = None) -> tuple[CheckpointFile | None, str | None]:
         """(a checkpoint that is new since the last report, or None; a problem, or None).
 
-        saves: run.json's count of checkpoint saves, when known. A checkpoint that vanishes or
-        changes while it is fetched is reported as a problem and tried again on the next poll."""
+        saves: run.json's count of checkpoint saves, when known. The writer renames the file
+        before it counts the save, so a file with a new stat may come with the count of the save
+        before it: it is then taken to include one more save than the count says, and only a count
+        beyond that means a save that the stat did not show. A checkpoint that vanishes while it is
+        fetched is reported as a problem and tried again on the next poll."""
         try:
             newest = newest_checkpoint(self.source)
         except ConnectionError:
@@ -71,8 +75,9 @@ class CheckpointWatch:
         if newest is None:
             return None, None
         name, found = newest
-        key = (name, found.identity, saves)
-        if key == self._reported:
+        stat_changed = (name, found.identity) != self._reported
+        counted_more = saves is not None and self._accounted is not None and saves > self._accounted
+        if not stat_changed and not counted_more:
             return None, None
         try:
             fetched: FetchedFile = self.source.fetch(name)
@@ -83,9 +88,13 @@ class CheckpointWatch:
         except OSError as exc:
             return None, f"Could not fetch {name}: {exc}"
         got = fetched.stat
-        self._reported = (name, got.identity, saves)
+        if saves is not None:
+            first = self._accounted is None or self._reported is None
+            self._accounted = saves if first or not stat_changed else max(saves, self._accounted + 1)
+        self._reported = (name, got.identity)
         return CheckpointFile(name, str(fetched.path), got.size, got.mtime_ns, got.inode), None
 
     def retry(self) -> None:
         """Report the current checkpoint again on the next poll (its load failed, e.g. it vanished)."""
         self._reported = None
+        self._accounted = None
