@@ -1,0 +1,482 @@
+"""RunWriter: creates a run folder and keeps it current while a run trains.
+
+    folder/
+      run.json                  settings, provenance, status, heartbeat (rewritten atomically)
+      metrics.jsonl             append-only: header, batch, epoch and rewind rows, one whole line each
+      metrics.csv               one row per epoch, rewritten from the epoch rows (for spreadsheets)
+      checkpoints/latest.vaeckpt, best.vaeckpt, epoch-NNNN.vaeckpt (--keep-every)
+
+One writer per folder: the caller may hand in a folder lock it already holds (core/run_lock.py),
+which the writer releases when the run ends. Inside the process, run.json has one writer at a time
+(the training thread or the heartbeat thread, never both at once). Every write is atomic or a
+single append, so a reader at any moment, and the folder after a kill -9, see whole files and at
+most one partial last line (which readers ignore and the next writer terminates).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vae_desktop import __version__
+from vae_desktop.core.atomic import atomic_write, atomic_write_bytes
+from vae_desktop.core.config import ModelConfig, TrainConfig
+from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.metrics_csv import write_metrics_csv
+from vae_desktop.core.runs.errors import NewerFormatError, RunFolderError, RunFormatError
+from vae_desktop.core.runs.heartbeat import Heartbeat
+from vae_desktop.core.runs.lines import format_batch_line, format_line, parse_chunk
+from vae_desktop.core.runs.schema import (
+    BEST_CHECKPOINT,
+    CHECKPOINT_DIR,
+    LATEST_CHECKPOINT,
+    METRICS_CSV,
+    METRICS_JSONL,
+    RUN_JSON,
+    STATUS_FAILED,
+    STATUS_FINISHED,
+    STATUS_STOPPED,
+    BatchRow,
+    CheckpointRecord,
+    EpochRow,
+    HeaderRow,
+    Progress,
+    RewindRow,
+    RunInfo,
+    kept_checkpoint_name,
+)
+from vae_desktop.core.runs.thinning import DEFAULT_MAX_ROWS, keeps
+from vae_desktop.core.versions import distribution_version
+
+DEFAULT_HEARTBEAT_S = 5.0  # readers call a run stalled after 60 s without one; the issue asks for <= 10 s
+
+# What a checkpoint can be handed in as: a function that writes it (atomically) to the path it is
+# given, e.g. `lambda path: save_checkpoint(checkpoint, path)`; the bytes of a checkpoint file; or
+# the path of a finished checkpoint file to copy in.
+CheckpointSource = Callable[[Path], object] | bytes | str | os.PathLike
+
+
+@dataclass(frozen=True)
+class SavedCheckpoints:
+    """Where one save_checkpoint call put the state (best/kept are None when not written)."""
+
+    latest: Path
+    best: Path | None = None
+    kept: Path | None = None
+
+
+class RunWriter:
+    """Writes one run into `folder`. Use as a context manager, or call start() and one of
+    finish()/stop()/fail()/close().
+
+    resume: (global_step, epochs_completed) of the checkpoint a continued run starts from. A folder
+    that already holds a run is refused without it; with it, the run carries on in the same folder
+    and rows logged past that point (the epoch that was in progress) are rewound.
+
+    lock: the folder lock the caller already holds (core/run_lock.py; anything with release(), or
+    a context manager). The writer releases it when the run ends, or when start() fails.
+
+    heartbeat_s: how often run.json is rewritten while running (readers call a run stalled after
+    60 s without a change; keep it well under 10 s). max_batch_rows: see thinning.py.
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        dataset: str,
+        steps_per_epoch: int,
+        kind: str = "train",
+        experiment: str | None = None,
+        world_size: int = 1,
+        keep_every: int = 0,
+        heartbeat_s: float = DEFAULT_HEARTBEAT_S,
+        max_batch_rows: int = DEFAULT_MAX_ROWS,
+        lock: Any = None,
+        resume: tuple[int, int] | None = None,
+    ) -> None:
+        if keep_every < 0:
+            raise RunFolderError(f"--keep-every must be 0 (off) or a positive number of epochs (got {keep_every}).")
+        self.folder = Path(folder)
+        self.keep_every = keep_every
+        self.max_batch_rows = max_batch_rows
+        self._lock_handle = lock
+        self._resume = resume
+        self._heartbeat = Heartbeat(self._beat, heartbeat_s)
+        self._state_lock = threading.RLock()  # guards the fields below (fast, never held during I/O)
+        self._json_lock = threading.Lock()  # one writer of run.json at a time
+        self._file_lock = threading.Lock()  # one append to metrics.jsonl at a time
+        self._file: BinaryIO | None = None
+        self._epochs: list[EpochMetrics] = []
+        self._best: tuple[int, float] | None = None
+        self._started = False
+        self._ended = False
+        now = time.time()
+        self._info = RunInfo(
+            run_id=uuid.uuid4().hex,
+            dataset=dataset,
+            model_config=model_config.to_dict(),
+            train_config=train_config.to_dict(),
+            started_at_s=now,
+            heartbeat_at_s=now,
+            progress=Progress(epochs_planned=train_config.epochs, steps_per_epoch=steps_per_epoch),
+            software=_software(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            kind=kind,
+            experiment=experiment,
+            world_size=world_size,
+        )
+
+    # ------------------------------------------------------------------------------ life cycle
+
+    def __enter__(self) -> RunWriter:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            self.close()
+            return
+        try:  # the original exception matters more than a failure to record it
+            if isinstance(exc, KeyboardInterrupt):
+                self.stop("interrupted")
+            else:
+                self.fail(str(exc) or type(exc).__name__)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def start(self) -> RunWriter:
+        """Create (or continue) the folder, write run.json as running and start the heartbeat."""
+        if self._started:
+            return self
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            (self.folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
+            lines = self._prepare_metrics()
+            self._file = open(self.folder / METRICS_JSONL, "ab", buffering=0)  # noqa: SIM115 - kept open for the run
+            for line in lines:
+                self._append(line)
+            self._write_run_json()
+            if self._epochs:
+                write_metrics_csv(self._epochs, self.folder / METRICS_CSV)
+        except BaseException as exc:
+            self._close_file()
+            self._release_lock()  # the run never started: nothing holds the folder
+            if isinstance(exc, OSError):
+                raise RunFolderError(f"Could not create the run folder {self.folder}: {_why(exc)}.") from exc
+            raise
+        self._started = True
+        self._heartbeat.start()
+        return self
+
+    def finish(self, message: str = "") -> None:
+        self._end(STATUS_FINISHED, message)
+
+    def stop(self, message: str = "") -> None:
+        self._end(STATUS_STOPPED, message)
+
+    def fail(self, message: str) -> None:
+        self._end(STATUS_FAILED, message)
+
+    def close(self) -> None:
+        """End the run as finished when all planned epochs are done, as stopped otherwise."""
+        progress = self.progress
+        done = progress.epochs_planned > 0 and progress.epochs_completed >= progress.epochs_planned
+        self._end(STATUS_FINISHED if done else STATUS_STOPPED, "")
+
+    # ------------------------------------------------------------------------------ what it writes
+
+    def log_batch(self, metrics: BatchMetrics) -> bool:
+        """Record one step; returns whether its row was written (long runs thin, see thinning.py)."""
+        with self._state_lock:
+            self._progress_changes(epoch=metrics.epoch, global_step=metrics.global_step)
+        if not keeps(metrics.global_step, self.max_batch_rows):
+            return False
+        self._append(format_batch_line(BatchRow.from_metrics(metrics, time.time())))
+        return True
+
+    def log_epoch(self, metrics: EpochMetrics, global_step: int | None = None) -> None:
+        """Record a finished epoch: its row (made durable), metrics.csv and run.json."""
+        with self._state_lock:
+            step = self._info.progress.global_step if global_step is None else global_step
+            self._progress_changes(epoch=metrics.epoch, epochs_completed=metrics.epoch, global_step=step)
+            self._epochs = [e for e in self._epochs if e.epoch < metrics.epoch] + [metrics]
+            epochs = list(self._epochs)
+        self._append(format_line(EpochRow(metrics, step, round(time.time(), 3)).to_dict()), durable=True)
+        try:
+            write_metrics_csv(epochs, self.folder / METRICS_CSV)
+        except OSError as exc:
+            raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
+        self._write_run_json()
+
+    def rewind(self, global_step: int, epochs_completed: int, reason: str = "diverged") -> None:
+        """Training went back to an earlier state (e.g. rolled back after diverging): readers forget
+        the rows logged after it."""
+        with self._state_lock:
+            self._epochs = [e for e in self._epochs if e.epoch <= epochs_completed]
+            if self._best is not None and self._best[0] > epochs_completed:
+                self._best = _best_of(self._epochs)
+            self._progress_changes(epochs_completed=epochs_completed, global_step=global_step,
+                                   epoch=epochs_completed)
+        self._append(format_line(RewindRow(global_step, epochs_completed, reason).to_dict()), durable=True)
+        self._write_run_json()
+
+    def save_checkpoint(self, checkpoint: CheckpointSource, *, epoch: EpochMetrics | None = None) -> SavedCheckpoints:
+        """Put a checkpoint in place as checkpoints/latest.vaeckpt; with the epoch it ends, also as
+        best.vaeckpt when its test negative ELBO is the lowest so far, and as epoch-NNNN.vaeckpt
+        every `keep_every` epochs. A write function's own errors (CheckpointError) pass through."""
+        latest = self.folder / LATEST_CHECKPOINT
+        best = kept = None
+        try:
+            _place(checkpoint, latest)
+            if epoch is not None:
+                with self._state_lock:
+                    improved = math.isfinite(epoch.test_total) and (self._best is None
+                                                                    or epoch.test_total < self._best[1])
+                    if improved:
+                        self._best = (epoch.epoch, epoch.test_total)
+                if improved:
+                    best = self.folder / BEST_CHECKPOINT
+                    _link_or_copy(latest, best)
+                if self.keep_every and epoch.epoch % self.keep_every == 0:
+                    kept = self.folder / kept_checkpoint_name(epoch.epoch)
+                    _link_or_copy(latest, kept)
+        except OSError as exc:
+            raise RunFolderError(f"Could not save a checkpoint in {self.folder / CHECKPOINT_DIR}: {_why(exc)}.") from exc
+        with self._state_lock:
+            previous = self._info.checkpoints
+            progress = self._info.progress
+            self._info = self._info.with_changes(checkpoints=CheckpointRecord(
+                saves=previous.saves + 1,
+                epochs_completed=epoch.epoch if epoch is not None else progress.epochs_completed,
+                global_step=progress.global_step,
+                saved_at_s=round(time.time(), 3),
+                best_epoch=None if self._best is None else self._best[0],
+                best_test_total=None if self._best is None else self._best[1],
+            ))
+        self._write_run_json()
+        return SavedCheckpoints(latest, best, kept)
+
+    # ------------------------------------------------------------------------------ read-only views
+
+    @property
+    def info(self) -> RunInfo:
+        with self._state_lock:
+            return self._info
+
+    @property
+    def progress(self) -> Progress:
+        return self.info.progress
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    @property
+    def heartbeat_problem(self) -> str | None:
+        """Why the last heartbeat could not be written (None when it was)."""
+        error = self._heartbeat.last_error
+        return None if error is None else str(error)
+
+    @property
+    def heartbeat_running(self) -> bool:
+        return self._heartbeat.running
+
+    # ------------------------------------------------------------------------------ internals
+
+    def _prepare_metrics(self) -> list[bytes]:
+        """Lines to append before the first row: a header for a new log; for a continued run, a
+        newline ending a partial last line and a rewind to the resume point."""
+        run_json, metrics = self.folder / RUN_JSON, self.folder / METRICS_JSONL
+        exists = run_json.exists() or (metrics.exists() and metrics.stat().st_size > 0)
+        if not exists:
+            return [format_line(HeaderRow(self._info.run_id).to_dict())]
+        if self._resume is None:
+            raise RunFolderError(
+                f"{self.folder} already holds a run. Choose an empty folder, or continue that run from its checkpoint."
+            )
+        previous = _read_previous_info(run_json)
+        data = metrics.read_bytes() if metrics.exists() else b""
+        complete = data[: data.rfind(b"\n") + 1]
+        parsed = parse_chunk(complete)  # a newer-format header raises RunFormatError
+        global_step, epochs_completed = self._resume
+        self._epochs = [e.metrics for e in parsed.epochs if e.metrics.epoch <= epochs_completed]
+        self._best = _best_of(self._epochs)
+        run_id = previous.run_id if previous else (parsed.headers[0].run_id if parsed.headers else self._info.run_id)
+        with self._state_lock:
+            changes: dict[str, Any] = {"run_id": run_id, "resumed": (previous.resumed + 1) if previous else 1}
+            if previous is not None:
+                changes.update(started_at_s=previous.started_at_s, checkpoints=previous.checkpoints,
+                               experiment=self._info.experiment or previous.experiment)
+            self._info = self._info.with_changes(**changes)
+            self._progress_changes(epoch=epochs_completed, epochs_completed=epochs_completed, global_step=global_step)
+        lines = [] if not data or data.endswith(b"\n") else [b"\n"]
+        if not data:
+            lines.append(format_line(HeaderRow(run_id).to_dict()))
+        lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
+        return lines
+
+    def _progress_changes(self, **changes: int) -> None:
+        """Update the progress part of run.json (written with the next beat); caller holds _state_lock."""
+        values = self._info.progress.to_dict()
+        values.update(changes)
+        self._info = self._info.with_changes(progress=Progress(**values))
+
+    def _append(self, line: bytes, durable: bool = False) -> None:
+        """One line in one write call straight to the OS (unbuffered), so a kill leaves at most one
+        partial last line; `durable` also fsyncs (once per epoch, not per batch)."""
+        with self._file_lock:
+            if self._file is None:
+                raise RunFolderError(f"The run in {self.folder} is not open for writing (not started, or ended).")
+            try:
+                view = memoryview(line)
+                while view:
+                    written = self._file.write(view)
+                    view = view[written:]
+                if durable:
+                    os.fsync(self._file.fileno())
+            except OSError as exc:
+                raise RunFolderError(f"Could not write {self.folder / METRICS_JSONL}: {_why(exc)}.") from exc
+
+    def _write_run_json(self, **changes: Any) -> None:
+        with self._json_lock:
+            with self._state_lock:
+                self._info = self._info.with_changes(heartbeat_at_s=time.time(), **changes)
+                data = self._info.to_dict()
+            text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+            try:
+                atomic_write_bytes(self.folder / RUN_JSON, text.encode("utf-8"))
+            except OSError as exc:
+                raise RunFolderError(f"Could not write {self.folder / RUN_JSON}: {_why(exc)}.") from exc
+
+    def _beat(self) -> None:
+        if not self._ended:
+            self._write_run_json()
+
+    def _end(self, status: str, message: str) -> None:
+        if not self._started:
+            self._release_lock()
+            return
+        if self._ended:
+            return
+        self._ended = True
+        self._heartbeat.stop()  # joins a beat in progress: the final status is the last write
+        try:
+            with self._file_lock:
+                if self._file is not None:
+                    os.fsync(self._file.fileno())
+            self._write_run_json(status=status, message=message, ended_at_s=time.time())
+        except OSError as exc:
+            raise RunFolderError(f"Could not record the end of the run in {self.folder}: {_why(exc)}.") from exc
+        finally:
+            self._close_file()
+            self._release_lock()
+
+    def _close_file(self) -> None:
+        with self._file_lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _release_lock(self) -> None:
+        handle, self._lock_handle = self._lock_handle, None
+        if handle is None:
+            return
+        if hasattr(handle, "release"):
+            handle.release()
+        elif hasattr(handle, "__exit__"):
+            handle.__exit__(None, None, None)
+
+
+def _place(checkpoint: CheckpointSource, target: Path) -> None:
+    if isinstance(checkpoint, (str, os.PathLike)):
+        source = Path(checkpoint)
+        if source.resolve() != target.resolve():
+            with open(source, "rb") as handle:
+                atomic_write(target, lambda out: shutil.copyfileobj(handle, out, 1 << 20))
+    elif isinstance(checkpoint, (bytes, bytearray, memoryview)):
+        atomic_write_bytes(target, bytes(checkpoint))
+    elif callable(checkpoint):
+        before = _identity(target)
+        checkpoint(target)
+        after = _identity(target)
+        if after is None or after == before:
+            raise RunFolderError(f"The checkpoint writer did not create {target}.")
+    else:
+        raise TypeError(f"a checkpoint must be a write function, bytes or a path, not {type(checkpoint).__name__}")
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Make `target` the same file as `source`, atomically: a hard link costs nothing (the next save
+    of latest replaces latest's name, not this file); folders that refuse hard links get a copy."""
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")  # the atomic.py temp-name pattern
+    try:
+        os.link(source, temp)
+        os.replace(temp, target)
+        return
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+    with open(source, "rb") as handle:
+        atomic_write(target, lambda out: shutil.copyfileobj(handle, out, 1 << 20))
+
+
+def _best_of(epochs: list[EpochMetrics]) -> tuple[int, float] | None:
+    finite = [e for e in epochs if math.isfinite(e.test_total)]
+    if not finite:
+        return None
+    best = min(finite, key=lambda e: e.test_total)
+    return best.epoch, best.test_total
+
+
+def _read_previous_info(path: Path) -> RunInfo | None:
+    """The run.json of the run being continued; a damaged one is replaced, a newer format refused."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    try:
+        return RunInfo.from_dict(data)
+    except NewerFormatError:
+        raise
+    except RunFormatError:
+        return None
+
+
+def _software() -> dict[str, str]:
+    torch = sys.modules.get("torch")
+    torch_version = str(getattr(torch, "__version__", "")) if torch is not None else distribution_version(("torch",))
+    return {"vae_desktop": __version__, "torch": torch_version, "python": platform.python_version()}
+
+
+def _why(exc: OSError) -> str:
+    """Why a write failed, in words that suggest the fix."""
+    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+               errno.EROFS: "that disk is read-only", errno.EACCES: "no permission to write there",
+               errno.EPERM: "no permission to write there"}
+    return reasons.get(exc.errno or -1, str(exc.strerror or exc))
