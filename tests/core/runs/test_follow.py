@@ -100,6 +100,8 @@ def test_damage_while_following_gives_problems_never_exceptions(run_dir):
         (run_dir / "run.json").write_text('{"format": "vae-desk')
         update = follower.poll()
         assert update.status.state in (RUNNING, STALLED) and update.status.info is not None
+        child.kill()  # a live writer would recreate files while rmtree runs (ENOTEMPTY)
+        child.wait(10)
         shutil.rmtree(run_dir)
         update = follower.poll()
         assert update.status.state == MISSING and update.problems

@@ -2,8 +2,8 @@
 
 Writers put checkpoints in place by renaming a finished temp file over the old name, so a name
 that shows a new size, mtime or inode names a complete file; temp files (".latest.vaeckpt.*.tmp")
-are never considered. Over SFTP, where mtime has whole seconds and there is no inode, run.json's
-count of saves is the extra hint that a same-sized checkpoint was saved again within a second.
+are never considered. Over SFTP, where mtime has whole seconds and there is no inode, the file's
+tail (its zip directory of CRCs) tells a new save from the same file seen again.
 
 Which file: checkpoints/latest.vaeckpt when it exists; otherwise the newest *.vaeckpt in
 checkpoints/, then in the folder itself (the single model.vaeckpt of older `train --out` folders).
@@ -52,20 +52,30 @@ def newest_checkpoint(source: RunSource) -> tuple[str, FileStat] | None:
     return None
 
 
+TAIL_BYTES = 4096  # a checkpoint's zip central directory: every record's name, size and CRC-32
+
+
 class CheckpointWatch:
+    """Reports a checkpoint when its content is new, judged by the last TAIL_BYTES of the file.
+
+    A stat (size, mtime, inode) says when to look; the file's tail says whether it is another
+    checkpoint. The tail is the zip's central directory, which holds the CRC-32 of every record, so
+    two saves differ there even when they have the same size and, over SFTP, the same whole-second
+    mtime. Reading 4 KB is cheap next to fetching the file; a sync tool touching only the mtime
+    fetches nothing."""
+
     def __init__(self, source: RunSource) -> None:
         self.source = source
-        self._reported: tuple[str, tuple[int, int, int | None]] | None = None  # name and stat identity
-        self._accounted: int | None = None  # saves the reported file is known to include
+        self._seen: tuple[str, tuple[int, int, int | None]] | None = None  # name and stat last looked at
+        self._reported_tail: bytes | None = None
+        self._saves_seen: int | None = None
 
     def poll(self, saves: int | None = None) -> tuple[CheckpointFile | None, str | None]:
-        """(a checkpoint that is new since the last report, or None; a problem, or None).
+        """(a checkpoint whose content is new since the last report, or None; a problem, or None).
 
-        saves: run.json's count of checkpoint saves, when known. The writer renames the file
-        before it counts the save, so a file with a new stat may come with the count of the save
-        before it: it is then taken to include one more save than the count says, and only a count
-        beyond that means a save that the stat did not show. A checkpoint that vanishes while it is
-        fetched is reported as a problem and tried again on the next poll."""
+        saves: run.json's count of checkpoint saves; a change makes the watch look at the tail even
+        when the stat is unchanged. A checkpoint that vanishes while it is read is reported as a
+        problem and tried again on the next poll."""
         try:
             newest = newest_checkpoint(self.source)
         except ConnectionError:
@@ -75,12 +85,18 @@ class CheckpointWatch:
         if newest is None:
             return None, None
         name, found = newest
-        stat_changed = (name, found.identity) != self._reported
-        counted_more = saves is not None and self._accounted is not None and saves > self._accounted
-        if not stat_changed and not counted_more:
+        look = (name, found.identity)
+        if look == self._seen and saves == self._saves_seen:
             return None, None
         try:
+            tail = self.source.read_range(name, max(0, found.size - TAIL_BYTES), TAIL_BYTES)
+            if tail == self._reported_tail:
+                self._seen, self._saves_seen = look, saves
+                return None, None
             fetched: FetchedFile = self.source.fetch(name)
+            with open(fetched.path, "rb") as handle:
+                handle.seek(max(0, fetched.stat.size - TAIL_BYTES))
+                fetched_tail = handle.read(TAIL_BYTES)
         except FileNotFoundError:
             return None, f"{name} was replaced while it was being read; trying again."
         except ConnectionError:
@@ -88,13 +104,13 @@ class CheckpointWatch:
         except OSError as exc:
             return None, f"Could not fetch {name}: {exc}"
         got = fetched.stat
-        if saves is not None:
-            first = self._accounted is None or self._reported is None
-            self._accounted = saves if first or not stat_changed else max(saves, self._accounted + 1)
-        self._reported = (name, got.identity)
+        self._seen, self._saves_seen = (name, got.identity), saves
+        if fetched_tail == self._reported_tail:  # replaced again between the look and the fetch, by the same
+            return None, None
+        self._reported_tail = fetched_tail
         return CheckpointFile(name, str(fetched.path), got.size, got.mtime_ns, got.inode), None
 
     def retry(self) -> None:
         """Report the current checkpoint again on the next poll (its load failed, e.g. it vanished)."""
-        self._reported = None
-        self._accounted = None
+        self._seen = None
+        self._reported_tail = None
