@@ -17,9 +17,9 @@ def test_bad_hyperparameters_disable_start_and_say_what_is_wrong(window):
     assert form.lr.property("invalid") is True
 
     form.lr.setText("0")
-    assert "learning rate must be greater than 0" in form.error.text()
+    assert "Learning rate must be a number greater than 0" in form.error.text()
     form.beta.setText("-1")
-    assert "beta" in form.error.text() and not window.start_button.isEnabled()
+    assert "β (KL weight)" in form.error.text() and not window.start_button.isEnabled()
 
     form.lr.setText("2e-3")
     form.beta.setText("0.5")

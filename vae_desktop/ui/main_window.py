@@ -583,14 +583,14 @@ class MainWindow(QMainWindow):
             self._remember_dir(path + "/")
             self.form.add_folder(path)
             if self.controller is not None and not self.controller.has_run:
-                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True)
+                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True, seed=self.form.seed.value())
         else:
             self.form.restore_dataset_selection()
 
     @Slot()
     def _prefetch_selected_dataset(self) -> None:
         if self.controller is not None and not self.controller.has_run:
-            self.controller.prefetch_dataset(self.form.dataset_name())
+            self.controller.prefetch_dataset(self.form.dataset_name(), seed=self.form.seed.value())
 
     def _confirm_discard(self) -> bool:
         answer = QMessageBox.question(

@@ -29,7 +29,7 @@ from vae_desktop.core.device import describe_device, pick_device
 from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import new_model
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.hyperparameter_form import RunSettings
@@ -120,9 +120,9 @@ class RunController(QObject):
         self._template = model_template or ModelConfig()
         self._run: _Run | None = None
         self._session: TrainingSession | None = None
-        self._datasets: dict[str, ImageDataset] = {}
-        self._loads: dict[str, BackgroundCall] = {}
-        self._load_waiters: dict[str, list[Callable[[ImageDataset | None], None]]] = {}
+        self._datasets: dict[tuple[str, int | None], ImageDataset] = {}
+        self._loads: dict[tuple[str, int], BackgroundCall] = {}
+        self._load_waiters: dict[tuple[str, int], list[Callable[[ImageDataset | None], None]]] = {}
         self._state = "idle"
 
     # ---- state ----------------------------------------------------------------------------------
@@ -193,14 +193,17 @@ class RunController(QObject):
         return "ready" if self._run is not None else "idle"
 
     # ---- datasets ---------------------------------------------------------------------------------
+    # A dataset is loaded for a (name, seed): an image folder's train/test split follows the run's seed,
+    # as in `vae-desktop train`, so the same seed gives the same run in both. A provided dataset
+    # (tests, benchmarks) is stored under seed None and serves any seed.
     def provide_dataset(self, dataset: ImageDataset, name: str | None = None) -> None:
         """Use an already-loaded dataset for `name` (default: its own name) instead of loading it."""
         name = name or dataset.name
-        self._datasets = {name: dataset}
+        self._datasets = {(name, None): dataset}
         if self._run is None:
             self.mirror.set_dataset(dataset)
 
-    def prefetch_dataset(self, name: str, report_errors: bool = False) -> None:
+    def prefetch_dataset(self, name: str, report_errors: bool = False, seed: int = 0) -> None:
         """Load the selected dataset in the background when no download is needed, so its test images
         show at once and Start is instant. `report_errors`: the user just picked it (an image folder),
         so say at once why it cannot be used; the dataset shown so far stays."""
@@ -213,26 +216,32 @@ class RunController(QObject):
                 if report_errors and dataset.notes:  # "20 images from /x; skipped 1 unreadable file"
                     self.noticeRaised.emit("Loaded " + "; ".join(dataset.notes) + ".")
 
-        self._with_dataset(name, show, download=False, quiet=not report_errors)
+        self._with_dataset(name, seed, show, download=False, quiet=not report_errors)
+
+    def _loaded(self, name: str, seed: int) -> ImageDataset | None:
+        return self._datasets.get((name, None)) or self._datasets.get((name, seed))
 
     def _with_dataset(
-        self, name: str, then: Callable[[ImageDataset | None], None], download: bool = True, quiet: bool = False
+        self, name: str, seed: int, then: Callable[[ImageDataset | None], None], download: bool = True,
+        quiet: bool = False,
     ) -> None:
         """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed)."""
-        if name in self._datasets:
-            then(self._datasets[name])
+        loaded = self._loaded(name, seed)
+        if loaded is not None:
+            then(loaded)
             return
-        self._load_waiters.setdefault(name, []).append(then)
-        if name in self._loads:
+        key = (name, seed)
+        self._load_waiters.setdefault(key, []).append(then)
+        if key in self._loads:
             return
-        seed = self._run.train_config.seed if self._run is not None else 0
 
         def done(dataset: ImageDataset) -> None:
-            if name in self._datasets:  # provided meanwhile (tests, benchmarks): that one wins
-                dataset = self._datasets[name]
+            provided = self._datasets.get((name, None))
+            if provided is not None:  # provided meanwhile (tests, benchmarks): that one wins
+                dataset = provided
             else:
-                self._datasets = {name: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
-            for waiter in self._load_waiters.pop(name, []):
+                self._datasets = {key: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
+            for waiter in self._load_waiters.pop(key, []):
                 waiter(dataset)
 
         def failed(exc: BaseException) -> None:
@@ -242,13 +251,13 @@ class RunController(QObject):
                 else:
                     log.error("Loading dataset %s failed", name, exc_info=exc)
                     self.errorRaised.emit(f"Could not load the dataset {name}: {exc}")
-            for waiter in self._load_waiters.pop(name, []):
+            for waiter in self._load_waiters.pop(key, []):
                 waiter(None)
 
         call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
                               name=f"load {name}", parent=self)
-        call.completed.connect(lambda: self._loads.pop(name, None))
-        self._loads[name] = call
+        call.completed.connect(lambda: self._loads.pop(key, None))
+        self._loads[key] = call
         call.start()
 
     # ---- training ----------------------------------------------------------------------------------
@@ -257,8 +266,8 @@ class RunController(QObject):
             return
         run = self._run
         self._set_state("loading")
-        name = run.dataset if run is not None else settings.dataset
-        self._with_dataset(name, lambda dataset: self._start_with(settings, dataset))
+        name, seed = (run.dataset, run.train_config.seed) if run is not None else (settings.dataset, settings.train.seed)
+        self._with_dataset(name, seed, lambda dataset: self._start_with(settings, dataset))
 
     def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
         if dataset is None:
@@ -323,8 +332,7 @@ class RunController(QObject):
             return trainer, False
         c, h, w = dataset.image_shape
         model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
-        torch.manual_seed(settings.train.seed)
-        trainer = Trainer(VAE(model_config), dataset, settings.train)
+        trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
         self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer)
         return trainer, True
 
@@ -429,7 +437,7 @@ class RunController(QObject):
                 spe = math.ceil(dataset.num_train / ckpt.train_config.batch_size)
                 self.historyReset.emit(HistorySnapshot.of(run.history, spe))
 
-        self._with_dataset(ckpt.dataset, with_dataset)
+        self._with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
         return True
 
     def save(self, path: str) -> bool:
