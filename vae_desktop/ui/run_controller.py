@@ -337,7 +337,8 @@ class RunController(QObject):
         return trainer, True
 
     def pause(self) -> None:
-        if self._session is not None and self._state == "training":
+        # "paused" too: a Resume the worker has not confirmed yet leaves this state at "paused"
+        if self._session is not None and self._state in ("training", "paused"):
             self._session.pause()
 
     def resume(self) -> None:
