@@ -16,6 +16,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
 from vae_desktop.core.trainer import Trainer
+from vae_desktop.core.wording import counted
 
 CHECKPOINT_NAME = "model.vaeckpt"
 METRICS_NAME = "metrics.csv"
@@ -59,7 +60,8 @@ def run_train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     checkpoint_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
     if trainer.finished:
-        print(f"Already trained {trainer.progress.epoch} epochs (--epochs {train_config.epochs}); nothing to do.")
+        print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
+              "nothing to do.")
         return 0
     print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
           f"with {describe_device(trainer.device)}.", file=sys.stderr)

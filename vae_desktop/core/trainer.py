@@ -253,14 +253,15 @@ class Trainer:
     def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> None:
         bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
         snap = self._snapshot
-        restored = "the initial weights"
+        restored = "its initial weights"
         if snap is not None:
             self.model.load_state_dict(snap.model_state)
             self.optimizer.load_state_dict(snap.optimizer_state)
             self.progress = snap.progress
             self._resume_rng = snap.rng_state
             self.history.truncate(snap.progress.global_step, snap.progress.epoch)
-            restored = f"the last good weights (global step {snap.progress.global_step})"
+            if snap.progress.global_step > 0:  # a snapshot at step 0 holds the initial weights
+                restored = f"its last good weights, after step {snap.progress.global_step:,} of the run"
         raise TrainingDivergedError(
             f"Training stopped: the loss became {bad} at epoch {epoch}, step {step}. "
             f"The model was restored to {restored}; try a smaller learning rate.",

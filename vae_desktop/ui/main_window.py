@@ -34,6 +34,7 @@ from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.run_clock import RunClock, format_duration
+from vae_desktop.core.wording import counted
 from vae_desktop.ui.hyperparameter_form import HyperparameterForm
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self._training_threads = training_threads
         self.controller: RunController | None = None
         self._clock = RunClock()
+        self._clock_run = 0  # RunInfo.run_number the clock is timing (0: none yet)
         self._last_batch: BatchMetrics | None = None
         self._run_epochs = 0
         self._steps_per_epoch = 1
@@ -365,10 +367,10 @@ class MainWindow(QMainWindow):
         self.start_button.setEnabled(ready and self.form.is_valid())
         self.start_button.setText("Continue" if state == "ready" else "Start")
         self.start_action.setEnabled(self.start_button.isEnabled())
-        if state == "starting":
-            self.start_button.setToolTip("Loading PyTorch… Start works in a moment.")
-        else:
-            self.start_button.setToolTip("Train with these settings (continues the current run if there is one)")
+        tip = ("Loading PyTorch… Start works in a moment." if state == "starting"
+               else "Train with these settings (continues the current run if there is one)")
+        self.start_button.setToolTip(tip)
+        self.start_button.setStatusTip(tip)  # hovering shows it in the status bar: it must not stay "Loading…"
         self.pause_button.setEnabled(state in ("training", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.pause_action.setEnabled(self.pause_button.isEnabled())
@@ -387,12 +389,15 @@ class MainWindow(QMainWindow):
             self._clock.resume()
         elif state == "paused":
             self._clock.pause()
+            self.rate_label.clear()  # nothing is being trained: no images per second
         elif state in ("idle", "ready"):
             self._clock.stop()
             self._ticker.stop()
             self._tick()  # the final numbers
             self.rate_label.clear()
         self._update_time_label()
+        if state in ("idle", "ready"):
+            self._sync_modified()
         if state in ("idle", "ready") and self._close_when_stopped:
             QTimer.singleShot(0, self.close)
         if state != previous:
@@ -403,7 +408,11 @@ class MainWindow(QMainWindow):
         self._steps_per_epoch = info.steps_per_epoch
         self._run_epochs = info.epochs
         self.device_label.setText(info.device)
-        self._clock.start()
+        # Continue in this window: the clock goes on from where it stood. A run new to this window
+        # (an opened checkpoint) starts from the time its history records.
+        same_run = info.run_number == self._clock_run
+        self._clock.start(self._clock.elapsed() if same_run else info.trained_seconds)
+        self._clock_run = info.run_number
         self._ticker.start()
         self._last_batch = None
         self._show_progress(info.global_step)
@@ -436,7 +445,8 @@ class MainWindow(QMainWindow):
         last = self._last_batch
         if self._progress_dirty and last is not None:
             self._progress_dirty = False
-            self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
+            if self._state == "training":  # the batches a pause flushes are not a rate to show
+                self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
             self._show_progress(last.global_step)
         else:
             self._update_time_label()
@@ -536,15 +546,18 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_error(f"Could not write {path}: {exc.strerror or exc}")
             return False
-        self.statusBar().showMessage(f"Exported {len(epochs)} epochs to {Path(path).name}", 5000)
+        self.statusBar().showMessage(f"Exported {counted(len(epochs), 'epoch')} to {Path(path).name}", 5000)
         return True
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
         self._add_recent(path)
-        if not self.is_training:
-            self.setWindowModified(False)
+        self._sync_modified()  # a save made while training is older than the run by now
         self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+
+    def _sync_modified(self) -> None:
+        """The title's unsaved mark [*] says what the controller knows: training not in a file yet."""
+        self.setWindowModified(self.controller is not None and self.controller.has_unsaved_progress)
 
     @Slot(str)
     def _on_path_changed(self, path: str) -> None:

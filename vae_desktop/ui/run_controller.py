@@ -31,6 +31,7 @@ from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import new_model
 from vae_desktop.core.trainer import Trainer, TrainingProgress
+from vae_desktop.core.wording import counted
 from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.hyperparameter_form import RunSettings
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -53,6 +54,8 @@ class RunInfo:
     epochs: int
     global_step: int
     device: str
+    run_number: int  # the same number for every session of one run (Start, Stop, Continue)
+    trained_seconds: float  # active seconds the run had trained before this session, by its history
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class _Run:
     checkpoint: Checkpoint | None = None  # an opened checkpoint not trained since
     path: str | None = None  # where it was last opened from or saved to
     saved_step: int = -1
+    number: int = 0  # counts the runs of this window
 
     @property
     def progress(self) -> TrainingProgress:
@@ -124,6 +128,11 @@ class RunController(QObject):
         self._loads: dict[tuple[str, int], BackgroundCall] = {}
         self._load_waiters: dict[tuple[str, int], list[Callable[[ImageDataset | None], None]]] = {}
         self._state = "idle"
+        self._runs_made = 0
+
+    def _next_number(self) -> int:
+        self._runs_made += 1
+        return self._runs_made
 
     # ---- state ----------------------------------------------------------------------------------
     @property
@@ -153,9 +162,20 @@ class RunController(QObject):
         return self._run.path if self._run is not None else None
 
     @property
-    def has_unsaved_progress(self) -> bool:
+    def saved_step(self) -> int | None:
+        """The global step the run's file (`checkpoint_path`) holds; None when it was never saved."""
         run = self._run
-        return run is not None and run.progress.global_step != run.saved_step
+        return run.saved_step if run is not None and run.saved_step >= 0 else None
+
+    @property
+    def has_unsaved_progress(self) -> bool:
+        """Training that is not in a file yet. A run still at step 0 that was never saved (a first
+        step that diverged, say) holds nothing to lose: its settings stay in the form."""
+        run = self._run
+        if run is None:
+            return False
+        step = run.progress.global_step
+        return step != run.saved_step and not (step == 0 and run.saved_step < 0)
 
     def run_settings(self) -> RunSettings | None:
         run = self._run
@@ -167,7 +187,7 @@ class RunController(QObject):
         except ConfigError:
             device = torch.device("cpu")
         if device.type == "cpu":
-            return f"CPU ({self.threads} training thread{'s' if self.threads != 1 else ''})"
+            return f"CPU ({counted(self.threads, 'training thread')})"
         return describe_device(device)
 
     @staticmethod
@@ -289,7 +309,7 @@ class RunController(QObject):
             self.runLocked.emit(True)
         if trainer.finished:
             self.noticeRaised.emit(
-                f"This run has already trained {trainer.progress.epoch} epochs. Raise Epochs to train further."
+                f"This run has already trained {counted(trainer.progress.epoch, 'epoch')}. Raise Epochs to train further."
             )
             self._set_state("ready")
             return
@@ -306,7 +326,8 @@ class RunController(QObject):
         session.ended.connect(self._on_session_ended)
         self._session = session
         self.runStarted.emit(RunInfo(trainer.steps_per_epoch, trainer.config.epochs, trainer.progress.global_step,
-                                     self.device_description(trainer.config.device)))
+                                     self.device_description(trainer.config.device), run.number,
+                                     _trained_seconds(trainer.history, trainer.progress)))
         self._set_state("training")
         log.info("Training %s on %s from step %d (%s)", run.dataset, trainer.device, trainer.progress.global_step,
                  trainer.config)
@@ -333,7 +354,7 @@ class RunController(QObject):
         c, h, w = dataset.image_shape
         model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
         trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
-        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer)
+        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer, number=self._next_number())
         return trainer, True
 
     def pause(self) -> None:
@@ -384,7 +405,7 @@ class RunController(QObject):
             # The trainer rolled back to its last good weights and truncated its history: show that.
             self.historyReset.emit(HistorySnapshot.of(run.trainer.history, run.trainer.steps_per_epoch))
         if reason == "completed" and run is not None:
-            self.noticeRaised.emit(f"Training finished: {run.progress.epoch} epochs.")
+            self.noticeRaised.emit(f"Training finished: {counted(run.progress.epoch, 'epoch')}.")
         log.info("Training session ended: %s", reason)
         session.deleteLater()
         self._set_state(self._settled_state())
@@ -414,7 +435,7 @@ class RunController(QObject):
             self.errorRaised.emit(str(exc))
             return False
         run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
-                   saved_step=ckpt.progress.global_step)
+                   saved_step=ckpt.progress.global_step, number=self._next_number())
         self._run = run
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
@@ -470,7 +491,7 @@ class RunController(QObject):
         if result.error is not None:
             self.errorRaised.emit(result.error)
         elif self._run is not None:
-            self._mark_saved(result.path, self._run.progress.global_step)
+            self._mark_saved(result.path, result.global_step)
 
     def _mark_saved(self, path: str, step: int) -> None:
         run = self._run
@@ -496,6 +517,11 @@ def _check_dataset_shape(ckpt: Checkpoint, name: str) -> None:
             f"{name} does not fit its dataset: the model takes images of shape {ckpt.model_config.image_shape} "
             f"but {ckpt.dataset} has {tuple(info.image_shape)}."
         )
+
+
+def _trained_seconds(history: TrainingHistory, progress: TrainingProgress) -> float:
+    """Active training seconds recorded in a run's history: its epochs and the one in progress."""
+    return sum(epoch.seconds for epoch in history.epochs) + progress.epoch_seconds
 
 
 def _steps_per_epoch(progress: TrainingProgress) -> int | None:

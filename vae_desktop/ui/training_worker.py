@@ -36,6 +36,7 @@ class SaveResult:
     """What happened to a checkpoint save the GUI asked for."""
 
     path: str
+    global_step: int  # the step the checkpoint holds (training goes on while the result travels)
     error: str | None = None  # user-facing message when the save failed
 
 
@@ -163,16 +164,17 @@ class TrainingWorker(QObject):
     def _serve_saves(self) -> None:
         while not self._saves.empty():
             path = self._saves.get_nowait()
+            step = self._trainer.progress.global_step  # this thread owns the trainer: it cannot move meanwhile
             try:
                 save_checkpoint(Checkpoint.from_trainer(self._trainer, self._dataset_name), path)
             except VaeDesktopError as exc:
-                self.saved.emit(SaveResult(path, str(exc)))
+                self.saved.emit(SaveResult(path, step, str(exc)))
             except Exception as exc:
                 log.exception("Saving %s failed", path)
-                self.saved.emit(SaveResult(path, f"Could not save {path}: {exc}"))
+                self.saved.emit(SaveResult(path, step, f"Could not save {path}: {exc}"))
             else:
-                log.info("Saved checkpoint %s at step %d", path, self._trainer.progress.global_step)
-                self.saved.emit(SaveResult(path))
+                log.info("Saved checkpoint %s at step %d", path, step)
+                self.saved.emit(SaveResult(path, step))
 
 
 class TrainingSession(QObject):
