@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -41,6 +40,7 @@ from vae_desktop.ui.loss_plots import LossPlots
 from vae_desktop.ui.message_banner import MessageBanner
 from vae_desktop.ui.recon_strip import ReconstructionStrip
 from vae_desktop.ui.theme import Theme, on_theme
+from vae_desktop.ui.unsaved_changes import UnsavedWorkGuard
 
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
     from vae_desktop.core.datasets import ImageDataset
@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._restore_settings()
+        self._unsaved = UnsavedWorkGuard(self)
         self._progress_dirty = False
         self._ticker = QTimer(self)  # progress, rate, elapsed and ETA
         self._ticker.setInterval(PROGRESS_INTERVAL_MS)
@@ -511,7 +512,7 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         if self.controller is None or self.controller.is_training:
             return
-        if self.controller.has_unsaved_progress and self.isVisible() and not self._confirm_discard():
+        if not self.settle_unsaved_work("starting a new run"):
             return
         self.controller.new_run()
         self.banner.dismiss()
@@ -573,14 +574,20 @@ class MainWindow(QMainWindow):
     def _save_as_dialog(self) -> bool:
         if self.controller is None or not self.controller.has_run:
             return False
+        path = self.ask_save_path()
+        return self.controller.save(path) if path else False
+
+    def ask_save_path(self) -> str | None:
+        """A file name from the Save dialog (None when cancelled)."""
+        assert self.controller is not None
         suggested = self.controller.checkpoint_path or str(Path(self._last_dir()) / "model.vaeckpt")
         path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", suggested, CHECKPOINT_FILTER)
         if not path:
-            return False
+            return None
         if not path.endswith(".vaeckpt"):
             path += ".vaeckpt"
         self._remember_dir(path)
-        return self.controller.save(path)
+        return path
 
     def _export_dialog(self) -> None:
         suggested = str(Path(self._last_dir()) / "metrics.csv")
@@ -605,12 +612,10 @@ class MainWindow(QMainWindow):
         if self.controller is not None and not self.controller.has_run:
             self.controller.prefetch_dataset(self.form.dataset_name(), seed=self.form.seed.value())
 
-    def _confirm_discard(self) -> bool:
-        answer = QMessageBox.question(
-            self, "Discard this run?", "The current run has progress that is not saved. Start a new run anyway?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
+    def settle_unsaved_work(self, before: str) -> bool:
+        """Before the run is replaced (New run, Open): ask Save / Discard / Cancel when the title shows
+        unsaved training, and save when asked. True when the caller may go on. Not while training."""
+        return self._unsaved.settle(before)
 
     def _about(self) -> None:
         from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
@@ -686,6 +691,9 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._unsaved.may_close():
+            event.ignore()  # cancelled, a save failed, or a save to wait for (that closes the window)
+            return
         self.save_settings()
         controller = self.controller
         if controller is not None and controller.is_training:

@@ -109,6 +109,7 @@ class RunController(QObject):
     errorRaised = Signal(str)  # user-facing message
     noticeRaised = Signal(str)
     saved = Signal(str)  # path of a checkpoint that is now on disk
+    saveFailed = Signal(str)  # path of a save that failed (the message went out on errorRaised)
     pathChanged = Signal(str)
 
     def __init__(
@@ -482,6 +483,7 @@ class RunController(QObject):
             save_checkpoint(checkpoint, path)
         except CheckpointError as exc:
             self.errorRaised.emit(str(exc))
+            self.saveFailed.emit(path)
             return False
         self._mark_saved(path, checkpoint.progress.global_step)
         return True
@@ -490,6 +492,7 @@ class RunController(QObject):
     def _on_worker_saved(self, result: SaveResult) -> None:
         if result.error is not None:
             self.errorRaised.emit(result.error)
+            self.saveFailed.emit(result.path)
         elif self._run is not None:
             self._mark_saved(result.path, result.global_step)
 
