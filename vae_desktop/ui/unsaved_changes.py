@@ -61,13 +61,12 @@ def ask_to_save(parent: QWidget, before: str, detail: str = "") -> SaveAnswer:
     return SaveAnswer.CANCEL
 
 
-def unsaved_detail(global_step: int, epochs_done: int, saved_step: int | None, path: str | None,
-                   training: bool = False) -> str:
-    """What Discard would lose, in one sentence: where the run is and what its file holds."""
-    where = f"The run {'is training at' if training else 'is at'} step {global_step:,} ({counted(epochs_done, 'epoch')} done)"
+def unsaved_detail(global_step: int, saved_step: int | None, path: str | None, training: bool = False) -> str:
+    """What Discard would lose, in one sentence: how far the run is and what its file holds."""
+    trained = f"The run has trained {counted(global_step, 'step')}{' so far' if training else ''}"
     if saved_step is None or path is None:
-        return f"{where} and has never been saved; Discard throws it away."
-    return f"{where}; {Path(path).name} holds step {saved_step:,}, not this state."
+        return f"{trained} and has never been saved; Discard throws it away."
+    return f"{trained}; {Path(path).name} holds step {saved_step:,}, not this state."
 
 
 class UnsavedWorkGuard(QObject):
@@ -98,9 +97,9 @@ class UnsavedWorkGuard(QObject):
         trainer = controller.trainer
         detail = ""
         if trainer is not None:
-            progress = trainer.progress
-            detail = unsaved_detail(progress.global_step, progress.epoch, controller.saved_step,
-                                    controller.checkpoint_path, training=controller.is_training)
+            progress = trainer.progress  # read between steps: the worker replaces it whole
+            detail = unsaved_detail(progress.global_step, controller.saved_step, controller.checkpoint_path,
+                                    training=controller.is_training)
         return ask_to_save(window, before, detail)
 
     def settle(self, before: str) -> bool:
