@@ -107,6 +107,7 @@ def main() -> int:
     steps = len(window.plots.batch_data()["global_step"]) - step_before
     window.stop_training()
     wait_until(lambda: window.state == "ready", 60)
+    window.setWindowModified(False)  # a benchmark keeps nothing: close without asking to save
     window.close()
 
     during = summary(training)

@@ -139,6 +139,7 @@ def main() -> int:
     probe.stop()
     wait(0.5 if args.quick else 2.0)  # the training thread and any panel work have ended
     threads_idle_after = thread_count()
+    window.setWindowModified(False)  # a benchmark keeps nothing: close without asking to save
     window.close()
 
     after = [s for s in samples if s["epoch"] > WARM_UP_EPOCHS]

@@ -152,6 +152,7 @@ def main() -> int:
         gui_rates.append(window_rate(window, clock, args.steps, args.batch_size)[0])
     window.stop_training()
     wait_until(lambda: window.state == "ready", 60)
+    window.setWindowModified(False)  # a benchmark keeps nothing: close without asking to save
     window.close()
 
     bare = statistics.median(bare_rates)

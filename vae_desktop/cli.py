@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vae_desktop import __version__
@@ -19,6 +19,32 @@ class _OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def field_type(name: str) -> Callable[[str], int | float]:
+    """An argparse type reading a setting's limits and words from `core.config.FIELDS`, so
+    `--lr fast` is refused in the very words the window uses ("Learning rate must be a number ...")."""
+    from vae_desktop.core.config import FIELDS  # no torch: --help stays instant
+    from vae_desktop.core.errors import ConfigError
+
+    spec = FIELDS[name]
+
+    def parse(text: str) -> int | float:
+        try:
+            return spec.parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = spec.label  # argparse names the type in some messages
+    return parse
+
+
+def _field_help(name: str, text: str = "") -> str:
+    from vae_desktop.core.config import FIELDS
+
+    spec = FIELDS[name]
+    default = f"{spec.default:g}" if not spec.whole else f"{spec.default}"
+    return f"{text or spec.label}, {spec.limits()} (default {default})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,17 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train headless, writing a checkpoint and metrics.csv")
     train.add_argument("--dataset", help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
     train.add_argument("--data-root", type=Path, help="folder holding (or receiving) dataset files")
-    train.add_argument("--epochs", type=int, help="total epochs to reach (default 10)")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--z-dim", type=int, help="latent dimensions, 1..256 (default 16)")
-    train.add_argument("--beta", type=float, help="weight of the KL term (default 1)")
-    train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--epochs", type=field_type("epochs"), help=_field_help("epochs", "total epochs to reach"))
+    train.add_argument("--batch-size", type=field_type("batch_size"), help=_field_help("batch_size"))
+    train.add_argument("--z-dim", type=field_type("z_dim"), help=_field_help("z_dim", "latent dimensions"))
+    train.add_argument("--beta", type=field_type("beta"), help=_field_help("beta", "weight of the KL term"))
+    train.add_argument("--lr", type=field_type("lr"), help=_field_help("lr", "Adam learning rate"))
+    train.add_argument("--seed", type=field_type("seed"), help=_field_help("seed", "seed of the initial weights, "
+                       "the shuffling and the noise: the same seed gives the same numbers"))
     train.add_argument("--device", help="auto (default), cpu, cuda or mps")
     train.add_argument("--recon-loss", choices=["bernoulli", "gaussian"])
-    train.add_argument("--base-width", type=int, help="channels of the first conv layer (default 32)")
+    train.add_argument("--base-width", type=field_type("base_width"),
+                       help=_field_help("base_width", "channels of the first conv layer"))
     train.add_argument("--resume", type=Path, help="continue from this checkpoint")
     train.add_argument("--out", type=Path, required=True, help="folder for the checkpoint and metrics.csv")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run already in --out (without it, train refuses to overwrite one)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint")

@@ -68,9 +68,9 @@ def test_train_resume_and_evaluate(image_folder, tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["train", "--dataset", "imagenet", "--out", "{tmp}/o"], "Unknown dataset"),
     (["train", "--dataset", "folder:{tmp}/missing", "--out", "{tmp}/o"], "does not exist"),
-    (["train", "--z-dim", "0", "--out", "{tmp}/o"], "z-dim"),
-    (["train", "--lr", "-1", "--out", "{tmp}/o"], "learning rate"),
-    (["train", "--epochs", "ten", "--out", "{tmp}/o"], "invalid int"),
+    (["train", "--z-dim", "0", "--out", "{tmp}/o"], "--z-dim: Latent dims (z) must be a whole number"),
+    (["train", "--lr", "-1", "--out", "{tmp}/o"], "Learning rate must be a number greater than 0"),
+    (["train", "--epochs", "ten", "--out", "{tmp}/o"], "Epochs must be a whole number from 1 to 100,000 (got 'ten')"),
     (["train", "--resume", "{tmp}/corrupt.vaeckpt", "--out", "{tmp}/o"], "corrupt.vaeckpt"),
     (["evaluate", "{tmp}/corrupt.vaeckpt"], "corrupt.vaeckpt"),
     (["evaluate", "{tmp}/absent.vaeckpt"], "does not exist"),
@@ -98,3 +98,40 @@ class _RunsCode:
 
     def __reduce__(self):  # noqa: ANN204
         return (os.system, (f"touch {self.marker}",))
+
+
+def _numbers(path: Path) -> list[dict]:
+    """metrics.csv without its timings."""
+    return [{k: v for k, v in row.items() if k not in ("seconds", "samples_per_s")} for row in _rows(path)]
+
+
+def _train_small(folder: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return run_cli("train", "--dataset", f"folder:{folder}", "--batch-size", "64", "--z-dim", "2", "--epochs", "1",
+                   "--quiet", "--out", str(out), *extra)
+
+
+def test_the_same_seed_gives_the_same_numbers(image_folder, tmp_path):
+    runs = [_train_small(image_folder, tmp_path / name, "--seed", "3") for name in ("a", "b")]
+    assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
+    assert _numbers(tmp_path / "a" / "metrics.csv") == _numbers(tmp_path / "b" / "metrics.csv")
+    other = _train_small(image_folder, tmp_path / "c", "--seed", "4")
+    assert other.returncode == 0, other.stderr
+    assert _numbers(tmp_path / "c" / "metrics.csv") != _numbers(tmp_path / "a" / "metrics.csv")
+
+
+def test_train_refuses_to_overwrite_a_run_unless_asked(image_folder, tmp_path):
+    out = tmp_path / "run"
+    assert _train_small(image_folder, out).returncode == 0
+    checkpoint = out / "model.vaeckpt"
+    before = checkpoint.read_bytes()
+
+    again = _train_small(image_folder, out, "--seed", "4")
+    assert again.returncode != 0
+    lines = [line for line in again.stderr.splitlines() if line.strip()]
+    assert lines == [f"vae-desktop: error: {checkpoint} already holds a run: continue it with --resume {checkpoint}, "
+                     "or pass --overwrite to replace it."]
+    assert checkpoint.read_bytes() == before  # nothing was written
+
+    replaced = _train_small(image_folder, out, "--seed", "4", "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert checkpoint.read_bytes() != before

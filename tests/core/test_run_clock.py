@@ -24,6 +24,21 @@ def test_pauses_do_not_count_as_elapsed_time_or_slow_the_eta():
     assert clock.eta(remaining_steps=50) == 5.0  # 0.1 s per step
 
 
+def test_a_continued_run_keeps_its_elapsed_time_and_takes_its_pace_from_the_new_session():
+    fake = FakeClock()
+    clock = RunClock(fake)
+    clock.start()
+    fake.now += 30
+    clock.stop()
+    assert clock.elapsed() == 30
+    clock.start(earlier=clock.elapsed())  # Continue
+    assert clock.elapsed() == 30
+    fake.now += 10
+    clock.add_steps(100)
+    assert clock.elapsed() == 40
+    assert clock.eta(remaining_steps=50) == 5.0  # 0.1 s per step in this session, not 0.4
+
+
 def test_eta_is_unknown_until_a_pace_exists():
     clock = RunClock(FakeClock())
     clock.start()

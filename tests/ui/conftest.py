@@ -46,7 +46,9 @@ def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # 
             window.form.epochs.setValue(epochs)
             window.form.batch_size.setValue(batch_size)
             window.form.z_dim.setValue(SMALL_MODEL.z_dim)
-        qtbot.addWidget(window)
+        # pytest-qt closes the window before this fixture's teardown: the test is over by then, so
+        # close without asking to save the run (a question would wait for an answer forever).
+        qtbot.addWidget(window, before_close_func=lambda w: w.setWindowModified(False))
         if show:
             window.show()
         windows.append(window)
@@ -56,6 +58,7 @@ def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # 
     for window in windows:
         if window.controller is not None:
             assert window.controller.shutdown(10_000), "training thread did not stop"
+        window.setWindowModified(False)  # (as above)
         window.close()
     # A background dataset load left running would abort the interpreter at exit.
     assert wait_for_background_threads(60), "a background thread did not finish"

@@ -375,14 +375,14 @@ def type_into(widget, text: str) -> None:  # noqa: ANN001
 
 
 RUN_FIELD_CASES = [  # fields that stay editable once a run exists
-    ("lr", "0", "learning rate must be greater than 0"),
-    ("lr", "-0.01", "learning rate must be greater than 0"),
+    ("lr", "0", "Learning rate must be a number greater than 0 and at most 1e+09 (got '0')"),
+    ("lr", "-0.01", "Learning rate must be a number greater than 0"),
     ("lr", "1e300", "at most 1e+09"),
     ("lr", "fast", "Learning rate must be a number (got 'fast')"),
     ("lr", "nan", "Learning rate must be a finite number"),
     ("lr", "", "Learning rate must be a number (got '')"),
-    ("beta", "-1", "beta must be at least 0"),
-    ("beta", "1" * 400, "β must be a finite number (got '" + "1" * 23 + "…')"),
+    ("beta", "-1", "β (KL weight) must be a number from 0 to 1e+06 (got '-1')"),
+    ("beta", "1" * 400, "β (KL weight) must be a finite number (got '" + "1" * 23 + "…')"),
     ("epochs", "0", "Epochs must be a whole number from 1 to 100,000 (got '0')"),
     ("epochs", "", "Epochs must be a whole number from 1 to 100,000 (got '')"),
 ]

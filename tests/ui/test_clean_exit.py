@@ -27,8 +27,19 @@ DRIVER = textwrap.dedent("""
     scenario, save_path = sys.argv[1], sys.argv[2]
     started = []
 
+    def discard_when_asked():
+        # The run is not saved, so quit asks first (tests/ui/test_unsaved_work.py); answer Discard.
+        from PySide6.QtWidgets import QMessageBox
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            box.button(QMessageBox.StandardButton.Discard).click()
+        else:
+            QTimer.singleShot(5, discard_when_asked)
+
     def close_now(window, what):
         print(f"closing {what} at {time.monotonic():.6f}", flush=True)
+        if window.isWindowModified():
+            QTimer.singleShot(0, discard_when_asked)
         window.close()
 
     def loading_threads():

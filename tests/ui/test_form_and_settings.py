@@ -17,9 +17,9 @@ def test_bad_hyperparameters_disable_start_and_say_what_is_wrong(window):
     assert form.lr.property("invalid") is True
 
     form.lr.setText("0")
-    assert "learning rate must be greater than 0" in form.error.text()
+    assert "Learning rate must be a number greater than 0" in form.error.text()
     form.beta.setText("-1")
-    assert "beta" in form.error.text() and not window.start_button.isEnabled()
+    assert "β (KL weight)" in form.error.text() and not window.start_button.isEnabled()
 
     form.lr.setText("2e-3")
     form.beta.setText("0.5")
@@ -88,3 +88,21 @@ def test_geometry_splitters_and_last_settings_persist(qtbot, make_window, tmp_pa
     assert second.form.lr.text() == "3e-4" and second.form.beta.text() == "4"
     assert second.form.z_dim.value() == 7 and second.form.epochs.value() == 42
     assert second.plots.log_scale.isChecked() and second.log_action.isChecked()
+
+
+def test_a_refused_number_that_snaps_back_on_tab_clears_its_error(qtbot, window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from tests.ui.test_bad_input import type_into
+
+    qtbot.waitUntil(window.start_button.isEnabled, timeout=5000)
+    window.activateWindow()
+    for spin in (window.form.z_dim, window.form.epochs):
+        good = spin.text()
+        type_into(spin, "0")
+        assert window.form.error.isVisibleTo(window) and not window.start_button.isEnabled()
+        QTest.keyClick(spin.lineEdit(), Qt.Key.Key_Tab)  # the box puts its last good number back
+        assert spin.text() == good
+        assert not window.form.error.isVisibleTo(window) and spin.property("invalid") is False
+        assert window.start_button.isEnabled()

@@ -128,3 +128,40 @@ def test_every_control_has_a_tooltip_and_a_status_tip_and_every_plot_a_name(qtbo
     # Hovering a control puts its status tip in the status bar.
     QTest.mouseMove(window.plots.log_scale)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == window.plots.log_scale.statusTip(), timeout=2000)
+
+
+def press_space_where_the_focus_is(window) -> None:  # noqa: ANN001
+    QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Space)
+
+
+def test_space_after_clicking_pause_resumes_instead_of_stopping(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    QTest.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    wait_for_batches(qtbot, window, 3)
+    QTest.mouseClick(window.pause_button, Qt.MouseButton.LeftButton)
+    wait_for_state(qtbot, window, "paused")
+    assert QApplication.focusWidget() not in (window.stop_button, window.pause_button)  # a click takes no focus
+    press_space_where_the_focus_is(window)
+    wait_for_state(qtbot, window, "training", "stopping")
+    assert window.state == "training"  # resumed, as the README says; the run goes on
+    press_space_where_the_focus_is(window)
+    wait_for_state(qtbot, window, "paused", "stopping")
+    assert window.state == "paused"
+    window.stop_training()
+    wait_for_state(qtbot, window, "ready")
+
+
+def test_space_on_a_focused_run_button_is_the_run_toggle_never_stop(qtbot, window):
+    QTest.keyClick(window, Qt.Key.Key_Return, CTRL)  # Training ▸ Start
+    wait_for_batches(qtbot, window, 3)
+    focus(qtbot, window.stop_button)  # reached with Tab, say, or moved there by Qt
+    QTest.keyClick(window.stop_button, Qt.Key.Key_Space)
+    wait_for_state(qtbot, window, "paused", "stopping")
+    assert window.state == "paused"
+    focus(qtbot, window.pause_button)  # now "Resume"
+    QTest.keyClick(window.pause_button, Qt.Key.Key_Space)
+    wait_for_state(qtbot, window, "training", "stopping")
+    assert window.state == "training"
+    window.stop_training()
+    wait_for_state(qtbot, window, "ready")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.ui.helpers import wait_for_batches, wait_for_state
+from tests.ui.helpers import answer_save_question, wait_for_batches, wait_for_state
 
 
 def test_closing_while_training_stops_the_thread_within_a_second(qtbot, qtlog, window):
@@ -13,6 +13,7 @@ def test_closing_while_training_stops_the_thread_within_a_second(qtbot, qtlog, w
     session = window.controller.session
     assert session is not None and session.is_running()
 
+    answer_save_question("discard")  # the run is not saved: quit asks first (tests/ui/test_unsaved_work.py)
     started = time.perf_counter()
     assert window.close()
     elapsed = time.perf_counter() - started
@@ -31,6 +32,7 @@ def test_closing_while_paused_also_stops_promptly(qtbot, window):
     window.pause_button.click()
     wait_for_state(qtbot, window, "paused")
     session = window.controller.session
+    answer_save_question("discard")
     started = time.perf_counter()
     assert window.close()
     assert time.perf_counter() - started < 1.0

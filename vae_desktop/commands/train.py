@@ -14,8 +14,9 @@ from vae_desktop.core.device import describe_device
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import new_model
 from vae_desktop.core.trainer import Trainer
+from vae_desktop.core.wording import counted
 
 CHECKPOINT_NAME = "model.vaeckpt"
 METRICS_NAME = "metrics.csv"
@@ -27,6 +28,7 @@ def run_train(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
+    _refuse_to_overwrite(out / CHECKPOINT_NAME, args.resume, args.overwrite)
     resumed = load_checkpoint(args.resume) if args.resume else None
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
@@ -40,8 +42,6 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         train_config = TrainConfig(**overrides)
         dataset_name = args.dataset or DEFAULT_DATASET
-    if args.z_dim is not None and not 1 <= args.z_dim <= 256:
-        raise ConfigError(f"--z-dim must be between 1 and 256 (got {args.z_dim}).")
 
     dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
     if resumed is not None:
@@ -51,15 +51,17 @@ def run_train(args: argparse.Namespace) -> int:
                           rng_state=resumed.rng_state)
     else:
         c, h, w = dataset.image_shape
-        model_kwargs = {"z_dim": args.z_dim or 16, "channels": c, "height": h, "width": w}
-        if args.base_width is not None:
-            model_kwargs["base_width"] = args.base_width
-        trainer = Trainer(VAE(ModelConfig(**model_kwargs)), dataset, train_config)
+        model_kwargs = {"channels": c, "height": h, "width": w}
+        for flag in ("z_dim", "base_width"):
+            if getattr(args, flag) is not None:
+                model_kwargs[flag] = getattr(args, flag)
+        trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
 
     out.mkdir(parents=True, exist_ok=True)
     checkpoint_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
     if trainer.finished:
-        print(f"Already trained {trainer.progress.epoch} epochs (--epochs {train_config.epochs}); nothing to do.")
+        print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
+              "nothing to do.")
         return 0
     print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
           f"with {describe_device(trainer.device)}.", file=sys.stderr)
@@ -95,6 +97,24 @@ def run_train(args: argparse.Namespace) -> int:
               f"{last_epoch.test_recon:.2f}, KL {last_epoch.test_kl:.2f}, negative ELBO {last_epoch.test_total:.2f} "
               f"nats/image; checkpoint {checkpoint_path}")
     return 0
+
+
+def _refuse_to_overwrite(checkpoint: Path, resume: Path | None, overwrite: bool) -> None:
+    """A folder that already holds a run is only written over when asked: --overwrite, or --resume of
+    that very checkpoint (which continues it)."""
+    if overwrite or not checkpoint.exists():
+        return
+    if resume is not None and _same_file(resume, checkpoint):
+        return
+    hint = f"continue it with --resume {checkpoint}" if resume is None else "choose another --out"
+    raise ConfigError(f"{checkpoint} already holds a run: {hint}, or pass --overwrite to replace it.")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _progress_bar(trainer: Trainer, quiet: bool):  # noqa: ANN202

@@ -13,26 +13,107 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 @dataclass(frozen=True)
+class FieldSpec:
+    """One numeric setting: its label, default and limits, defined once.
+
+    The config dataclasses check their values with it, the settings form builds its fields and
+    messages from it and the CLI's argparse types parse with it, so the same bad value gets the same
+    words in the window and in `vae-desktop train` (the CLI adds only the flag in front)."""
+
+    name: str  # the dataclass field
+    label: str  # the form's label; every message about the field starts with it
+    default: int | float
+    low: int | float
+    high: int | float
+    whole: bool = True  # a whole number (a spin box) or any finite number (a text field)
+    low_allowed: bool = True  # may the value equal `low`? (β = 0 yes, a learning rate of 0 no)
+
+    @property
+    def flag(self) -> str:
+        """The CLI option: --batch-size for batch_size."""
+        return "--" + self.name.replace("_", "-")
+
+    def limits(self) -> str:
+        """'1 to 100,000', '0 to 1e+06', 'greater than 0 and at most 1e+09'."""
+        if self.whole:
+            return f"from {self.low:,} to {self.high:,}"
+        if self.low_allowed:
+            return f"from {self.low:g} to {self.high:g}"
+        return f"greater than {self.low:g} and at most {self.high:g}"
+
+    def refusal(self, shown: str) -> str:
+        """The message for a value outside the limits (or, for a whole number, not a whole number)."""
+        kind = "a whole number" if self.whole else "a number"
+        return f"{self.label} must be {kind} {self.limits()} (got {shown})."
+
+    def parse(self, text: str) -> int | float:
+        """A typed-in value ('128', '1e-3'), checked against the limits; raises ConfigError."""
+        if self.whole:
+            try:
+                value: int | float = parse_int(self.label, text)
+            except ConfigError:
+                raise ConfigError(self.refusal(shown_text(text))) from None
+        else:
+            value = parse_float(self.label, text)
+        if not self.allows(value):
+            raise ConfigError(self.refusal(shown_text(text)))
+        return value
+
+    def check(self, value: Any) -> None:
+        """Raise ConfigError unless `value` (from code or a checkpoint, not typed) fits."""
+        if self.whole and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(self.refusal(repr(value)))
+        if not self.whole and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(f"{self.label} must be a number (got {value!r}).")
+        if not self.whole and not math.isfinite(value):
+            raise ConfigError(f"{self.label} must be a finite number (got {value!r}).")
+        if not self.allows(value):
+            raise ConfigError(self.refusal(f"{value:g}" if not self.whole else str(value)))
+
+    def allows(self, value: int | float) -> bool:
+        above = value >= self.low if self.low_allowed else value > self.low
+        return above and value <= self.high
+
+
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("z_dim", "Latent dims (z)", 16, 1, 256),
+        FieldSpec("channels", "Image channels", 1, 1, 4),
+        FieldSpec("height", "Image height", 28, 8, 512),
+        FieldSpec("width", "Image width", 28, 8, 512),
+        FieldSpec("base_width", "Base width", 32, 4, 512),
+        FieldSpec("hidden", "Hidden units", 256, 8, 8192),
+        FieldSpec("epochs", "Epochs", 10, 1, 100_000),
+        FieldSpec("batch_size", "Batch size", 128, 1, 65_536),
+        FieldSpec("lr", "Learning rate", 1e-3, 0.0, 1e9, whole=False, low_allowed=False),
+        FieldSpec("beta", "β (KL weight)", 1.0, 0.0, 1e6, whole=False),
+        FieldSpec("seed", "Seed", 0, 0, 2**31 - 1),
+    )
+}
+
+
+def _default(name: str) -> Any:
+    return FIELDS[name].default
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Architecture of the VAE. Stored in every checkpoint so the model can be rebuilt exactly."""
 
-    z_dim: int = 16
-    channels: int = 1
-    height: int = 28
-    width: int = 28
-    base_width: int = 32
-    hidden: int = 256
+    z_dim: int = _default("z_dim")
+    channels: int = _default("channels")
+    height: int = _default("height")
+    width: int = _default("width")
+    base_width: int = _default("base_width")
+    hidden: int = _default("hidden")
 
     def __post_init__(self) -> None:
-        _check_int("z_dim", self.z_dim, 1, 256)
-        _check_int("channels", self.channels, 1, 4)
-        _check_int("base_width", self.base_width, 4, 512)
-        _check_int("hidden", self.hidden, 8, 8192)
+        _check_fields(self)
         for name in ("height", "width"):
             value = getattr(self, name)
-            _check_int(name, value, 8, 512)
             if value % 4:
-                raise ConfigError(f"Image {name} must be a multiple of 4 (got {value}).")
+                raise ConfigError(f"{FIELDS[name].label} must be a multiple of 4 (got {value}).")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -50,20 +131,16 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation settings. `beta` weights the KL term of the loss (beta-VAE)."""
 
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    beta: float = 1.0
-    seed: int = 0
+    epochs: int = _default("epochs")
+    batch_size: int = _default("batch_size")
+    lr: float = _default("lr")
+    beta: float = _default("beta")
+    seed: int = _default("seed")
     device: str = "auto"
     recon_loss: str = "bernoulli"
 
     def __post_init__(self) -> None:
-        _check_int("epochs", self.epochs, 1, 100_000)
-        _check_int("batch_size", self.batch_size, 1, 65_536)
-        _check_float("lr", self.lr, 0.0, 1e9, "learning rate")
-        _check_float("beta", self.beta, 0.0, 1e6, "beta", allow_zero=True)
-        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_fields(self)
         if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
             raise ConfigError(f"Unknown device {self.device!r}: choose one of {', '.join(DEVICES)}.")
         if self.recon_loss not in RECON_LOSSES:
@@ -117,16 +194,7 @@ def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be a whole number (got {value!r}).")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high} (got {value}).")
-
-
-def _check_float(name: str, value: Any, low: float, high: float, label: str, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"The {label} must be a finite number (got {value!r}).")
-    if value < low or (value == low and not allow_zero) or value > high:
-        bound = f"at least {low}" if allow_zero else f"greater than {low}"
-        raise ConfigError(f"The {label} must be {bound} and at most {high:g} (got {value:g}).")
+def _check_fields(config: Any) -> None:
+    for f in fields(config):
+        if f.name in FIELDS:
+            FIELDS[f.name].check(getattr(config, f.name))

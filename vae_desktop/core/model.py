@@ -120,6 +120,17 @@ class VAE(nn.Module):
         return VAEOutput(torch.sigmoid(logits), posterior, z, logits)
 
 
+def new_model(config: ModelConfig, seed: int) -> VAE:
+    """A freshly initialised VAE whose weights depend on `config` and `seed` only.
+
+    Every new run (the window's first Start, `vae-desktop train` without --resume) is built here, so
+    the same seed gives the same numbers in both. The global random state is restored afterwards:
+    the trainer seeds the shuffles and the noise of each epoch itself."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return VAE(config)
+
+
 def empty_model(config: ModelConfig) -> VAE:
     """A CPU VAE with uninitialised weights, for loading a state into.
 

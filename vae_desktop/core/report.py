@@ -70,9 +70,14 @@ def run_config(
     device: str,
     versions: Sequence[tuple[str, str]] = (),
     checkpoint: str | None = None,
+    checkpoint_step: int | None = None,
 ) -> dict[str, Any]:
-    """The settings that reproduce the run (`vae-desktop train` accepts the same values) and where it stands."""
-    return {
+    """The settings that reproduce the run (`vae-desktop train` accepts the same values) and where it stands.
+
+    `checkpoint` is named only when it holds this very state (`checkpoint_step`, the step it was
+    saved at, equals `global_step`); a file saved earlier is listed as `older_checkpoint` with its
+    step, so nobody takes it for the model the report shows."""
+    config: dict[str, Any] = {
         "dataset": dataset,
         "model": model.to_dict(),
         "training": train.to_dict(),
@@ -81,6 +86,10 @@ def run_config(
         "checkpoint": checkpoint,
         "software": dict(versions),
     }
+    if checkpoint is not None and checkpoint_step is not None and checkpoint_step != global_step:
+        config["checkpoint"] = None
+        config["older_checkpoint"] = {"path": checkpoint, "global_step": checkpoint_step}
+    return config
 
 
 def report_files(contents: ReportContents) -> dict[str, bytes]:

@@ -1,7 +1,8 @@
 """Elapsed time and ETA for a training run, counting only the time it actually trained.
 
-Pauses do not count, and the ETA uses the pace of the current session (steps done since Start),
-so a resumed checkpoint or a different device gets an honest estimate.
+Pauses do not count. Elapsed is the run's: a Continue (or an opened checkpoint) starts a session
+on top of the seconds the run had already trained. The ETA uses the pace of the current session
+only (steps done since Start), so a resumed checkpoint or a different device gets an honest estimate.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ from collections.abc import Callable
 
 
 class RunClock:
-    """Active (unpaused) seconds since `start()`, and steps done in that time."""
+    """A run's active (unpaused) seconds, and the steps done in the current session."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
+        self._earlier = 0.0  # seconds the run trained before this session
         self._accumulated = 0.0
         self._since: float | None = None
         self._steps = 0
 
-    def start(self) -> None:
+    def start(self, earlier: float = 0.0) -> None:
+        """Start a session of a run that has already trained `earlier` seconds (0 for a new run)."""
+        self._earlier = max(0.0, earlier)
         self._accumulated, self._steps = 0.0, 0
         self._since = self._clock()
 
@@ -43,14 +47,18 @@ class RunClock:
         return self._since is not None
 
     def elapsed(self) -> float:
+        """The run's active seconds: earlier sessions and this one."""
+        return self._earlier + self._session_seconds()
+
+    def _session_seconds(self) -> float:
         running = self._clock() - self._since if self._since is not None else 0.0
         return self._accumulated + running
 
     def eta(self, remaining_steps: int) -> float | None:
-        """Seconds left at the session's pace; None until a few steps give a pace."""
+        """Seconds left at this session's pace; None until a few steps give a pace."""
         if self._steps < 3 or remaining_steps < 0:
             return None
-        return self.elapsed() / self._steps * remaining_steps
+        return self._session_seconds() / self._steps * remaining_steps
 
 
 def format_duration(seconds: float | None) -> str:

@@ -12,7 +12,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -146,12 +146,18 @@ class Trainer:
         return self.progress.epoch >= self.config.epochs
 
     # ---- the loop ------------------------------------------------------------------------------
-    def run(self) -> Iterator[BatchMetrics | EpochMetrics]:
-        """Train until `config.epochs` epochs are complete or `stop()` is called."""
-        while not self.finished and not self._stop.is_set():
-            yield from self._run_epoch()
+    def run(self, wait_while_paused: Callable[[], None] | None = None) -> Iterator[BatchMetrics | EpochMetrics]:
+        """Train until `config.epochs` epochs are complete or `stop()` is called.
 
-    def _run_epoch(self) -> Iterator[BatchMetrics | EpochMetrics]:
+        `wait_while_paused` is called before a step whenever the trainer is paused, and must return
+        once it is resumed or stopped; the default just waits. The GUI's worker waits its own way (it
+        serves saves and tells the window), and being called from here, at the one place the trainer
+        looks, it can never miss a pause that lands just before a step."""
+        wait = wait_while_paused or self._wait_while_paused
+        while not self.finished and not self._stop.is_set():
+            yield from self._run_epoch(wait)
+
+    def _run_epoch(self, wait_while_paused: Callable[[], None]) -> Iterator[BatchMetrics | EpochMetrics]:
         epoch = self.progress.epoch + 1
         steps = self.steps_per_epoch
         batch_size = self.config.batch_size
@@ -166,7 +172,8 @@ class Trainer:
         self.model.train()
         rate = 0.0
         for step in range(self.progress.step_in_epoch, steps):
-            self._wait_while_paused()
+            if self.is_paused:
+                wait_while_paused()
             if self._stop.is_set():
                 return
             started = time.perf_counter()
@@ -200,6 +207,8 @@ class Trainer:
             self.history.add_batch(metrics)
             yield metrics
 
+        if self.is_paused:  # paused after the epoch's last step: the test pass waits too
+            wait_while_paused()
         eval_started = time.perf_counter()
         test = self.evaluate(self._test_images, stoppable=True)
         if test is None:
@@ -244,14 +253,15 @@ class Trainer:
     def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> None:
         bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
         snap = self._snapshot
-        restored = "the initial weights"
+        restored = "its initial weights"
         if snap is not None:
             self.model.load_state_dict(snap.model_state)
             self.optimizer.load_state_dict(snap.optimizer_state)
             self.progress = snap.progress
             self._resume_rng = snap.rng_state
             self.history.truncate(snap.progress.global_step, snap.progress.epoch)
-            restored = f"the last good weights (global step {snap.progress.global_step})"
+            if snap.progress.global_step > 0:  # a snapshot at step 0 holds the initial weights
+                restored = f"its last good weights, after step {snap.progress.global_step:,} of the run"
         raise TrainingDivergedError(
             f"Training stopped: the loss became {bad} at epoch {epoch}, step {step}. "
             f"The model was restored to {restored}; try a smaller learning rate.",

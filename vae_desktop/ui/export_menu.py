@@ -290,6 +290,7 @@ class ExportController(QObject):
             device=self._window.device_label.text(),
             versions=software_versions({"Qt": qVersion()}),
             checkpoint=controller.checkpoint_path if controller is not None else None,
+            checkpoint_step=controller.saved_step if controller is not None else None,
         )
 
     # ---- dialogs ------------------------------------------------------------------------------------

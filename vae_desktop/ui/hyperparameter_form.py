@@ -1,7 +1,8 @@
 """The run settings form: dataset, z_dim and the training hyperparameters, validated as you type.
 
-Every field is checked by the same core validation the CLI uses (`TrainConfig`, `parse_float`), so
-the window and `vae-desktop train` accept and refuse exactly the same values with the same words.
+Every field's label, default and limits come from `core.config.FIELDS`, which the CLI's argparse
+types also read, so the window and `vae-desktop train` accept and refuse exactly the same values
+with the same words.
 This module imports no torch: the form is part of the first paint.
 """
 
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop.core.config import TrainConfig, parse_float, shown_text
+from vae_desktop.core.config import FIELDS, FieldSpec, TrainConfig, shown_text
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.ui.theme import Theme, on_theme
 
@@ -35,7 +36,7 @@ DEVICE_TITLES = {"auto": "Auto (best available)", "cpu": "CPU", "cuda": "CUDA GP
 TOOLTIPS = {
     "dataset": "Images to train on. Shapes is built in; MNIST, Fashion-MNIST, Kuzushiji-MNIST and CIFAR-10 are "
     "downloaded once; or open a folder of your own images.",
-    "z_dim": "Latent dimensions (1–256). 2 gives a latent map you can read directly; 16 reconstructs better.",
+    "z_dim": f"Latent dimensions ({FIELDS['z_dim'].low}–{FIELDS['z_dim'].high}). 2 gives a latent map you can read directly; 16 reconstructs better.",
     "beta": "Weight of the KL term (β-VAE). 1 is the standard ELBO; larger values give a smoother latent space "
     "and blurrier reconstructions; 0 switches the KL term off.",
     "lr": "Adam learning rate, for example 1e-3. Too large and the loss explodes: training stops and keeps "
@@ -46,7 +47,8 @@ TOOLTIPS = {
     "device": "Where to train. Auto picks a CUDA or Apple GPU when present, otherwise the CPU.",
 }
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
-SPIN_LABELS = {"z_dim": "Latent dims (z)", "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed"}
+SPIN_FIELDS = ("z_dim", "batch_size", "epochs", "seed")  # whole numbers, in spin boxes
+TEXT_FIELDS = ("beta", "lr")  # any finite number, typed as text
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,12 @@ class HyperparameterForm(QWidget):
         super().__init__(parent)
         self.dataset = QComboBox()
         self.dataset.setMinimumContentsLength(14)
-        self.z_dim = _spin(1, 256, 16)
-        self.beta = QLineEdit("1")
-        self.lr = QLineEdit("1e-3")
-        self.batch_size = _spin(1, 65_536, 128)
-        self.epochs = _spin(1, 100_000, 10)
-        self.seed = _spin(0, 2**31 - 1, 0)
+        self.z_dim = _spin(FIELDS["z_dim"])
+        self.beta = QLineEdit(f"{FIELDS['beta'].default:g}")
+        self.lr = QLineEdit(f"{FIELDS['lr'].default:g}")
+        self.batch_size = _spin(FIELDS["batch_size"])
+        self.epochs = _spin(FIELDS["epochs"])
+        self.seed = _spin(FIELDS["seed"])
         self.device = QComboBox()
         for name, title in DEVICE_TITLES.items():
             self.device.addItem(title, name)
@@ -87,13 +89,10 @@ class HyperparameterForm(QWidget):
         data_box, data_form = _group("Data")
         data_form.addRow("Dataset", self.dataset)
         model_box, model_form = _group("Model")
-        model_form.addRow("Latent dims (z)", self.z_dim)
+        model_form.addRow(FIELDS["z_dim"].label, self.z_dim)
         train_box, train_form = _group("Training")
-        train_form.addRow("β (KL weight)", self.beta)
-        train_form.addRow("Learning rate", self.lr)
-        train_form.addRow("Batch size", self.batch_size)
-        train_form.addRow("Epochs", self.epochs)
-        train_form.addRow("Seed", self.seed)
+        for name in ("beta", "lr", "batch_size", "epochs", "seed"):
+            train_form.addRow(FIELDS[name].label, getattr(self, name))
         train_form.addRow("Device", self.device)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -118,6 +117,9 @@ class HyperparameterForm(QWidget):
             # Typed text a spin box cannot accept ("0", "") leaves value() at the old number while the
             # box shows the new text: validate the text too, so Start never uses a number not shown.
             spin.lineEdit().textChanged.connect(self._validate)
+            # Leaving the box (Tab, a click elsewhere, Return) puts the last good number back with the
+            # line edit's signals blocked, so no textChanged tells us: look again when editing ends.
+            spin.editingFinished.connect(self._validate)
         self.device.currentIndexChanged.connect(self._validate)
         self._valid = True
 
@@ -132,15 +134,15 @@ class HyperparameterForm(QWidget):
     # ---- values ---------------------------------------------------------------------------------
     def settings(self) -> RunSettings:
         """The validated settings; raises ConfigError naming the first bad field."""
-        for name in SPIN_LABELS:
+        for name in SPIN_FIELDS:
             problem = self._spin_problem(name)
             if problem:
                 raise ConfigError(problem)
         train = TrainConfig(
             epochs=self.epochs.value(),
             batch_size=self.batch_size.value(),
-            lr=parse_float("Learning rate", self.lr.text()),
-            beta=parse_float("β", self.beta.text()),
+            lr=FIELDS["lr"].parse(self.lr.text()),
+            beta=FIELDS["beta"].parse(self.beta.text()),
             seed=self.seed.value(),
             device=str(self.device.currentData()),
         )
@@ -244,16 +246,16 @@ class HyperparameterForm(QWidget):
     @Slot()
     def _validate(self) -> None:
         problems: list[tuple[str, str]] = []
-        for name, line, label in (("beta", self.beta, "β"), ("lr", self.lr, "Learning rate")):
+        for name in TEXT_FIELDS:
             try:
-                TrainConfig(**{name: parse_float(label, line.text())})
+                FIELDS[name].parse(self._fields[name].text())
             except ConfigError as exc:
                 problems.append((name, str(exc)))
-        for name in SPIN_LABELS:
+        for name in SPIN_FIELDS:
             problem = self._spin_problem(name)
             if problem:
                 problems.append((name, problem))
-        for name in ("beta", "lr", *SPIN_LABELS):
+        for name in (*TEXT_FIELDS, *SPIN_FIELDS):
             line = self._fields[name]
             bad = any(p[0] == name for p in problems)
             if bool(line.property("invalid")) != bad:
@@ -272,10 +274,7 @@ class HyperparameterForm(QWidget):
         assert isinstance(spin, QSpinBox)
         if not spin.isEnabled() or spin.hasAcceptableInput():
             return ""
-        return (
-            f"{SPIN_LABELS[name]} must be a whole number from {spin.minimum():,} to {spin.maximum():,} "
-            f"(got {shown_text(spin.text())})."
-        )
+        return FIELDS[name].refusal(shown_text(spin.text()))
 
     # ---- persistence ----------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
@@ -314,10 +313,10 @@ class HyperparameterForm(QWidget):
         self._validate()
 
 
-def _spin(low: int, high: int, value: int) -> QSpinBox:
+def _spin(spec: FieldSpec) -> QSpinBox:
     spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setValue(value)
+    spin.setRange(int(spec.low), int(spec.high))
+    spin.setValue(int(spec.default))
     spin.setAccelerated(True)
     return spin
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -34,12 +33,14 @@ from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.run_clock import RunClock, format_duration
+from vae_desktop.core.wording import counted
 from vae_desktop.ui.hyperparameter_form import HyperparameterForm
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
 from vae_desktop.ui.message_banner import MessageBanner
 from vae_desktop.ui.recon_strip import ReconstructionStrip
 from vae_desktop.ui.theme import Theme, on_theme
+from vae_desktop.ui.unsaved_changes import UnsavedWorkGuard
 
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
     from vae_desktop.core.datasets import ImageDataset
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self._training_threads = training_threads
         self.controller: RunController | None = None
         self._clock = RunClock()
+        self._clock_run = 0  # RunInfo.run_number the clock is timing (0: none yet)
         self._last_batch: BatchMetrics | None = None
         self._run_epochs = 0
         self._steps_per_epoch = 1
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._restore_settings()
+        self._unsaved = UnsavedWorkGuard(self)
         self._progress_dirty = False
         self._ticker = QTimer(self)  # progress, rate, elapsed and ETA
         self._ticker.setInterval(PROGRESS_INTERVAL_MS)
@@ -365,10 +368,10 @@ class MainWindow(QMainWindow):
         self.start_button.setEnabled(ready and self.form.is_valid())
         self.start_button.setText("Continue" if state == "ready" else "Start")
         self.start_action.setEnabled(self.start_button.isEnabled())
-        if state == "starting":
-            self.start_button.setToolTip("Loading PyTorch… Start works in a moment.")
-        else:
-            self.start_button.setToolTip("Train with these settings (continues the current run if there is one)")
+        tip = ("Loading PyTorch… Start works in a moment." if state == "starting"
+               else "Train with these settings (continues the current run if there is one)")
+        self.start_button.setToolTip(tip)
+        self.start_button.setStatusTip(tip)  # hovering shows it in the status bar: it must not stay "Loading…"
         self.pause_button.setEnabled(state in ("training", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.pause_action.setEnabled(self.pause_button.isEnabled())
@@ -387,12 +390,15 @@ class MainWindow(QMainWindow):
             self._clock.resume()
         elif state == "paused":
             self._clock.pause()
+            self.rate_label.clear()  # nothing is being trained: no images per second
         elif state in ("idle", "ready"):
             self._clock.stop()
             self._ticker.stop()
             self._tick()  # the final numbers
             self.rate_label.clear()
         self._update_time_label()
+        if state in ("idle", "ready"):
+            self._sync_modified()
         if state in ("idle", "ready") and self._close_when_stopped:
             QTimer.singleShot(0, self.close)
         if state != previous:
@@ -403,7 +409,11 @@ class MainWindow(QMainWindow):
         self._steps_per_epoch = info.steps_per_epoch
         self._run_epochs = info.epochs
         self.device_label.setText(info.device)
-        self._clock.start()
+        # Continue in this window: the clock goes on from where it stood. A run new to this window
+        # (an opened checkpoint) starts from the time its history records.
+        same_run = info.run_number == self._clock_run
+        self._clock.start(self._clock.elapsed() if same_run else info.trained_seconds)
+        self._clock_run = info.run_number
         self._ticker.start()
         self._last_batch = None
         self._show_progress(info.global_step)
@@ -436,7 +446,8 @@ class MainWindow(QMainWindow):
         last = self._last_batch
         if self._progress_dirty and last is not None:
             self._progress_dirty = False
-            self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
+            if self._state == "training":  # the batches a pause flushes are not a rate to show
+                self.rate_label.setText(f"{last.samples_per_s:,.0f} images/s")
             self._show_progress(last.global_step)
         else:
             self._update_time_label()
@@ -501,7 +512,7 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         if self.controller is None or self.controller.is_training:
             return
-        if self.controller.has_unsaved_progress and self.isVisible() and not self._confirm_discard():
+        if not self.settle_unsaved_work("starting a new run"):
             return
         self.controller.new_run()
         self.banner.dismiss()
@@ -536,15 +547,18 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             self.show_error(f"Could not write {path}: {exc.strerror or exc}")
             return False
-        self.statusBar().showMessage(f"Exported {len(epochs)} epochs to {Path(path).name}", 5000)
+        self.statusBar().showMessage(f"Exported {counted(len(epochs), 'epoch')} to {Path(path).name}", 5000)
         return True
 
     @Slot(str)
     def _on_saved(self, path: str) -> None:
         self._add_recent(path)
-        if not self.is_training:
-            self.setWindowModified(False)
+        self._sync_modified()  # a save made while training is older than the run by now
         self.statusBar().showMessage(f"Saved {Path(path).name}", 5000)
+
+    def _sync_modified(self) -> None:
+        """The title's unsaved mark [*] says what the controller knows: training not in a file yet."""
+        self.setWindowModified(self.controller is not None and self.controller.has_unsaved_progress)
 
     @Slot(str)
     def _on_path_changed(self, path: str) -> None:
@@ -560,14 +574,20 @@ class MainWindow(QMainWindow):
     def _save_as_dialog(self) -> bool:
         if self.controller is None or not self.controller.has_run:
             return False
+        path = self.ask_save_path()
+        return self.controller.save(path) if path else False
+
+    def ask_save_path(self) -> str | None:
+        """A file name from the Save dialog (None when cancelled)."""
+        assert self.controller is not None
         suggested = self.controller.checkpoint_path or str(Path(self._last_dir()) / "model.vaeckpt")
         path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", suggested, CHECKPOINT_FILTER)
         if not path:
-            return False
+            return None
         if not path.endswith(".vaeckpt"):
             path += ".vaeckpt"
         self._remember_dir(path)
-        return self.controller.save(path)
+        return path
 
     def _export_dialog(self) -> None:
         suggested = str(Path(self._last_dir()) / "metrics.csv")
@@ -583,21 +603,19 @@ class MainWindow(QMainWindow):
             self._remember_dir(path + "/")
             self.form.add_folder(path)
             if self.controller is not None and not self.controller.has_run:
-                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True)
+                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True, seed=self.form.seed.value())
         else:
             self.form.restore_dataset_selection()
 
     @Slot()
     def _prefetch_selected_dataset(self) -> None:
         if self.controller is not None and not self.controller.has_run:
-            self.controller.prefetch_dataset(self.form.dataset_name())
+            self.controller.prefetch_dataset(self.form.dataset_name(), seed=self.form.seed.value())
 
-    def _confirm_discard(self) -> bool:
-        answer = QMessageBox.question(
-            self, "Discard this run?", "The current run has progress that is not saved. Start a new run anyway?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
-        )
-        return answer == QMessageBox.StandardButton.Discard
+    def settle_unsaved_work(self, before: str) -> bool:
+        """Before the run is replaced (New run, Open): ask Save / Discard / Cancel when the title shows
+        unsaved training, and save when asked. True when the caller may go on. Not while training."""
+        return self._unsaved.settle(before)
 
     def _about(self) -> None:
         from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
@@ -673,6 +691,9 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._unsaved.may_close():
+            event.ignore()  # cancelled, a save failed, or a save to wait for (that closes the window)
+            return
         self.save_settings()
         controller = self.controller
         if controller is not None and controller.is_training:

@@ -29,8 +29,9 @@ from vae_desktop.core.device import describe_device, pick_device
 from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import new_model
 from vae_desktop.core.trainer import Trainer, TrainingProgress
+from vae_desktop.core.wording import counted
 from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.hyperparameter_form import RunSettings
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -53,6 +54,8 @@ class RunInfo:
     epochs: int
     global_step: int
     device: str
+    run_number: int  # the same number for every session of one run (Start, Stop, Continue)
+    trained_seconds: float  # active seconds the run had trained before this session, by its history
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class _Run:
     checkpoint: Checkpoint | None = None  # an opened checkpoint not trained since
     path: str | None = None  # where it was last opened from or saved to
     saved_step: int = -1
+    number: int = 0  # counts the runs of this window
 
     @property
     def progress(self) -> TrainingProgress:
@@ -105,6 +109,7 @@ class RunController(QObject):
     errorRaised = Signal(str)  # user-facing message
     noticeRaised = Signal(str)
     saved = Signal(str)  # path of a checkpoint that is now on disk
+    saveFailed = Signal(str)  # path of a save that failed (the message went out on errorRaised)
     pathChanged = Signal(str)
 
     def __init__(
@@ -120,10 +125,15 @@ class RunController(QObject):
         self._template = model_template or ModelConfig()
         self._run: _Run | None = None
         self._session: TrainingSession | None = None
-        self._datasets: dict[str, ImageDataset] = {}
-        self._loads: dict[str, BackgroundCall] = {}
-        self._load_waiters: dict[str, list[Callable[[ImageDataset | None], None]]] = {}
+        self._datasets: dict[tuple[str, int | None], ImageDataset] = {}
+        self._loads: dict[tuple[str, int], BackgroundCall] = {}
+        self._load_waiters: dict[tuple[str, int], list[Callable[[ImageDataset | None], None]]] = {}
         self._state = "idle"
+        self._runs_made = 0
+
+    def _next_number(self) -> int:
+        self._runs_made += 1
+        return self._runs_made
 
     # ---- state ----------------------------------------------------------------------------------
     @property
@@ -153,9 +163,20 @@ class RunController(QObject):
         return self._run.path if self._run is not None else None
 
     @property
-    def has_unsaved_progress(self) -> bool:
+    def saved_step(self) -> int | None:
+        """The global step the run's file (`checkpoint_path`) holds; None when it was never saved."""
         run = self._run
-        return run is not None and run.progress.global_step != run.saved_step
+        return run.saved_step if run is not None and run.saved_step >= 0 else None
+
+    @property
+    def has_unsaved_progress(self) -> bool:
+        """Training that is not in a file yet. A run still at step 0 that was never saved (a first
+        step that diverged, say) holds nothing to lose: its settings stay in the form."""
+        run = self._run
+        if run is None:
+            return False
+        step = run.progress.global_step
+        return step != run.saved_step and not (step == 0 and run.saved_step < 0)
 
     def run_settings(self) -> RunSettings | None:
         run = self._run
@@ -167,7 +188,7 @@ class RunController(QObject):
         except ConfigError:
             device = torch.device("cpu")
         if device.type == "cpu":
-            return f"CPU ({self.threads} training thread{'s' if self.threads != 1 else ''})"
+            return f"CPU ({counted(self.threads, 'training thread')})"
         return describe_device(device)
 
     @staticmethod
@@ -193,14 +214,17 @@ class RunController(QObject):
         return "ready" if self._run is not None else "idle"
 
     # ---- datasets ---------------------------------------------------------------------------------
+    # A dataset is loaded for a (name, seed): an image folder's train/test split follows the run's seed,
+    # as in `vae-desktop train`, so the same seed gives the same run in both. A provided dataset
+    # (tests, benchmarks) is stored under seed None and serves any seed.
     def provide_dataset(self, dataset: ImageDataset, name: str | None = None) -> None:
         """Use an already-loaded dataset for `name` (default: its own name) instead of loading it."""
         name = name or dataset.name
-        self._datasets = {name: dataset}
+        self._datasets = {(name, None): dataset}
         if self._run is None:
             self.mirror.set_dataset(dataset)
 
-    def prefetch_dataset(self, name: str, report_errors: bool = False) -> None:
+    def prefetch_dataset(self, name: str, report_errors: bool = False, seed: int = 0) -> None:
         """Load the selected dataset in the background when no download is needed, so its test images
         show at once and Start is instant. `report_errors`: the user just picked it (an image folder),
         so say at once why it cannot be used; the dataset shown so far stays."""
@@ -213,26 +237,32 @@ class RunController(QObject):
                 if report_errors and dataset.notes:  # "20 images from /x; skipped 1 unreadable file"
                     self.noticeRaised.emit("Loaded " + "; ".join(dataset.notes) + ".")
 
-        self._with_dataset(name, show, download=False, quiet=not report_errors)
+        self._with_dataset(name, seed, show, download=False, quiet=not report_errors)
+
+    def _loaded(self, name: str, seed: int) -> ImageDataset | None:
+        return self._datasets.get((name, None)) or self._datasets.get((name, seed))
 
     def _with_dataset(
-        self, name: str, then: Callable[[ImageDataset | None], None], download: bool = True, quiet: bool = False
+        self, name: str, seed: int, then: Callable[[ImageDataset | None], None], download: bool = True,
+        quiet: bool = False,
     ) -> None:
         """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed)."""
-        if name in self._datasets:
-            then(self._datasets[name])
+        loaded = self._loaded(name, seed)
+        if loaded is not None:
+            then(loaded)
             return
-        self._load_waiters.setdefault(name, []).append(then)
-        if name in self._loads:
+        key = (name, seed)
+        self._load_waiters.setdefault(key, []).append(then)
+        if key in self._loads:
             return
-        seed = self._run.train_config.seed if self._run is not None else 0
 
         def done(dataset: ImageDataset) -> None:
-            if name in self._datasets:  # provided meanwhile (tests, benchmarks): that one wins
-                dataset = self._datasets[name]
+            provided = self._datasets.get((name, None))
+            if provided is not None:  # provided meanwhile (tests, benchmarks): that one wins
+                dataset = provided
             else:
-                self._datasets = {name: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
-            for waiter in self._load_waiters.pop(name, []):
+                self._datasets = {key: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
+            for waiter in self._load_waiters.pop(key, []):
                 waiter(dataset)
 
         def failed(exc: BaseException) -> None:
@@ -242,13 +272,13 @@ class RunController(QObject):
                 else:
                     log.error("Loading dataset %s failed", name, exc_info=exc)
                     self.errorRaised.emit(f"Could not load the dataset {name}: {exc}")
-            for waiter in self._load_waiters.pop(name, []):
+            for waiter in self._load_waiters.pop(key, []):
                 waiter(None)
 
         call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
                               name=f"load {name}", parent=self)
-        call.completed.connect(lambda: self._loads.pop(name, None))
-        self._loads[name] = call
+        call.completed.connect(lambda: self._loads.pop(key, None))
+        self._loads[key] = call
         call.start()
 
     # ---- training ----------------------------------------------------------------------------------
@@ -257,8 +287,8 @@ class RunController(QObject):
             return
         run = self._run
         self._set_state("loading")
-        name = run.dataset if run is not None else settings.dataset
-        self._with_dataset(name, lambda dataset: self._start_with(settings, dataset))
+        name, seed = (run.dataset, run.train_config.seed) if run is not None else (settings.dataset, settings.train.seed)
+        self._with_dataset(name, seed, lambda dataset: self._start_with(settings, dataset))
 
     def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
         if dataset is None:
@@ -280,7 +310,7 @@ class RunController(QObject):
             self.runLocked.emit(True)
         if trainer.finished:
             self.noticeRaised.emit(
-                f"This run has already trained {trainer.progress.epoch} epochs. Raise Epochs to train further."
+                f"This run has already trained {counted(trainer.progress.epoch, 'epoch')}. Raise Epochs to train further."
             )
             self._set_state("ready")
             return
@@ -297,7 +327,8 @@ class RunController(QObject):
         session.ended.connect(self._on_session_ended)
         self._session = session
         self.runStarted.emit(RunInfo(trainer.steps_per_epoch, trainer.config.epochs, trainer.progress.global_step,
-                                     self.device_description(trainer.config.device)))
+                                     self.device_description(trainer.config.device), run.number,
+                                     _trained_seconds(trainer.history, trainer.progress)))
         self._set_state("training")
         log.info("Training %s on %s from step %d (%s)", run.dataset, trainer.device, trainer.progress.global_step,
                  trainer.config)
@@ -323,13 +354,13 @@ class RunController(QObject):
             return trainer, False
         c, h, w = dataset.image_shape
         model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
-        torch.manual_seed(settings.train.seed)
-        trainer = Trainer(VAE(model_config), dataset, settings.train)
-        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer)
+        trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
+        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer, number=self._next_number())
         return trainer, True
 
     def pause(self) -> None:
-        if self._session is not None and self._state == "training":
+        # "paused" too: a Resume the worker has not confirmed yet leaves this state at "paused"
+        if self._session is not None and self._state in ("training", "paused"):
             self._session.pause()
 
     def resume(self) -> None:
@@ -375,7 +406,7 @@ class RunController(QObject):
             # The trainer rolled back to its last good weights and truncated its history: show that.
             self.historyReset.emit(HistorySnapshot.of(run.trainer.history, run.trainer.steps_per_epoch))
         if reason == "completed" and run is not None:
-            self.noticeRaised.emit(f"Training finished: {run.progress.epoch} epochs.")
+            self.noticeRaised.emit(f"Training finished: {counted(run.progress.epoch, 'epoch')}.")
         log.info("Training session ended: %s", reason)
         session.deleteLater()
         self._set_state(self._settled_state())
@@ -405,7 +436,7 @@ class RunController(QObject):
             self.errorRaised.emit(str(exc))
             return False
         run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
-                   saved_step=ckpt.progress.global_step)
+                   saved_step=ckpt.progress.global_step, number=self._next_number())
         self._run = run
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
@@ -429,7 +460,7 @@ class RunController(QObject):
                 spe = math.ceil(dataset.num_train / ckpt.train_config.batch_size)
                 self.historyReset.emit(HistorySnapshot.of(run.history, spe))
 
-        self._with_dataset(ckpt.dataset, with_dataset)
+        self._with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
         return True
 
     def save(self, path: str) -> bool:
@@ -452,6 +483,7 @@ class RunController(QObject):
             save_checkpoint(checkpoint, path)
         except CheckpointError as exc:
             self.errorRaised.emit(str(exc))
+            self.saveFailed.emit(path)
             return False
         self._mark_saved(path, checkpoint.progress.global_step)
         return True
@@ -460,8 +492,9 @@ class RunController(QObject):
     def _on_worker_saved(self, result: SaveResult) -> None:
         if result.error is not None:
             self.errorRaised.emit(result.error)
+            self.saveFailed.emit(result.path)
         elif self._run is not None:
-            self._mark_saved(result.path, self._run.progress.global_step)
+            self._mark_saved(result.path, result.global_step)
 
     def _mark_saved(self, path: str, step: int) -> None:
         run = self._run
@@ -487,6 +520,11 @@ def _check_dataset_shape(ckpt: Checkpoint, name: str) -> None:
             f"{name} does not fit its dataset: the model takes images of shape {ckpt.model_config.image_shape} "
             f"but {ckpt.dataset} has {tuple(info.image_shape)}."
         )
+
+
+def _trained_seconds(history: TrainingHistory, progress: TrainingProgress) -> float:
+    """Active training seconds recorded in a run's history: its epochs and the one in progress."""
+    return sum(epoch.seconds for epoch in history.epochs) + progress.epoch_seconds
 
 
 def _steps_per_epoch(progress: TrainingProgress) -> int | None:

@@ -36,6 +36,7 @@ class SaveResult:
     """What happened to a checkpoint save the GUI asked for."""
 
     path: str
+    global_step: int  # the step the checkpoint holds (training goes on while the result travels)
     error: str | None = None  # user-facing message when the save failed
 
 
@@ -67,11 +68,17 @@ class TrainingWorker(QObject):
         self._weight_interval = weight_interval
         self._saves: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._pending: list[BatchMetrics] = []
+        self._resumes = 0  # Resume presses; read by the pause loop (an int under the GIL is enough)
 
     # ---- called from the GUI thread -------------------------------------------------------------
     def request_save(self, path: str) -> None:
         """Ask for a checkpoint at the next gap between steps (thread-safe)."""
         self._saves.put(path)
+
+    def note_resume(self) -> None:
+        """Count a Resume (thread-safe): one undone by a Pause before the loop's next look still
+        owes the GUI its resumed/paused signals, or the window would wait for a pause forever."""
+        self._resumes += 1
 
     def take_unserved_saves(self) -> list[str]:
         """Save requests the loop did not reach; call only after the thread has finished."""
@@ -89,11 +96,9 @@ class TrainingWorker(QObject):
         trainer = self._trainer
         try:
             torch.set_num_threads(self._threads)
-            steps = trainer.run()
+            steps = trainer.run(wait_while_paused=self._wait_while_paused)
             last_batches = last_weights = time.monotonic()
             while True:
-                if trainer.is_paused and not trainer.stop_requested:
-                    self._wait_while_paused()
                 try:
                     metrics = next(steps)
                 except StopIteration:
@@ -134,12 +139,18 @@ class TrainingWorker(QObject):
             QThread.currentThread().quit()
 
     def _wait_while_paused(self) -> None:
-        """Wait here (not inside the Trainer) so saves are served and the GUI learns it is paused."""
+        """The trainer calls this between two steps while paused: saves are served meanwhile and the
+        GUI learns that the loop has paused (and, later, resumed)."""
         trainer = self._trainer
         self._flush_batches()
         self.weights.emit(state_to_numpy(trainer.model))
         self.paused.emit(trainer.progress.global_step)
+        seen = self._resumes
         while trainer.is_paused and not trainer.stop_requested:
+            if self._resumes != seen:  # resumed and paused again between two looks: say both
+                seen = self._resumes
+                self.resumed.emit()
+                self.paused.emit(trainer.progress.global_step)
             self._serve_saves()
             time.sleep(PAUSE_POLL_S)
         if not trainer.stop_requested:
@@ -153,16 +164,17 @@ class TrainingWorker(QObject):
     def _serve_saves(self) -> None:
         while not self._saves.empty():
             path = self._saves.get_nowait()
+            step = self._trainer.progress.global_step  # this thread owns the trainer: it cannot move meanwhile
             try:
                 save_checkpoint(Checkpoint.from_trainer(self._trainer, self._dataset_name), path)
             except VaeDesktopError as exc:
-                self.saved.emit(SaveResult(path, str(exc)))
+                self.saved.emit(SaveResult(path, step, str(exc)))
             except Exception as exc:
                 log.exception("Saving %s failed", path)
-                self.saved.emit(SaveResult(path, f"Could not save {path}: {exc}"))
+                self.saved.emit(SaveResult(path, step, f"Could not save {path}: {exc}"))
             else:
-                log.info("Saved checkpoint %s at step %d", path, self._trainer.progress.global_step)
-                self.saved.emit(SaveResult(path))
+                log.info("Saved checkpoint %s at step %d", path, step)
+                self.saved.emit(SaveResult(path, step))
 
 
 class TrainingSession(QObject):
@@ -193,6 +205,7 @@ class TrainingSession(QObject):
         self.trainer.pause()
 
     def resume(self) -> None:
+        self.worker.note_resume()
         self.trainer.resume()
 
     def stop(self) -> None:
