@@ -54,6 +54,8 @@ def test_quit_after_training_with_save_writes_to_the_runs_file_then_closes(qtbot
     path = tmp_path / "run.vaeckpt"
     with qtbot.waitSignal(window.controller.saved, timeout=10_000):
         window.save_checkpoint(str(path))  # the run has a file now...
+    with qtbot.waitSignal(window.controller.batches, timeout=10_000):
+        pass  # at least one step after the save, however slow the machine
     window.stop_training()
     wait_for_state(qtbot, window, "ready")
     assert window.isWindowModified()  # ...which is older than the run
