@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPaintEvent
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPaintEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import (
@@ -50,6 +50,11 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
     """Remembers how long its last paint took, so redraws can be spaced to keep the GUI responsive."""
 
     last_paint_s = 0.0
+    left = Signal()  # the pointer left the plots: the hover cursor and readout go away
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().leaveEvent(event)
+        self.left.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         started = time.perf_counter()
@@ -93,7 +98,7 @@ class _LossPlot:
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
-        _let_title_shrink(plot.titleLabel)
+        _wrap_title(plot.titleLabel)
         self.apply_theme(current_theme())
 
     def apply_theme(self, theme: Theme) -> None:
@@ -148,11 +153,17 @@ class LossPlots(QWidget):
         self.readout = QLabel()
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setContentsMargins(8, 0, 8, 2)
-        self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
         self.readout.setToolTip("Hover over a plot to read the values under the cursor")
         font = QFont(self.readout.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         self.readout.setFont(font)
+        # Room for two wrapped lines, and no say in the column's width: as one unwrapped line the
+        # hover text made itself the middle column's minimum width, so hovering after training
+        # widened the column and cropped the side panels, and it stayed so.
+        self.readout.setWordWrap(True)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
 
         self.canvas = _TimedCanvas()
         self.canvas.ci.setSpacing(4)
@@ -182,6 +193,7 @@ class LossPlots(QWidget):
         for lp in (self.recon, self.kl):
             lp.plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
+        self.canvas.left.connect(self._on_pointer_left)
 
         self._min_interval_ms = redraw_interval_ms
         self._frame_cost_s = 0.0
@@ -352,6 +364,11 @@ class LossPlots(QWidget):
                 return
         self.hide_cursor()
 
+    @Slot()
+    def _on_pointer_left(self) -> None:
+        self._mouse_proxy.flush()  # a move still held back by the rate limit must not show it again
+        self.hide_cursor()
+
     def _smoothed_near(self, step: float) -> tuple[str, str]:
         """The smoothed values drawn nearest to `step` ('—' before the first full window)."""
         full = self._window - 1
@@ -397,19 +414,30 @@ class LossPlots(QWidget):
         return text
 
 
-def _let_title_shrink(label: pg.LabelItem) -> None:
-    """Let a narrow window cut the end of the title line instead of cutting off the plot.
+def _wrap_title(label: pg.LabelItem) -> None:
+    """Wrap the title line (title and inline legend) at the plot's width instead of cutting it off.
 
-    pyqtgraph makes a title's full text width the plot's minimum width (LabelItem.updateMin runs on
-    every resize), so a long title with its inline legend pushed the plot's right edge out of view.
+    pyqtgraph sizes a title to its text on one line and makes that the plot's minimum width
+    (LabelItem.updateMin runs on every resize). In a narrow column that pushed the plot's right
+    edge out of view, and letting the title shrink instead cut off the end of the legend ("train",
+    "test"). With a text width the legend flows onto a second line when the first is full.
     """
-    update_min = label.updateMin
 
-    def update_min_height_only() -> None:
-        update_min()
+    def update_min_wrapped() -> None:
+        width = label.size().width()
+        label.item.setTextWidth(width if width > 1 else -1)
+        bounds = label.itemRect()
         label.setMinimumWidth(0)
+        label.setMinimumHeight(bounds.height())
+        label._sizeHint = {  # what LabelItem.updateMin stores, without the one-line width as minimum
+            Qt.SizeHint.MinimumSize: (0, bounds.height()),
+            Qt.SizeHint.PreferredSize: (0, bounds.height()),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        label.updateGeometry()
 
-    label.updateMin = update_min_height_only  # type: ignore[method-assign]
+    label.updateMin = update_min_wrapped  # type: ignore[method-assign]
     label.updateMin()
 
 
@@ -429,7 +457,7 @@ def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) ->
             f"<span style='color:{theme.plot_axis}'>&nbsp;{label}</span>"
         )
 
-    keys = "&nbsp;&nbsp;&nbsp;".join(
+    keys = "&nbsp;&nbsp; ".join(  # a plain space between keys: the legend may wrap there, never inside a key
         [
             key("━", pale.name(), "batch"),
             key("━", color.name(), "smoothed"),
@@ -439,7 +467,7 @@ def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) ->
     )
     return (
         f"<span style='color:{theme.plot_axis}; font-weight:600'>{title}</span>"
-        f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;{keys}"
+        f"&nbsp;&nbsp;&nbsp;&nbsp; {keys}"
     )
 
 

@@ -34,10 +34,11 @@ class MapControls(QWidget):
 
         layout.addWidget(QLabel("Map:"))
         self.plane_combo = QComboBox()
-        self.plane_combo.addItem("PCA plane of the posterior means", PLANE_PCA)
+        self.plane_combo.addItem("PCA plane of the means", PLANE_PCA)
         self.plane_combo.addItem("Two latent dimensions", PLANE_DIMS)
         self.plane_combo.setToolTip(
-            "PCA: the plane through the centre of the encoded test set along its two main directions.\n"
+            "PCA: the plane through the centre of the encoded test set's posterior means along their two main "
+            "directions.\n"
             "Two dimensions: vary the chosen latent dimensions; all others are held at the selected handle's values."
         )
         self.u_combo = QComboBox()
@@ -45,8 +46,8 @@ class MapControls(QWidget):
         self.u_combo.setToolTip("Latent dimension along the horizontal axis")
         self.v_combo.setToolTip("Latent dimension along the vertical axis")
         self.fixed_plane_label = QLabel()
-        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.plane_combo.setMinimumContentsLength(18)
+        # Wide enough for its longest choice: a combo sized for 18 characters cut "PCA plane of the po…".
+        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for widget in (self.plane_combo, self.u_combo, self.v_combo, self.fixed_plane_label):
             layout.addWidget(widget)
         layout.addStretch(1)
