@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QImage, QPainter
 
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import to_float
@@ -201,6 +202,18 @@ def test_heat_map_gains_a_row_per_epoch(panel):
     assert panel.heatmap.epoch_axis.epochs == [1, 2, 3]
     panel.add_epoch(_epoch(1, [0.2, 0.2, 0.2]))  # a new run starts the map over
     np.testing.assert_allclose(panel.heatmap.shown_matrix(), [[0.2, 0.2, 0.2]])
+
+
+def test_the_heat_map_axis_reads_epoch_with_a_single_epoch(panel):
+    panel.add_epoch(_epoch(1, [0.3, 0.0, 1.1]))
+    axis = panel.heatmap.epoch_axis
+    assert axis.labelString().count("epoch") == 1 and "x0." not in axis.labelString()  # not "epoch (x0.001)"
+    assert "x0." not in panel.heatmap.color_bar.axis.labelString()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    _, _, texts = axis.generateDrawSpecs(painter)
+    painter.end()
+    assert [text for _rect, _flags, text in texts] == ["1"]
 
 
 def test_epoch_history_restores_the_heat_map(panel):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,6 +26,7 @@ from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
 )
+from vae_desktop.ui.plot_axes import LossAxis
 from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
 FOLLOW_SPAN_EPOCHS = 2.0
@@ -143,6 +145,7 @@ class LossPlots(QWidget):
         self._steps_per_epoch = 1
         self._window = smoothing_window(1)
         self._dirty = False
+        self._whole_run = False  # an export is drawing the whole run: Follow latest waits
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Show both losses on a logarithmic y axis")
@@ -167,8 +170,8 @@ class LossPlots(QWidget):
 
         self.canvas = _TimedCanvas()
         self.canvas.ci.setSpacing(4)
-        self.recon = _LossPlot(self.canvas.addPlot(row=0, col=0), "Reconstruction loss", "recon")
-        self.kl = _LossPlot(self.canvas.addPlot(row=1, col=0), "KL divergence", "kl")
+        self.recon = _LossPlot(self._add_plot(0), "Reconstruction loss", "recon")
+        self.kl = _LossPlot(self._add_plot(1), "KL divergence", "kl")
         self.kl.plot.setXLink(self.recon.plot)
         for lp in (self.recon, self.kl):
             lp.plot.setLabel("left", "nats / image")
@@ -202,6 +205,9 @@ class LossPlots(QWidget):
         self._timer.timeout.connect(self._redraw_if_dirty)
         self._timer.start()
         self._theme = on_theme(self, self.apply_theme)
+
+    def _add_plot(self, row: int) -> pg.PlotItem:
+        return self.canvas.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})
 
     def apply_theme(self, theme: Theme) -> None:
         """Recolour the canvas, both plots and the readout (also called on a live system switch)."""
@@ -275,6 +281,32 @@ class LossPlots(QWidget):
         self._dirty = self._epochs_dirty = True
         self._redraw_if_dirty()
 
+    @contextmanager
+    def showing_whole_run(self) -> Iterator[None]:
+        """Show every batch and epoch while the block runs (an export), then the view as it was.
+
+        On screen the plots may follow the latest epochs or be zoomed in; a saved picture of the
+        losses shows the whole run.
+        """
+        views = [lp.plot.getViewBox() for lp in (self.recon, self.kl)]
+        saved = [(vb.viewRange(), vb.autoRangeEnabled(), list(vb.state["autoVisibleOnly"])) for vb in views]
+        self._whole_run = True
+        try:
+            for vb in views:
+                vb.setAutoVisible(x=False, y=False)
+                vb.enableAutoRange()
+            self.redraw_now()
+            for vb in views:
+                vb.updateAutoRange()
+            yield
+        finally:
+            self._whole_run = False
+            for vb, ((x_range, y_range), (auto_x, auto_y), (visible_x, visible_y)) in zip(views, saved, strict=True):
+                vb.setAutoVisible(x=visible_x, y=visible_y)
+                vb.setRange(xRange=x_range, yRange=y_range, padding=0)
+                vb.enableAutoRange(x=auto_x, y=auto_y)
+            self.redraw_now()
+
     # ---- drawing --------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._dirty = True
@@ -325,7 +357,7 @@ class LossPlots(QWidget):
 
     def _show_latest(self) -> None:
         latest = self._latest_x()
-        if latest <= 0:
+        if latest <= 0 or self._whole_run:
             return
         low = max(0.0, latest - FOLLOW_SPAN_EPOCHS)
         self.kl.plot.setXRange(low, latest + 0.02 * (latest - low), padding=0)

@@ -377,6 +377,7 @@ class EpochAxis(pg.AxisItem):
 
     def __init__(self) -> None:
         super().__init__("left")
+        self.enableAutoSIPrefix(False)  # one epoch spans -0.5..0.5, which read "epoch (x0.001)"
         self.epochs: list[int] = []
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (Qt API)
@@ -412,6 +413,7 @@ class KlHeatmap(Chart):
             values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
         )
         self.color_bar.setImageItem(self.image, insert_in=item)
+        self.color_bar.axis.enableAutoSIPrefix(False)
         self.color_bar.axis.setLabel("KL (nats)")
         on_theme(self, self._apply_theme)
         self._matrix = np.zeros((0, 0))
