@@ -132,6 +132,14 @@ def test_after_training_hover_keeps_the_columns_and_every_control_reads_whole(qt
         assert button_text_fits(button), button.text()
     assert_legends_whole(window)
 
+    inspector = window.side_tabs.widget(1)  # its sections fit the tab: nothing to scroll sideways to
+    window.side_tabs.setCurrentWidget(inspector)
+    qtbot.waitUntil(lambda: inspector.stack.currentWidget() is inspector.content_page, timeout=5000)
+    qtbot.wait(50)
+    page = inspector.content_page
+    assert page.widget().minimumSizeHint().width() <= page.viewport().width()
+    assert not page.horizontalScrollBar().isVisible()
+
 
 def test_the_loss_readout_goes_away_when_the_pointer_leaves(qtbot, window):
     window.plots.append_arrays(np.arange(1.0, 41.0), np.linspace(200, 100, 40), np.linspace(5, 10, 40))

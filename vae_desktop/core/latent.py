@@ -69,6 +69,18 @@ def dims_plane(z_dim: int, dim_u: int, dim_v: int, anchor: np.ndarray) -> Latent
     return LatentPlane(origin, axes, dimension_name(dim_u), dimension_name(dim_v))
 
 
+def most_active_dimensions(means: np.ndarray, count: int = 2) -> tuple[int, ...]:
+    """The `count` latent dimensions whose posterior means vary most over the data, most varied first.
+
+    The variance of the posterior mean is the active-units measure (Burda et al. 2015): a map of two
+    dimensions the encoder does not use shows every image in one small blob.
+    """
+    means = np.asarray(means, dtype=np.float64)
+    variance = means.var(axis=0) if len(means) else np.zeros(means.shape[1])
+    order = sorted(range(len(variance)), key=lambda d: (-variance[d], d))  # ties: the lower index first
+    return tuple(int(d) for d in order[:count])
+
+
 def pca_plane(means: np.ndarray) -> LatentPlane:
     """The plane through the centre of the posterior means spanned by their top two principal axes.
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from vae_desktop.core.latent import dimension_name
+
 PLANE_PCA = "pca"
 PLANE_DIMS = "dims"
 
 
 class MapControls(QWidget):
     planeChanged = Signal()  # mode or chosen dimensions changed
+    dimsPicked = Signal()  # the user chose a dimension in one of the two boxes
     manifoldToggled = Signal(bool)
     gridSizeChanged = Signal(int)
     gridToggled = Signal(bool)
@@ -114,11 +117,14 @@ class MapControls(QWidget):
         choose = z_dim > 2
         self.plane_combo.setVisible(choose)
         self.fixed_plane_label.setVisible(not choose)
-        self.fixed_plane_label.setText("the latent plane (z1, z2)" if z_dim == 2 else "the latent line z1")
+        self.fixed_plane_label.setText(
+            f"the latent plane ({dimension_name(0)}, {dimension_name(1)})" if z_dim == 2
+            else f"the latent line {dimension_name(0)}"
+        )
         for combo in (self.u_combo, self.v_combo):
             combo.blockSignals(True)
             combo.clear()
-            combo.addItems([f"z{d + 1}" for d in range(z_dim)])
+            combo.addItems([dimension_name(d) for d in range(z_dim)])
         self._dims = (0, 1 if z_dim > 1 else 0)
         self.u_combo.setCurrentIndex(self._dims[0])
         self.v_combo.setCurrentIndex(self._dims[1])
@@ -126,16 +132,20 @@ class MapControls(QWidget):
             combo.blockSignals(False)
         self._update_dim_visibility()
 
+    def set_dims(self, dims: tuple[int, int]) -> None:
+        """Show these two dimensions (0-based) without reporting a change (the caller applies it)."""
+        self._dims = (int(dims[0]), int(dims[1]))
+        for combo, dim in ((self.u_combo, self._dims[0]), (self.v_combo, self._dims[1])):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(dim)
+            combo.blockSignals(False)
+
     def set_plane(self, mode: str, dims: tuple[int, int] | None = None) -> None:
         self.plane_combo.blockSignals(True)
         self.plane_combo.setCurrentIndex(self.plane_combo.findData(mode))
         self.plane_combo.blockSignals(False)
         if dims is not None:
-            self._dims = (int(dims[0]), int(dims[1]))
-            for combo, dim in ((self.u_combo, dims[0]), (self.v_combo, dims[1])):
-                combo.blockSignals(True)
-                combo.setCurrentIndex(dim)
-                combo.blockSignals(False)
+            self.set_dims(dims)
         self._update_dim_visibility()
         self.planeChanged.emit()
 
@@ -157,6 +167,7 @@ class MapControls(QWidget):
             other.setCurrentIndex(previous)
             other.blockSignals(False)
         self._dims = (self.u_combo.currentIndex(), self.v_combo.currentIndex())
+        self.dimsPicked.emit()
         self.planeChanged.emit()
 
     def _on_decode_mode(self, index: int) -> None:

@@ -113,7 +113,7 @@ class LatentMapView(pg.PlotWidget):
         plot.setMenuEnabled(False)  # our own menus; the view's menu would offer irrelevant plot options
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
-            axis.enableAutoSIPrefix(False)  # "z1 (x0.001)" would hide the latent values themselves
+            axis.enableAutoSIPrefix(False)  # "z0 (x0.001)" would hide the latent values themselves
             # Cache the drawn axis: replaying its tick labels costs several ms per frame, and a drag
             # that repaints the whole view would pay it on every mouse move for unchanged axes.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
