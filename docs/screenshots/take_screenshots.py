@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WINDOW_SIZE = (1480, 900)
+WINDOW_SIZE = (1320, 820)  # the window's default size: what a new user sees
 
 
 def shrink_png(path: Path) -> None:

@@ -13,12 +13,29 @@ from vae_desktop.core.image_file import ImageFileError, read_image_file
 
 
 def test_colour_png_becomes_a_grey_image_of_the_model_size(tmp_path: Path) -> None:
-    rgb = np.zeros((56, 40, 3), np.uint8)
+    rgb = np.zeros((56, 56, 3), np.uint8)
     rgb[:28] = (255, 255, 255)
     Image.fromarray(rgb).save(tmp_path / "half.png")
     array = read_image_file(tmp_path / "half.png", (1, 28, 28))
     assert array.shape == (1, 28, 28) and array.dtype == np.uint8
     assert array[0, :12].min() > 240 and array[0, 16:].max() < 10
+
+
+@pytest.mark.parametrize("size", [(640, 480), (480, 640)])
+def test_a_photo_of_another_shape_is_letterboxed_not_squashed(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A round object stays round: the image is scaled to fit and padded with its own background."""
+    width, height = size
+    yy, xx = np.mgrid[:height, :width]
+    photo = np.full((height, width), 255, np.uint8)  # white background, as in a photo of a drawing
+    photo[(yy - height / 2) ** 2 + (xx - width / 2) ** 2 < 150**2] = 0  # a black disc, 300 px across
+    Image.fromarray(photo).save(tmp_path / "disc.png")
+    array = read_image_file(tmp_path / "disc.png", (1, 28, 28))[0]
+    rows, columns = np.nonzero(array < 128)
+    blob_height, blob_width = rows.max() - rows.min() + 1, columns.max() - columns.min() + 1
+    assert abs(int(blob_height) - int(blob_width)) <= 1, f"the disc became {blob_width}x{blob_height}"
+    band = (28 - round(28 * min(width, height) / max(width, height))) // 2
+    edges = (array[:band], array[-band:]) if width > height else (array[:, :band], array[:, -band:])
+    assert all(edge.min() > 240 for edge in edges)  # padded with white, the photo's own background
 
 
 def test_transparent_pixels_become_black_and_colour_models_get_rgb(tmp_path: Path) -> None:

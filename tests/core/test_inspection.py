@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from vae_desktop.core.config import ModelConfig
+from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets.base import to_float
 from vae_desktop.core.inspection import (
+    ACTIVE_UNIT_VARIANCE,
     INACTIVE_KL_NATS,
     EpsilonSource,
     ImageShapeError,
@@ -15,11 +16,14 @@ from vae_desktop.core.inspection import (
     activity_from_kl,
     dimension_activity,
     inspect_image,
+    negative_elbo_per_image,
+    reference_losses,
+    typicality,
 )
 from vae_desktop.core.losses import kl_nats, reconstruction_nats
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.model import VAE
-from vae_desktop.core.trainer import evaluate_model
+from vae_desktop.core.trainer import Trainer, evaluate_model
 
 
 def _epoch(epoch: int, kl_per_dim) -> EpochMetrics:
@@ -154,6 +158,53 @@ def test_a_collapsed_dimension_is_marked_inactive(tiny_model, small_shapes):
     assert activity.inactive[2]
     assert activity.inactive_count == int((activity.kl_per_dim < INACTIVE_KL_NATS).sum())
     assert activity.active_count + activity.inactive_count == z_dim
+
+
+def test_active_units_count_the_dimensions_whose_mean_varies_over_the_data(tiny_model, small_shapes):
+    """Burda et al. 2015: active when Var_x(E[z_d | x]) > 0.01. The encoder's last layer is set so the
+    variance of each posterior mean is known exactly: 1, 0.0025, 0.04 and 0."""
+    images = small_shapes.test_images[:300]
+    hidden = tiny_model.encoder.net[:-1](to_float(images)).detach().double()  # the last layer's input
+    unit = int(hidden.var(0, unbiased=False).argmax())
+    spread = float(hidden[:, unit].std(unbiased=False))
+    last, z_dim = tiny_model.encoder.net[-1], tiny_model.z_dim
+    with torch.no_grad():
+        last.weight[:z_dim].zero_()
+        last.bias[:z_dim] = 0.3  # an offset moves the mean, not its variance
+        for dim, std in ((0, 1.0), (1, 0.05), (2, 0.2)):  # dimension 3: a constant mean
+            last.weight[dim, unit] = std / spread
+    activity = dimension_activity(tiny_model, images)
+    np.testing.assert_allclose(activity.mean_variance, [1.0, 0.0025, 0.04, 0.0], rtol=1e-4, atol=1e-9)
+    assert activity.unit_threshold == ACTIVE_UNIT_VARIANCE == 0.01
+    np.testing.assert_array_equal(activity.active_units, [True, False, True, False])
+    assert activity.active_unit_count == 2
+    assert activity_from_kl((0.5, 0.0)).active_units is None  # epoch KL alone says nothing about means
+
+
+def test_an_image_unlike_the_training_data_is_off_the_data_and_test_images_are_not(small_shapes):
+    """Shapes are white on black: after a little training, a photo-like white background stands out."""
+    torch.manual_seed(0)
+    model = VAE(ModelConfig(z_dim=4, base_width=8, hidden=64))
+    for _ in Trainer(model, small_shapes, TrainConfig(epochs=1, batch_size=50, lr=2e-3, device="cpu")).run():
+        pass
+    reference = reference_losses(model, small_shapes.test_images, max_images=400)
+    assert reference.shape == (400,)
+    np.testing.assert_allclose(reference, negative_elbo_per_image(model, small_shapes.test_images[:400]), rtol=1e-6)
+    for index in (400, 450, 499):  # test images the yardstick did not include
+        assert not typicality(model, small_shapes.test_images[index], reference).off_data
+    white = np.full((1, 28, 28), 255, np.uint8)
+    white[0, 9:19, 9:19] = 0  # a black square on white: the inverse of the data
+    verdict = typicality(model, white, reference)
+    assert verdict.off_data and verdict.value > verdict.highest > verdict.high > verdict.median
+    assert verdict.count == 400
+
+
+def test_the_negative_elbo_of_an_image_is_reconstruction_of_the_mean_plus_kl(tiny_model, image):
+    x = to_float(image.unsqueeze(0))
+    mean, std = tiny_model.encode(x)
+    expected = reconstruction_nats(tiny_model.decode_logits(mean), x) + kl_nats(torch.distributions.Normal(mean, std))
+    value = negative_elbo_per_image(tiny_model, image.unsqueeze(0))
+    np.testing.assert_allclose(value, expected.detach().numpy(), rtol=1e-6)
 
 
 def test_activity_from_epoch_kl_counts_dimensions_below_the_threshold():

@@ -1,9 +1,14 @@
 """The encoder inspector shows the live model's numbers: read back from the bars, cells and images a user sees."""
 
+import gc
+import re
+from collections import Counter
+
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import to_float
@@ -15,6 +20,7 @@ from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.model import VAE
 from vae_desktop.ui.inspector import InspectorPanel, style
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.theme import DARK_NAME, LIGHT_NAME, contrast_ratio, theme_manager
 
 Z_DIM = 3
 MU, LOG_SIGMA, SIGMA, EPS, Z, KL, TEST_KL = 1, 2, 3, 4, 5, 6, 7  # table columns
@@ -201,6 +207,18 @@ def test_heat_map_gains_a_row_per_epoch(panel):
     assert panel.heatmap.epoch_axis.epochs == [1, 2, 3]
     panel.add_epoch(_epoch(1, [0.2, 0.2, 0.2]))  # a new run starts the map over
     np.testing.assert_allclose(panel.heatmap.shown_matrix(), [[0.2, 0.2, 0.2]])
+
+
+def test_the_heat_map_axis_reads_epoch_with_a_single_epoch(panel):
+    panel.add_epoch(_epoch(1, [0.3, 0.0, 1.1]))
+    axis = panel.heatmap.epoch_axis
+    assert axis.labelString().count("epoch") == 1 and "x0." not in axis.labelString()  # not "epoch (x0.001)"
+    assert "x0." not in panel.heatmap.color_bar.axis.labelString()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    _, _, texts = axis.generateDrawSpecs(painter)
+    painter.end()
+    assert [text for _rect, _flags, text in texts] == ["1"]
 
 
 def test_epoch_history_restores_the_heat_map(panel):
@@ -394,3 +412,133 @@ def test_live_training_fills_the_heat_map_and_leaves_the_run_reproducible(qtbot,
     shown = panel.heatmap.shown_matrix()
     assert shown.shape == (2, Z_DIM)
     np.testing.assert_allclose(shown, [e.kl_per_dim for e in epochs])
+
+
+# ---- what the learner came for: the split, the rule, the numbering, readable colours --------------------------
+def test_section_one_shows_the_line_of_code_and_marks_each_half_with_its_expression(panel):
+    panel.show_test_image(0)
+    caption = panel.raw_section.caption
+    assert caption.isVisibleTo(panel), "the caption of ① is hidden"
+    text = caption.text()
+    assert f"mean, log_std = out[:, :{Z_DIM}], out[:, {Z_DIM}:]" in text
+    assert f"outputs 0–{Z_DIM - 1} as the mean μ" in text and "numbered from 0" in text
+    chart = panel.raw_chart
+    assert chart.half_titles() == (f"μ = out[:, :{Z_DIM}]", f"log σ = out[:, {Z_DIM}:]")
+    view = chart.plot.getPlotItem().getViewBox().sceneBoundingRect()
+    mean_rect, log_std_rect = chart.mean_title.sceneBoundingRect(), chart.log_std_title.sceneBoundingRect()
+    assert view.contains(mean_rect) and view.contains(log_std_rect), "a half's title is cut by the chart"
+    assert not mean_rect.intersects(log_std_rect)
+    divider = chart.plot.getPlotItem().getViewBox().mapViewToScene(QPointF(Z_DIM - 0.5, 0.0)).x()
+    assert mean_rect.right() <= divider <= log_std_rect.left()  # each title over its own half
+
+
+def _collapsed_mirror(shapes):
+    model = _model()
+    last = model.encoder.net[-1]
+    with torch.no_grad():
+        last.weight[[0, 2]] *= 30.0  # dimensions 0 and 2: means that vary a lot from image to image
+        for row in (1, Z_DIM + 1):  # dimension 1 ignores the image: mean 0, log-stddev 0, exactly the prior
+            last.weight[row].zero_()
+            last.bias[row] = 0.0
+    mirror = ModelMirror()
+    mirror.set_dataset(shapes)
+    mirror.set_model(model.config, state_to_numpy(model))
+    return mirror
+
+
+def test_inactive_is_defined_by_its_rule_with_active_units_and_so_far_until_training_ends(qtbot, shapes):
+    panel = InspectorPanel(_collapsed_mirror(shapes))
+    qtbot.addWidget(panel)
+    panel.set_planned_epochs(10)
+    panel.add_epoch(_epoch(3, [1.0, 0.001, 2.0]))
+    text = panel.activity_label.text()
+    assert "1 of 3 dimensions inactive so far (after epoch 3 of 10)" in text
+    assert "averaged over 500 test images, is below 0.05 nats" in text  # the rule, exactly
+    assert "μ ≈ 0 and σ ≈ 1 for every image" not in text
+    assert "Active units: <b>2 of 3</b>" in text and "Burda et al. 2015" in text and "exceeds 0.01" in text
+    assert "posterior collapse" not in text
+    assert "Var μ" in panel.table.table_model.headerData(8, Qt.Orientation.Horizontal)
+    assert panel.table.cell(1, 8) == "0.0000" and float(panel.table.cell(0, 8)) > 0.01
+    note = panel.note_label.text()
+    assert "inactive so far" in note and "whatever the image" not in note
+    assert f"KL {panel.inspection.kl_per_dim[1]:.2f} nats" in note  # this image's own numbers, not a claim
+
+    panel.add_epoch(_epoch(10, [1.0, 0.001, 2.0]))
+    text = panel.activity_label.text()
+    assert "inactive after all 10 epochs" in text and "posterior collapse" in text
+
+
+def _contrast_cases(panel):
+    """(text colour, background colour) of every coloured header label as drawn."""
+    header = panel.table.horizontalHeader()
+    image = header.grab().toImage()
+    model = panel.table.table_model
+    for column in range(model.columnCount()):
+        brush = model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.ForegroundRole)
+        if brush is None:
+            continue
+        left = header.sectionViewportPosition(column)
+        xs = range(left + 1, left + header.sectionSize(column) - 1)
+        for y in (2, header.height() - 3):  # above and below the text: Fusion shades headers top to bottom
+            row = Counter(image.pixelColor(x, y).name() for x in xs)
+            background = row.most_common(1)[0][0]
+            yield model.headerData(column, Qt.Orientation.Horizontal), brush.color(), QColor(background)
+
+
+@pytest.mark.parametrize("theme_name", [DARK_NAME, LIGHT_NAME])
+def test_coloured_table_headers_and_captions_read_in_both_themes(qtbot, shapes, theme_name):
+    # Collect the garbage earlier tests left (pytest's own objects) now: collected in the middle of
+    # this panel's first paint, after exactly these earlier tests, it crashed the test process.
+    gc.collect()
+    manager = theme_manager()
+    manager.set_preference(theme_name)
+    try:
+        panel = InspectorPanel(_collapsed_mirror(shapes))
+        qtbot.addWidget(panel)
+        panel.resize(900, 900)
+        panel.show()
+        qtbot.waitExposed(panel)
+        cases = list(_contrast_cases(panel))
+        assert {"μ (mean)", "KL (nats)"} <= {title for title, _, _ in cases}
+        for title, text, background in cases:
+            ratio = contrast_ratio(text, background)
+            assert ratio >= 4.5, f"{title!r}: {text.name()} on {background.name()} is {ratio:.2f}:1"
+        window = manager.theme.window
+        for caption in (panel.exp_section.caption.text(), panel.activity_label.text()):
+            for color in re.findall(r"<b style=.color:(#[0-9a-fA-F]{6})", caption):
+                assert contrast_ratio(color, window) >= 4.5, f"{color} on {window}"
+    finally:
+        manager.set_preference("system")
+
+
+def test_an_image_of_your_own_is_named_and_judged_against_the_test_images(panel, model):
+    image = np.zeros((1, 28, 28), np.uint8)
+    image[0, 8:20, 8:20] = 255
+    panel.show_image(image, "square.png")
+    assert "square.png" in panel.source_label.text() and "not from the test set" in panel.source_label.text()
+    verdict = panel.typicality
+    assert verdict is not None and verdict.count == 500
+    assert panel.off_data_label.isVisibleTo(panel) == verdict.off_data
+    panel.show_test_image(3)
+    assert panel.typicality is None and not panel.off_data_label.isVisibleTo(panel)
+
+
+def test_an_image_opened_on_the_map_is_followed_through_the_encoder_in_the_window(qtbot, make_window, settings, tmp_path):
+    from PIL import Image
+
+    from tests.ui.helpers import wait_for_state
+
+    window = make_window(settings, epochs=1)
+    window.start_button.click()
+    wait_for_state(qtbot, window, "ready", timeout=60_000)
+    latent, inspector = window.side_tabs.widget(0), window.side_tabs.widget(1)
+    picture = np.zeros((30, 40), np.uint8)  # not the model's 28x28: letterboxed on the way in
+    picture[5:25, 10:30] = 255
+    Image.fromarray(picture).save(tmp_path / "my drawing.png")
+    assert latent.open_image_file(tmp_path / "my drawing.png")
+    assert "my drawing.png" in inspector.source_label.text() and "not from the test set" in inspector.source_label.text()
+    shown = inspector.input_tile.shown_pixels()
+    assert shown.shape == (28, 28) and shown[:3].max() == 0 and shown[-3:].max() == 0  # black bands, no squash
+    expected = window.mirror.model.encoder_output(to_float(torch.from_numpy(shown[None, None].copy())))
+    np.testing.assert_allclose(inspector.raw_chart.values(), expected[0].detach().numpy(), atol=1e-5)
+    assert inspector.stage.planned == 1 and inspector.stage.done == 1

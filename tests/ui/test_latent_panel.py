@@ -228,7 +228,7 @@ def test_pca_and_chosen_dimension_planes_place_points_and_handles(qtbot, open_pa
     np.testing.assert_allclose(panel.scatter()[1], expected.to_map(means), atol=1e-3)
 
     panel.set_plane_mode("dims", (3, 1))
-    assert panel.controls.u_combo.isVisible() and panel.plane.label_u == "z4"
+    assert panel.controls.u_combo.isVisible() and panel.plane.label_u == "z3"  # z[:, 3]: numbered from 0
     np.testing.assert_allclose(panel.scatter()[1], means[:, [3, 1]], atol=1e-5)
     selected = panel.handles.selected
     other = [d for d in range(5) if d not in (3, 1)]
@@ -470,3 +470,100 @@ def test_a_hidden_panel_does_no_work_for_new_weights_and_catches_up_when_shown(q
     qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
     selected = panel.handles.selected
     np.testing.assert_allclose(panel.selected_image(), decode_images(other, selected.z[None])[0], rtol=1e-5, atol=1e-6)
+
+
+# ---- one numbering, useful defaults -----------------------------------------------------------------------------------
+def _mirror_with_unused_first_dimensions(shapes: ImageDataset) -> ModelMirror:
+    """z_dim 4 where the encoder ignores the image in dimensions 0 and 1 (constant means) and uses 2 and 3 most."""
+    torch.manual_seed(0)
+    model = VAE(small_config(4))
+    last = model.encoder.net[-1]
+    with torch.no_grad():
+        last.weight[[0, 1]] = 0.0
+        last.bias[[0, 1]] = 0.0
+        last.weight[2] *= 40.0
+        last.weight[3] *= 20.0
+    mirror = ModelMirror()
+    mirror.set_dataset(shapes)
+    mirror.set_model(model.config, state_to_numpy(model))
+    return mirror
+
+
+def test_two_dimension_mode_starts_on_the_two_most_active_dimensions(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+    mirror = _mirror_with_unused_first_dimensions(shapes)
+    panel = open_panel(mirror)
+    means, _ = encode_means(mirror.model, shapes.test_images)
+    expected = tuple(int(d) for d in np.argsort(-means.var(axis=0))[:2])
+    assert set(expected) == {2, 3}
+    panel.controls.plane_combo.setCurrentIndex(panel.controls.plane_combo.findData("dims"))  # as a user picks it
+    assert panel.controls.dims == expected
+    assert (panel.plane.label_u, panel.plane.label_v) == tuple(f"z{d}" for d in expected)
+    spread = panel.scatter()[1].std(axis=0)
+    np.testing.assert_allclose(spread, means[:, list(expected)].std(axis=0), rtol=1e-4)
+    assert (spread > 0.1).all() and np.allclose(means[:, [0, 1]].std(axis=0), 0.0)  # z0/z1: every image at one point
+    panel.controls.v_combo.setCurrentIndex(0)  # the user's own choice then stays
+    panel.set_plane_mode("pca")
+    panel.set_plane_mode("dims")
+    assert panel.controls.dims == (expected[0], 0)
+
+
+def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+    from vae_desktop.ui.inspector import InspectorPanel
+
+    mirror = make_mirror(4, shapes)
+    panel = open_panel(mirror)
+    inspector = InspectorPanel(mirror)
+    qtbot.addWidget(inspector)
+    panel.set_plane_mode("dims", (3, 1))
+    controls = panel.controls
+    assert [controls.u_combo.itemText(i) for i in range(4)] == ["z0", "z1", "z2", "z3"]
+    assert controls.u_combo.currentText() == "z3" and controls.v_combo.currentText() == "z1"
+    bottom = panel.map_view.getPlotItem().getAxis("bottom").labelText
+    left = panel.map_view.getPlotItem().getAxis("left").labelText
+    assert (bottom, left) == ("z3", "z1")
+    assert "varies z3 and z1" in panel._plane_status.text()
+    label, slider, _spin = panel.sliders.row_widgets(3)
+    assert label.text() == "z3" and "bold" in label.styleSheet() and slider.accessibleName() == "z3"
+    assert [panel.sliders.row_widgets(d)[0].text() for d in range(4)] == ["z0", "z1", "z2", "z3"]
+    # The inspector: dimension 3 is row 3, bar 3, output 3 (μ) and output 4 + 3 (log σ), as out[:, 3].
+    assert inspector.table.cell(3, 0) == "3"
+    assert "dimension 3" in inspector.kl_chart.describe(3.0, 0.0)
+    assert "of dimension 3" in inspector.raw_chart.describe(3.0, 0.0)
+    assert "of dimension 3" in inspector.raw_chart.describe(7.0, 0.0)
+    ticks = inspector.kl_chart.plot.getPlotItem().getAxis("bottom")._tickLevels[0]
+    assert [text for _value, text in ticks] == ["0", "1", "2", "3"]
+
+
+def test_the_plane_of_a_two_dimensional_model_is_named_z0_z1(open_panel, shapes) -> None:  # noqa: ANN001
+    panel = open_panel(make_mirror(2, shapes))
+    assert panel.controls.fixed_plane_label.text() == "the latent plane (z0, z1)"
+    assert panel.map_view.getPlotItem().getAxis("bottom").labelText == "z0"
+
+
+# ---- opened images: letterboxed, inspectable, judged --------------------------------------------------------------
+def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(qtbot, open_panel, shapes, tmp_path):  # noqa: ANN001
+    torch.manual_seed(0)
+    model = VAE(small_config(2))
+    for _ in Trainer(model, shapes, TrainConfig(epochs=1, batch_size=50, lr=2e-3, device="cpu")).run():
+        pass
+    mirror = ModelMirror()
+    mirror.set_dataset(shapes)
+    mirror.set_model(model.config, state_to_numpy(model))
+    panel = open_panel(mirror)
+    opened = []
+    panel.imageOpened.connect(lambda image, name: opened.append((image, name)))
+
+    Image.fromarray(shapes.test_images[7, 0].numpy()).save(tmp_path / "shape.png")
+    assert panel.open_image_file(tmp_path / "shape.png")
+    assert opened[-1][1] == "shape.png"
+    np.testing.assert_array_equal(opened[-1][0], shapes.test_images[7].numpy())
+    assert "unlike the training data" not in panel._status.text()
+
+    photo = np.full((480, 640), 255, np.uint8)  # a photo of a dark blob on white paper: the inverse of the data
+    photo[140:340, 220:420] = 0
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    assert panel.open_image_file(tmp_path / "photo.png")
+    image, name = opened[-1]
+    assert name == "photo.png" and image.shape == (1, 28, 28)
+    assert image[0, :3].min() > 240 and image[0, -3:].min() > 240  # letterboxed with the photo's white
+    assert "unlike the training data" in panel._status.text()

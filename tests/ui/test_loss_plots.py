@@ -1,9 +1,14 @@
-"""Loss plots: what is plotted equals what arrived, smoothing, epochs, toggles, hover readout, big histories."""
+"""Loss plots: what is plotted equals what arrived, smoothing, epochs, toggles, hover readout, big histories,
+readable log-scale ticks, and exports of the whole run."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import MAX_TRACE_ROWS, trailing_mean
@@ -116,3 +121,54 @@ def test_live_batches_beyond_the_bound_thin_the_plot_but_keep_its_values(qtbot):
     assert widget.point_stride == 16
     np.testing.assert_array_equal(data["global_step"], np.arange(1, 1001, 16))
     np.testing.assert_allclose(data["recon_smoothed"], trailing_mean(recon, smoothing_window(50))[::16])
+
+
+def _drawn_tick_labels(axis) -> list[tuple[QRectF, str]]:  # noqa: ANN001
+    """The tick labels an axis draws: (rectangle, text) each, as its paint computes them."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, _, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(rect, text) for rect, _flags, text in texts]
+
+
+@pytest.mark.parametrize("height", [420, 600, 900])
+def test_log_scale_tick_labels_never_overlap_and_read_as_plain_numbers(qtbot, height):
+    widget = LossPlots()
+    qtbot.addWidget(widget)
+    widget.resize(700, height)
+    widget.show()
+    widget.reset(steps_per_epoch=50)
+    steps = np.arange(1.0, 601.0)
+    widget.append_arrays(steps, np.geomspace(540.0, 42.0, 600), np.geomspace(0.03, 18.0, 600))
+    widget.log_scale.setChecked(True)
+    widget.redraw_now()
+    for loss_plot in (widget.recon, widget.kl):
+        labels = _drawn_tick_labels(loss_plot.plot.getAxis("left"))
+        assert len(labels) >= 2, labels
+        for (a, text_a), (b, text_b) in itertools.combinations(labels, 2):
+            assert not a.intersects(b), f"{text_a!r} and {text_b!r} overlap"
+        for _rect, text in labels:
+            float(text)  # "200", not "2·10²"
+
+
+def test_an_export_shows_the_whole_run_even_while_following_the_latest_epochs(plots):
+    for epoch in range(1, 13):
+        plots.append_arrays(np.arange((epoch - 1) * 50 + 1.0, epoch * 50 + 1.0), np.full(50, 300.0 / epoch),
+                            np.full(50, 2.0 + epoch))
+        plots.add_epoch(_epoch(epoch, 300.0 / epoch, 2.0 + epoch))
+    plots.follow_latest.setChecked(True)
+    plots.redraw_now()
+    following = plots.kl.plot.getViewBox().viewRange()[0]
+    assert following[0] >= 9.5  # on screen: the last two epochs
+    with plots.showing_whole_run():
+        x_range = plots.kl.plot.getViewBox().viewRange()[0]
+        y_range = plots.recon.plot.getViewBox().viewRange()[1]
+        whole = _drawn_tick_labels(plots.kl.plot.getAxis("bottom"))
+    assert x_range[0] <= 0.02 and x_range[1] >= 12.0
+    assert y_range[0] <= 25.0 and y_range[1] >= 300.0  # every epoch's values, not only the last ones'
+    assert {"0", "12"} <= {text for _rect, text in whole}
+    assert plots.follow_latest.isChecked()
+    np.testing.assert_allclose(plots.kl.plot.getViewBox().viewRange()[0], following)  # the screen is as it was

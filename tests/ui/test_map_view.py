@@ -1,11 +1,14 @@
-"""The latent map view on its own: what a refresh draws when the same points move (as while training)."""
+"""The latent map view on its own: what a refresh draws when the same points move (as while training),
+and where the hover thumbnail goes."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPointF, QRectF
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
 
+from tests.ui.mouse import mouse_move
 from vae_desktop.ui.latent.map_view import LatentMapView
 
 
@@ -55,3 +58,50 @@ def test_a_different_number_of_points_replaces_them(qtbot) -> None:  # noqa: ANN
     np.testing.assert_array_equal(x, [3.0, 4.0, 5.0])
     view.set_scatter(np.zeros((0, 2)), np.zeros(0, np.int64), ["a"])
     assert len(view._class_items[0].getData()[0]) == 0
+
+
+# ---- the hover thumbnail -------------------------------------------------------------------------------
+def _hover_view(qtbot, points: np.ndarray) -> LatentMapView:  # noqa: ANN001
+    view = _open_view(qtbot)
+    view.set_scatter(points, np.zeros(len(points), np.int64), ["a"])
+    view.set_hover_source(lambda i: (np.full((28, 28), 0.5, np.float32), f"#{i}", 0))
+    return view
+
+
+def _thumbnail_on_screen(view: LatentMapView) -> QRectF:
+    """Where the thumbnail is drawn, in viewport pixels (it ignores the map's zoom)."""
+    thumbnail = view.hover_thumbnail()
+    return thumbnail.deviceTransform(view.viewportTransform()).mapRect(thumbnail.boundingRect())
+
+
+def _map_on_screen(view: LatentMapView) -> QRectF:
+    return view.mapFromScene(view.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect().toRectF()
+
+
+def test_the_thumbnail_goes_when_the_pointer_leaves_the_map(qtbot) -> None:  # noqa: ANN001
+    view = _hover_view(qtbot, np.array([[0.0, 0.0]]))
+    mouse_move(view.viewport(), view.point_to_widget(0.0, 0.0))
+    assert view.hover_thumbnail().isVisible()
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))  # what Qt sends when the pointer leaves
+    assert not view.hover_thumbnail().isVisible()
+
+
+def test_the_thumbnail_follows_the_point_under_the_pointer_when_points_move(qtbot) -> None:  # noqa: ANN001
+    view = _hover_view(qtbot, np.array([[0.0, 0.0], [6.0, 6.0]]))
+    mouse_move(view.viewport(), view.point_to_widget(0.0, 0.0))
+    thumbnail = view.hover_thumbnail()
+    assert thumbnail.isVisible() and thumbnail.pos() == QPointF(0.0, 0.0)
+    view.set_scatter(np.array([[-6.0, -6.0], [6.0, 6.0]]), np.zeros(2, np.int64), ["a"])  # a refresh moved it
+    assert not thumbnail.isVisible(), "the thumbnail stayed where no point is any more"
+    view.set_scatter(np.array([[-6.0, -6.0], [0.0, 0.0]]), np.zeros(2, np.int64), ["a"])  # another one is there
+    assert thumbnail.isVisible() and thumbnail.pos() == QPointF(0.0, 0.0)
+
+
+def test_the_thumbnail_is_never_cut_by_the_edge_of_the_map(qtbot) -> None:  # noqa: ANN001
+    corners = np.array([[9.5, 9.5], [-9.5, 9.5], [9.5, -9.5], [-9.5, -9.5], [0.0, 9.5], [9.5, 0.0]])
+    view = _hover_view(qtbot, corners)
+    for u, v in corners:
+        mouse_move(view.viewport(), view.point_to_widget(u, v))
+        assert view.hover_thumbnail().isVisible()
+        drawn, room = _thumbnail_on_screen(view), _map_on_screen(view)
+        assert room.contains(drawn), f"thumbnail of ({u}, {v}) at {drawn} is cut by the map {room}"

@@ -18,8 +18,8 @@ def read_image_file(path: str | os.PathLike[str], shape: tuple[int, int, int]) -
     """Load `path` as a uint8 (C, H, W) array for a model with image shape (C, H, W).
 
     Colour is reduced to grey for one-channel models (and grey expanded to RGB for colour ones),
-    transparency is composited onto black (the datasets' background) and the image is squashed to
-    H×W, the same way image-folder datasets are prepared.
+    transparency is composited onto black (the datasets' background) and the image is scaled to fit
+    H×W with its aspect ratio kept (letterboxed), the same way image-folder datasets are prepared.
     """
     from PIL import Image, UnidentifiedImageError  # deferred: only this feature needs Pillow here
 
@@ -45,16 +45,38 @@ def image_to_array(img, channels: int, height: int, width: int, image_module) ->
 
     Image-folder datasets and files opened onto the latent map both use it, so a file encodes exactly
     like its copy in a dataset: 16-bit and float images scaled to 0..255 (not clipped), transparency
-    composited onto black (the datasets' background), grey or RGB, squashed with Lanczos.
+    composited onto black (the datasets' background), grey or RGB, scaled with Lanczos to fit and
+    letterboxed (`letterbox`): a 640×480 photo keeps its shapes instead of being squashed square.
     """
     img = _to_8bit(img, image_module)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         img = image_module.alpha_composite(image_module.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
     img = img.convert("L" if channels == 1 else "RGB")
-    img = img.resize((width, height), image_module.Resampling.LANCZOS)
-    array = np.asarray(img, dtype=np.uint8)
+    array = letterbox(img, width, height, image_module)
     return array[None].copy() if channels == 1 else array.transpose(2, 0, 1).copy()
+
+
+def letterbox(img, width: int, height: int, image_module) -> np.ndarray:  # noqa: ANN001
+    """An "L" or "RGB" Pillow image scaled to fit width×height with its aspect ratio kept, centred.
+
+    The bands left over are filled with the median colour of the scaled image's outermost pixels, so
+    they continue its own background (black around a digit, white around a photographed object)
+    instead of adding a frame the model never saw. Returns uint8 (height, width[, 3]).
+    """
+    w, h = img.size
+    scale = min(width / w, height / h)
+    size = (min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale))))
+    scaled = np.asarray(img.resize(size, image_module.Resampling.LANCZOS), dtype=np.uint8)
+    if size == (width, height):
+        return scaled
+    border = np.concatenate([scaled[0], scaled[-1], scaled[:, 0], scaled[:, -1]])
+    fill = np.median(border, axis=0).round().astype(np.uint8)
+    out = np.empty((height, width, *scaled.shape[2:]), np.uint8)
+    out[...] = fill
+    top, left = (height - size[1]) // 2, (width - size[0]) // 2
+    out[top : top + size[1], left : left + size[0]] = scaled
+    return out
 
 
 def _to_8bit(img, image_module):  # noqa: ANN001, ANN202

@@ -3,8 +3,9 @@
 For one image: the raw encoder output (in the order the network emits it), its split into mean and
 log-stddev, stddev = exp(log-stddev), a sample z = mean + stddev * eps, the decoded mean and sample,
 each dimension's KL to N(0, 1) and the image's reconstruction loss. For a set of images: which
-latent dimensions carry information at all (mean KL above a small threshold) and which have
-collapsed to the prior. Everything here is Qt-free so it can be tested without a display.
+latent dimensions carry information at all (mean KL above a small threshold, and the usual
+active-units measure), and whether an image is like the data the model learned (its loss against
+the test images'). Everything here is Qt-free so it can be tested without a display.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from vae_desktop.core.model import VAE, split_encoding
 # models trained on the built-in shapes sit at 0.005-0.03 nats (a little sampling noise never quite
 # dies out) while used ones carry 0.5 nats or more, so 0.01 would split the collapsed ones at random.
 INACTIVE_KL_NATS = 0.05
+# The usual "active units" measure (Burda, Grosse & Salakhutdinov 2015, "Importance Weighted
+# Autoencoders", section 5.2): dimension d is active when Var_x(E_q(z|x)[z_d]) > 0.01, i.e. when its
+# posterior mean moves from image to image. It looks at the mean only; the KL rule above also counts
+# a posterior that is narrower than the prior.
+ACTIVE_UNIT_VARIANCE = 0.01
 
 
 class ImageShapeError(VaeDesktopError):
@@ -147,15 +153,24 @@ def inspect_image(
 
 @dataclass(frozen=True)
 class DimensionActivity:
-    """Mean KL per latent dimension over a set of images, and which dimensions are in use."""
+    """Which latent dimensions are in use over a set of images, by two measures.
+
+    The KL rule: a dimension is *inactive* when its KL to the prior, averaged over the images, is
+    below `threshold` nats: on average its posterior is nearly N(0, 1), so it tells the decoder
+    almost nothing (one image may still differ from the prior a little). The active-units measure
+    (Burda et al. 2015): a dimension is an *active unit* when the variance over the images of its
+    posterior mean exceeds `unit_threshold`.
+    """
 
     kl_per_dim: np.ndarray  # (z_dim,) mean over images, nats
     threshold: float
     num_images: int
+    mean_variance: np.ndarray | None = None  # (z_dim,) variance over the images of the posterior mean
+    unit_threshold: float = ACTIVE_UNIT_VARIANCE
 
     @property
     def inactive(self) -> np.ndarray:
-        """Boolean mask: True where the dimension has collapsed to the prior (mean KL < threshold)."""
+        """Boolean mask: True where the mean KL is below the threshold (the KL rule)."""
         return self.kl_per_dim < self.threshold
 
     @property
@@ -165,6 +180,16 @@ class DimensionActivity:
     @property
     def active_count(self) -> int:
         return len(self.kl_per_dim) - self.inactive_count
+
+    @property
+    def active_units(self) -> np.ndarray | None:
+        """Boolean mask: True where Var(posterior mean) > unit_threshold; None when not measured."""
+        return None if self.mean_variance is None else self.mean_variance > self.unit_threshold
+
+    @property
+    def active_unit_count(self) -> int | None:
+        units = self.active_units
+        return None if units is None else int(units.sum())
 
 
 def activity_from_kl(
@@ -182,25 +207,99 @@ def dimension_activity(
     max_images: int | None = None,
     batch: int = 500,
 ) -> DimensionActivity:
-    """Mean KL of each dimension over uint8 `images` (the first `max_images` of them).
+    """Mean KL and variance of the posterior mean of each dimension over uint8 `images` (the first
+    `max_images` of them).
 
-    Only the encoder runs (the KL needs no sample), so this is cheap enough to repeat while training.
+    Only the encoder runs (neither needs a sample), so this is cheap enough to repeat while training.
     """
     if max_images is not None:
         images = images[:max_images]
     was_training = model.training
     model.eval()
     sums = torch.zeros(model.z_dim, dtype=torch.float64)
+    means = []
     try:
         device = next(model.parameters()).device
         for start in range(0, len(images), batch):
             mean, std = model.encode(to_float(images[start : start + batch].to(device)))
             sums += kl_per_dimension(Normal(mean, std)).sum(0).double().cpu()
+            means.append(mean.double().cpu())
     finally:
         model.train(was_training)
     count = len(images)
     per_dim = (sums / max(count, 1)).numpy()
-    return DimensionActivity(per_dim, float(threshold), count)
+    variance = torch.cat(means).var(0, unbiased=False).numpy() if count else np.zeros(model.z_dim)
+    return DimensionActivity(per_dim, float(threshold), count, variance)
+
+
+@torch.no_grad()
+def negative_elbo_per_image(
+    model: VAE, images: torch.Tensor | np.ndarray, recon_loss: str = "bernoulli", batch: int = 250
+) -> np.ndarray:
+    """Each uint8 image's loss with the noise off: -log p(x | decode(mean)) + KL(q(z|x) || N(0, I)), nats.
+
+    Deterministic (the posterior mean is decoded, not a sample), so the same image always gets the
+    same number and images can be compared with each other.
+    """
+    images = torch.as_tensor(np.asarray(images)) if isinstance(images, np.ndarray) else images
+    was_training = model.training
+    model.eval()
+    values = []
+    try:
+        device = next(model.parameters()).device
+        for start in range(0, len(images), batch):
+            x = to_float(images[start : start + batch].to(device))
+            mean, std = model.encode(x)
+            recon = reconstruction_nats(model.decode_logits(mean), x, recon_loss)
+            values.append((recon + kl_per_dimension(Normal(mean, std)).sum(1)).double().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(values).numpy() if values else np.zeros(0)
+
+
+OFF_DATA_SPREAD = 2.0  # "far outside": beyond the median by more than twice the median-to-99th-percentile gap
+
+
+@dataclass(frozen=True)
+class Typicality:
+    """How one image's loss compares with the losses of the test images: is it like the training data?
+
+    A VAE gives images like its training data a low negative ELBO; an image far above the test
+    set's range is one the model has not learned to encode (e.g. a white background where the data
+    is black), so its position on the map and its reconstruction say little.
+    """
+
+    value: float  # the image's negative ELBO, nats (noise off)
+    median: float  # of the reference images
+    high: float  # the reference images' 99th percentile
+    highest: float  # the reference images' largest value
+    count: int  # reference images
+
+    @property
+    def limit(self) -> float:
+        """Above this the image counts as off the data."""
+        return self.median + OFF_DATA_SPREAD * (self.high - self.median)
+
+    @property
+    def off_data(self) -> bool:
+        return self.count > 0 and self.value > self.limit
+
+
+def reference_losses(model: VAE, images: torch.Tensor, recon_loss: str = "bernoulli", max_images: int = 500) -> np.ndarray:
+    """Negative ELBOs of (the first `max_images` of) the test images: the yardstick for `typicality`."""
+    return negative_elbo_per_image(model, images[:max_images], recon_loss)
+
+
+def typicality(
+    model: VAE, image_uint8_chw: np.ndarray | torch.Tensor, reference: np.ndarray, recon_loss: str = "bernoulli"
+) -> Typicality:
+    """Where the image's negative ELBO lies among the `reference` values (from `reference_losses`)."""
+    value = float(negative_elbo_per_image(model, check_image(model, image_uint8_chw).unsqueeze(0), recon_loss)[0])
+    reference = np.asarray(reference, dtype=np.float64)
+    if not len(reference):
+        return Typicality(value, float("nan"), float("nan"), float("nan"), 0)
+    median, high = np.quantile(reference, [0.5, 0.99])
+    return Typicality(value, float(median), float(high), float(reference.max()), len(reference))
 
 
 class KlHistory:

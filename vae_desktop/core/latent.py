@@ -15,8 +15,8 @@ import numpy as np
 class LatentPlane:
     origin: np.ndarray  # (z_dim,)
     axes: np.ndarray  # (2, z_dim), orthonormal rows (the second row is zero when z_dim == 1)
-    label_u: str = "z1"
-    label_v: str = "z2"
+    label_u: str = "z0"  # dimensions are numbered from 0 everywhere, as in the code: z[:, 0] is z0
+    label_v: str = "z1"
 
     @property
     def z_dim(self) -> int:
@@ -39,6 +39,15 @@ class LatentPlane:
         return np.linalg.norm(z - back, axis=-1)
 
 
+def dimension_name(dim: int) -> str:
+    """How every view names latent dimension `dim`: "z0" for the first, as `z[:, 0]` in the code.
+
+    Numbered from 0 like the encoder's outputs (`mean = out[:, :z_dim]`): the inspector's
+    "dimension 3", the map's axis "z3" and the slider "z3" are all `z[:, 3]`.
+    """
+    return f"z{dim}"
+
+
 def identity_plane(z_dim: int) -> LatentPlane:
     """The plane of the first two latent dimensions through the origin (the whole space if z_dim==2)."""
     return dims_plane(z_dim, 0, 1 if z_dim > 1 else 0, np.zeros(z_dim))
@@ -57,7 +66,19 @@ def dims_plane(z_dim: int, dim_u: int, dim_v: int, anchor: np.ndarray) -> Latent
     if dim_v != dim_u:
         axes[1, dim_v] = 1.0
         origin[dim_v] = 0.0
-    return LatentPlane(origin, axes, f"z{dim_u + 1}", f"z{dim_v + 1}")
+    return LatentPlane(origin, axes, dimension_name(dim_u), dimension_name(dim_v))
+
+
+def most_active_dimensions(means: np.ndarray, count: int = 2) -> tuple[int, ...]:
+    """The `count` latent dimensions whose posterior means vary most over the data, most varied first.
+
+    The variance of the posterior mean is the active-units measure (Burda et al. 2015): a map of two
+    dimensions the encoder does not use shows every image in one small blob.
+    """
+    means = np.asarray(means, dtype=np.float64)
+    variance = means.var(axis=0) if len(means) else np.zeros(means.shape[1])
+    order = sorted(range(len(variance)), key=lambda d: (-variance[d], d))  # ties: the lower index first
+    return tuple(int(d) for d in order[:count])
 
 
 def pca_plane(means: np.ndarray) -> LatentPlane:

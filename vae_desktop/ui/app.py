@@ -80,11 +80,19 @@ def add_side_panels(window: MainWindow) -> None:
     window.add_panel("Latent map", latent)
     window.add_panel("Encoder inspector", inspector)
     latent.testImageSelected.connect(inspector.show_test_image)
+    latent.imageOpened.connect(inspector.show_image)  # an opened file can be followed through the encoder
     window.testImageSelected.connect(latent.show_test_image)
     window.testImageSelected.connect(inspector.show_test_image)
     window.testImageSelected.connect(lambda _index: window.side_tabs.setCurrentWidget(inspector))
     window.epochFinished.connect(inspector.add_epoch)
     window.historyRestored.connect(inspector.set_epoch_history)
+
+    def planned_epochs(*_: object) -> None:  # until they are done, the inspector says "so far"
+        settings = window.controller.run_settings() if window.controller is not None else None
+        inspector.set_planned_epochs(settings.train.epochs if settings is not None else None)
+
+    window.trainingStateChanged.connect(planned_epochs)
+    window.historyRestored.connect(planned_epochs)
     polish_side_panels(window, latent, inspector)
 
 

@@ -213,12 +213,14 @@ class ExportController(QObject):
         return model
 
     def _loss_png(self) -> bytes:
-        self._window.plots.redraw_now()
-        return widget_png(self._window.plots.canvas)
+        plots = self._window.plots
+        with plots.showing_whole_run():  # not only the epochs Follow latest or a zoom has in view
+            return widget_png(plots.canvas)
 
     def _loss_svg(self) -> bytes:
-        self._window.plots.redraw_now()
-        return plot_svg(self._window.plots.canvas.ci)
+        plots = self._window.plots
+        with plots.showing_whole_run():
+            return plot_svg(plots.canvas.ci)
 
     # ---- the report ----------------------------------------------------------------------------
     def report_contents(self) -> ReportContents:

@@ -77,13 +77,15 @@ class FirstRunHint(QLabel):
         self.setVisible(show)
 
     def _place(self) -> None:
+        self.ensurePolished()  # the style sheet's padding counts in heightForWidth only once polished
         width = min(560, max(200, self._host.width() - 40))
-        self.setFixedWidth(width)
-        self.adjustSize()
+        # The height the wrapped text needs at this width: adjustSize() would size it for one long
+        # line (its size hint), and a narrow column then cut off the last line of the hint.
+        self.setFixedSize(width, self.heightForWidth(width))
         self.move((self._host.width() - width) // 2, max(8, self._host.height() // 3 - self.height() // 2))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if watched is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+        if watched is self._host and event.type() == QEvent.Type.Resize and not self._done:
             self._place()
         return False
 

@@ -38,12 +38,15 @@ from PySide6.QtWidgets import (
 from vae_desktop.core.handles import HandleSet
 from vae_desktop.core.image_file import ImageFileError, read_image_file
 from vae_desktop.core.inference import decode_images, encode_means
+from vae_desktop.core.inspection import Typicality, reference_losses, typicality
 from vae_desktop.core.latent import (
     LatentPlane,
+    dimension_name,
     dims_plane,
     fit_view,
     identity_plane,
     interpolate,
+    most_active_dimensions,
     move_in_plane,
     posterior_ellipse,
     snap_to_plane,
@@ -69,6 +72,7 @@ MAP_CPU_BUDGET = 0.05  # ...and at most 5 % of one core: a 300 ms refresh waits 
 MAX_WEIGHTS_REFRESH_MS = 10_000
 VIEW_REFRESH_MS = 120  # manifold while panning or zooming
 ON_PLANE_TOLERANCE = 1e-6
+REFERENCE_IMAGES = 500  # test images whose losses tell whether an opened image is like the data
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm)"
 
 
@@ -95,6 +99,7 @@ def _display(image: np.ndarray) -> np.ndarray:
 
 class LatentPanel(QWidget):
     testImageSelected = Signal(int)  # a test-set index the user clicked on the map
+    imageOpened = Signal(object, str)  # an image file encoded onto the map: uint8 (C, H, W) copy, file name
     selectedImageChanged = Signal()  # the selected handle's decoded image was just set
 
     def __init__(self, mirror: ModelMirror, parent: QWidget | None = None) -> None:
@@ -117,6 +122,8 @@ class LatentPanel(QWidget):
         self._follow_data = True  # fit the view to the points until the user pans or zooms
         self._initial_handles_placed = False
         self._auto_handles: dict[str, np.ndarray] = {}  # where the starting handles were put, until moved by hand
+        self._dims_by_hand = False  # the user picked the two dimensions: no default replaces them
+        self._reference: tuple[int, np.ndarray] | None = None  # (mirror version, test images' losses)
 
         self._weights_throttle = Throttle(WEIGHTS_REFRESH_MS, self._refresh_after_weights, self)
         self._map_budget = RefreshBudget(MAP_CPU_BUDGET, WEIGHTS_REFRESH_MS / 1000, MAX_WEIGHTS_REFRESH_MS / 1000)
@@ -206,6 +213,7 @@ class LatentPanel(QWidget):
 
         c = self.controls
         c.planeChanged.connect(self._on_plane_controls)
+        c.dimsPicked.connect(lambda: setattr(self, "_dims_by_hand", True))
         c.manifoldToggled.connect(self._on_manifold_toggled)
         c.gridSizeChanged.connect(lambda _: self._view_throttle.request())
         c.gridToggled.connect(self.map_view.set_grid_visible)
@@ -270,7 +278,10 @@ class LatentPanel(QWidget):
         return self._interpolation
 
     def set_plane_mode(self, mode: str, dims: tuple[int, int] | None = None) -> None:
-        """Show the PCA plane ("pca") or two chosen latent dimensions ("dims", 0-based)."""
+        """Show the PCA plane ("pca") or two latent dimensions ("dims", 0-based): these `dims`, or
+        until some are chosen, the two the encoder uses most (its posterior means vary most)."""
+        if dims is not None:
+            self._dims_by_hand = True
         self.controls.set_plane(mode, dims)
 
     def set_grid_size(self, n: int) -> None:
@@ -337,8 +348,26 @@ class LatentPanel(QWidget):
         self._inspected = _Inspected(name, image, None)
         self._after_handles_changed()
         self._update_inspected(encode=True)
-        self._show_info(f"Encoded {name} and placed it as handle {handle.name} at its posterior mean.")
+        message = f"Encoded {name} and placed it as handle {handle.name} at its posterior mean."
+        verdict = self._judge(image)
+        if verdict is not None and verdict.off_data:
+            message += (
+                f" It is unlike the training data: its loss ({verdict.value:,.0f} nats) is far above the test "
+                f"images' (99% below {verdict.high:,.0f}), so its place on the map says little."
+            )
+        self._show_info(message)
+        self.imageOpened.emit(image.copy(), name)
         return True
+
+    def _judge(self, image: np.ndarray) -> Typicality | None:
+        """How an opened image's loss compares with the test images' (their losses cached per weights)."""
+        model, dataset = self._mirror.model, self._mirror.dataset
+        if model is None or dataset is None or dataset.image_shape != model.config.image_shape:
+            return None
+        if self._reference is None or self._reference[0] != self._mirror.version:
+            losses = reference_losses(model, dataset.test_images, self._mirror.recon_loss, REFERENCE_IMAGES)
+            self._reference = (self._mirror.version, losses)
+        return typicality(model, image, self._reference[1], self._mirror.recon_loss)
 
     def set_decode_sample(self, sample: bool) -> None:
         """Decode the mean image (False, default) or a Bernoulli sample of it (True)."""
@@ -408,6 +437,8 @@ class LatentPanel(QWidget):
         self._follow_data = True
         self._initial_handles_placed = False
         self._auto_handles = {}
+        self._dims_by_hand = False
+        self._reference = None
         self.map_view.clear_scatter()
         self.map_view.set_manifold(None, (0, 1), (0, 1))
         self.map_view.set_ellipse(None)
@@ -540,6 +571,8 @@ class LatentPanel(QWidget):
                 self.sliders.set_limit(max(3.0, limit))
             if self._uses_pca():
                 self._pca = result.plane
+            if first:
+                self._default_dims()
             if not self._initial_handles_placed:
                 self._place_initial_handles()
                 self._after_handles_changed()
@@ -597,9 +630,19 @@ class LatentPanel(QWidget):
             anchor = self._pca.origin if self._pca is not None else np.zeros(z_dim)
         return dims_plane(z_dim, *self.controls.dims, anchor)
 
+    def _default_dims(self) -> None:
+        """Until the user picks two dimensions, the map of two dimensions shows the two most active ones."""
+        if self._dims_by_hand or self._points is None or self._handles.z_dim <= 2:
+            return
+        dims = most_active_dimensions(self._points.means, 2)
+        if dims != self.controls.dims:
+            self.controls.set_dims(dims)
+
     def _on_plane_controls(self) -> None:
         if self._mirror.model is None:
             return
+        if self.controls.plane_mode == PLANE_DIMS:
+            self._default_dims()
         if self._uses_pca() and self._pca is None:
             self._submit(encode=True, manifold=True)  # the PCA plane comes with the encoding
         self._apply_plane(self._current_plane())
@@ -755,8 +798,8 @@ class LatentPanel(QWidget):
         elif z_dim <= 2:
             text = f"The map is the whole latent space; {selected.name} decodes exactly the z under the marker."
         elif self.controls.plane_mode == PLANE_DIMS:
-            u, v = (d + 1 for d in self.controls.dims)
-            text = f"The map varies z{u} and z{v}; the other dimensions are held at {selected.name}'s values."
+            u, v = (dimension_name(d) for d in self.controls.dims)
+            text = f"The map varies {u} and {v}; the other dimensions are held at {selected.name}'s values."
         elif off:
             distance = float(self._plane.distance_from_plane(selected.z))
             text = (

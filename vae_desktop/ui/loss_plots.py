@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QPaintEvent
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPaintEvent
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
 )
+from vae_desktop.ui.plot_axes import LossAxis
 from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
 FOLLOW_SPAN_EPOCHS = 2.0
@@ -50,6 +52,11 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
     """Remembers how long its last paint took, so redraws can be spaced to keep the GUI responsive."""
 
     last_paint_s = 0.0
+    left = Signal()  # the pointer left the plots: the hover cursor and readout go away
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().leaveEvent(event)
+        self.left.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         started = time.perf_counter()
@@ -93,7 +100,7 @@ class _LossPlot:
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
         self.cursor.setVisible(False)
         plot.addItem(self.cursor, ignoreBounds=True)
-        _let_title_shrink(plot.titleLabel)
+        _wrap_title(plot.titleLabel)
         self.apply_theme(current_theme())
 
     def apply_theme(self, theme: Theme) -> None:
@@ -138,6 +145,7 @@ class LossPlots(QWidget):
         self._steps_per_epoch = 1
         self._window = smoothing_window(1)
         self._dirty = False
+        self._whole_run = False  # an export is drawing the whole run: Follow latest waits
 
         self.log_scale = QCheckBox("Log scale")
         self.log_scale.setToolTip("Show both losses on a logarithmic y axis")
@@ -148,16 +156,22 @@ class LossPlots(QWidget):
         self.readout = QLabel()
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setContentsMargins(8, 0, 8, 2)
-        self.readout.setMinimumHeight(self.readout.fontMetrics().height() + 4)
         self.readout.setToolTip("Hover over a plot to read the values under the cursor")
         font = QFont(self.readout.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
         self.readout.setFont(font)
+        # Room for two wrapped lines, and no say in the column's width: as one unwrapped line the
+        # hover text made itself the middle column's minimum width, so hovering after training
+        # widened the column and cropped the side panels, and it stayed so.
+        self.readout.setWordWrap(True)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.readout.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
 
         self.canvas = _TimedCanvas()
         self.canvas.ci.setSpacing(4)
-        self.recon = _LossPlot(self.canvas.addPlot(row=0, col=0), "Reconstruction loss", "recon")
-        self.kl = _LossPlot(self.canvas.addPlot(row=1, col=0), "KL divergence", "kl")
+        self.recon = _LossPlot(self._add_plot(0), "Reconstruction loss", "recon")
+        self.kl = _LossPlot(self._add_plot(1), "KL divergence", "kl")
         self.kl.plot.setXLink(self.recon.plot)
         for lp in (self.recon, self.kl):
             lp.plot.setLabel("left", "nats / image")
@@ -182,6 +196,7 @@ class LossPlots(QWidget):
         for lp in (self.recon, self.kl):
             lp.plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         self._mouse_proxy = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved)
+        self.canvas.left.connect(self._on_pointer_left)
 
         self._min_interval_ms = redraw_interval_ms
         self._frame_cost_s = 0.0
@@ -190,6 +205,9 @@ class LossPlots(QWidget):
         self._timer.timeout.connect(self._redraw_if_dirty)
         self._timer.start()
         self._theme = on_theme(self, self.apply_theme)
+
+    def _add_plot(self, row: int) -> pg.PlotItem:
+        return self.canvas.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})
 
     def apply_theme(self, theme: Theme) -> None:
         """Recolour the canvas, both plots and the readout (also called on a live system switch)."""
@@ -263,6 +281,32 @@ class LossPlots(QWidget):
         self._dirty = self._epochs_dirty = True
         self._redraw_if_dirty()
 
+    @contextmanager
+    def showing_whole_run(self) -> Iterator[None]:
+        """Show every batch and epoch while the block runs (an export), then the view as it was.
+
+        On screen the plots may follow the latest epochs or be zoomed in; a saved picture of the
+        losses shows the whole run.
+        """
+        views = [lp.plot.getViewBox() for lp in (self.recon, self.kl)]
+        saved = [(vb.viewRange(), vb.autoRangeEnabled(), list(vb.state["autoVisibleOnly"])) for vb in views]
+        self._whole_run = True
+        try:
+            for vb in views:
+                vb.setAutoVisible(x=False, y=False)
+                vb.enableAutoRange()
+            self.redraw_now()
+            for vb in views:
+                vb.updateAutoRange()
+            yield
+        finally:
+            self._whole_run = False
+            for vb, ((x_range, y_range), (auto_x, auto_y), (visible_x, visible_y)) in zip(views, saved, strict=True):
+                vb.setAutoVisible(x=visible_x, y=visible_y)
+                vb.setRange(xRange=x_range, yRange=y_range, padding=0)
+                vb.enableAutoRange(x=auto_x, y=auto_y)
+            self.redraw_now()
+
     # ---- drawing --------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._dirty = True
@@ -313,7 +357,7 @@ class LossPlots(QWidget):
 
     def _show_latest(self) -> None:
         latest = self._latest_x()
-        if latest <= 0:
+        if latest <= 0 or self._whole_run:
             return
         low = max(0.0, latest - FOLLOW_SPAN_EPOCHS)
         self.kl.plot.setXRange(low, latest + 0.02 * (latest - low), padding=0)
@@ -350,6 +394,11 @@ class LossPlots(QWidget):
                 x = lp.plot.getViewBox().mapSceneToView(pos).x()
                 self.show_values_at(x)
                 return
+        self.hide_cursor()
+
+    @Slot()
+    def _on_pointer_left(self) -> None:
+        self._mouse_proxy.flush()  # a move still held back by the rate limit must not show it again
         self.hide_cursor()
 
     def _smoothed_near(self, step: float) -> tuple[str, str]:
@@ -397,19 +446,30 @@ class LossPlots(QWidget):
         return text
 
 
-def _let_title_shrink(label: pg.LabelItem) -> None:
-    """Let a narrow window cut the end of the title line instead of cutting off the plot.
+def _wrap_title(label: pg.LabelItem) -> None:
+    """Wrap the title line (title and inline legend) at the plot's width instead of cutting it off.
 
-    pyqtgraph makes a title's full text width the plot's minimum width (LabelItem.updateMin runs on
-    every resize), so a long title with its inline legend pushed the plot's right edge out of view.
+    pyqtgraph sizes a title to its text on one line and makes that the plot's minimum width
+    (LabelItem.updateMin runs on every resize). In a narrow column that pushed the plot's right
+    edge out of view, and letting the title shrink instead cut off the end of the legend ("train",
+    "test"). With a text width the legend flows onto a second line when the first is full.
     """
-    update_min = label.updateMin
 
-    def update_min_height_only() -> None:
-        update_min()
+    def update_min_wrapped() -> None:
+        width = label.size().width()
+        label.item.setTextWidth(width if width > 1 else -1)
+        bounds = label.itemRect()
         label.setMinimumWidth(0)
+        label.setMinimumHeight(bounds.height())
+        label._sizeHint = {  # what LabelItem.updateMin stores, without the one-line width as minimum
+            Qt.SizeHint.MinimumSize: (0, bounds.height()),
+            Qt.SizeHint.PreferredSize: (0, bounds.height()),
+            Qt.SizeHint.MaximumSize: (-1, -1),
+            Qt.SizeHint.MinimumDescent: (0, 0),
+        }
+        label.updateGeometry()
 
-    label.updateMin = update_min_height_only  # type: ignore[method-assign]
+    label.updateMin = update_min_wrapped  # type: ignore[method-assign]
     label.updateMin()
 
 
@@ -429,7 +489,7 @@ def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) ->
             f"<span style='color:{theme.plot_axis}'>&nbsp;{label}</span>"
         )
 
-    keys = "&nbsp;&nbsp;&nbsp;".join(
+    keys = "&nbsp;&nbsp; ".join(  # a plain space between keys: the legend may wrap there, never inside a key
         [
             key("━", pale.name(), "batch"),
             key("━", color.name(), "smoothed"),
@@ -439,7 +499,7 @@ def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) ->
     )
     return (
         f"<span style='color:{theme.plot_axis}; font-weight:600'>{title}</span>"
-        f"&nbsp;&nbsp;&nbsp;&nbsp;&nbsp;{keys}"
+        f"&nbsp;&nbsp;&nbsp;&nbsp; {keys}"
     )
 
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -38,6 +37,7 @@ from vae_desktop.ui.hyperparameter_form import HyperparameterForm
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
 from vae_desktop.ui.message_banner import MessageBanner
+from vae_desktop.ui.progress_bar import FittedProgressBar, epoch_texts, run_texts
 from vae_desktop.ui.recon_strip import ReconstructionStrip
 from vae_desktop.ui.theme import Theme, on_theme
 from vae_desktop.ui.unsaved_changes import UnsavedWorkGuard
@@ -132,14 +132,14 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.pause_button, 1)
         buttons.addWidget(self.stop_button, 1)
 
-        self.epoch_progress = QProgressBar()
-        self.run_progress = QProgressBar()
+        self.epoch_progress = FittedProgressBar()
+        self.run_progress = FittedProgressBar()
         for bar in (self.epoch_progress, self.run_progress):
             bar.setRange(0, 1000)
             bar.setValue(0)
             bar.setTextVisible(True)
-        self.epoch_progress.setFormat("Epoch —")
-        self.run_progress.setFormat("Run —")
+        self.epoch_progress.set_texts(["Epoch —"])
+        self.run_progress.set_texts(["Run —"])
         self.time_label = QLabel("Elapsed — · ETA —")
         self.latest_label = QLabel("No epoch finished yet.")
         self.latest_label.setWordWrap(True)
@@ -434,10 +434,11 @@ class MainWindow(QMainWindow):
         if step == 0 and global_step > 0:
             epoch, step = epoch - 1, spe  # the last batch of an epoch (its evaluation may still be running)
         self.epoch_progress.setValue(int(1000 * step / spe))
-        self.epoch_progress.setFormat(f"Epoch {min(epoch + 1, epochs)} of {epochs} · step {step} of {spe}")
+        shown = min(epoch + 1, epochs)
+        self.epoch_progress.set_texts(epoch_texts(shown, epochs, step, spe))
         total = spe * epochs
         self.run_progress.setValue(int(1000 * min(global_step, total) / total))
-        self.run_progress.setFormat(f"Run {100 * min(global_step, total) / total:.0f}% · {global_step:,} of {total:,} steps")
+        self.run_progress.set_texts(run_texts(global_step, total))
         self._update_time_label()
 
     @Slot()
@@ -496,7 +497,7 @@ class MainWindow(QMainWindow):
     def _reset_progress(self) -> None:
         for bar, text in ((self.epoch_progress, "Epoch —"), (self.run_progress, "Run —")):
             bar.setValue(0)
-            bar.setFormat(text)
+            bar.set_texts([text])
         self._last_batch = None
         self._update_time_label()
 

@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # the mirror module imports torch; this widget must paint bef
     from vae_desktop.ui.model_mirror import ModelMirror
 
 ROW_TITLES = ("Test images", "Reconstructions")
+NO_DATASET_TEXT = "Test images appear here once a dataset is loaded."
+NO_MODEL_TEXT = "Start training to see the reconstructions."
 LABEL_WIDTH = 112
 PADDING = 8
 GAP = 6
@@ -151,10 +153,7 @@ class ReconstructionStrip(QWidget):
             label_rect = QRectF(PADDING, rect.top(), LABEL_WIDTH - 2 * PADDING, rect.height())
             painter.drawText(label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap, title)
         if not len(self._indices):
-            painter.drawText(
-                self.rect().adjusted(LABEL_WIDTH, 0, 0, 0), Qt.AlignmentFlag.AlignCenter,
-                "Test images appear here once a dataset is loaded.",
-            )
+            _draw_wrapped(painter, QRectF(self.rect()).adjusted(LABEL_WIDTH, PADDING, -PADDING, -PADDING), NO_DATASET_TEXT)
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # crisp pixels
         for column in range(len(self._indices)):
@@ -177,10 +176,7 @@ class ReconstructionStrip(QWidget):
                 painter.drawRoundedRect(outline, 4, 4)
         if not self._recon_images:
             painter.setPen(muted)
-            painter.drawText(
-                self._cell_rect(1, 0).united(self._cell_rect(1, len(self._indices) - 1)),
-                Qt.AlignmentFlag.AlignCenter, "Start training to see the reconstructions.",
-            )
+            _draw_wrapped(painter, self._cell_rect(1, 0).united(self._cell_rect(1, len(self._indices) - 1)), NO_MODEL_TEXT)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         column = self._column_at(event.position().x(), event.position().y())
@@ -206,3 +202,16 @@ class ReconstructionStrip(QWidget):
         """Where image `column` is drawn (tests click there)."""
         center = self._cell_rect(row, column).center()
         return int(center.x()), int(center.y())
+
+
+def _draw_wrapped(painter: QPainter, rect: QRectF, text: str) -> None:
+    """Centred text that wraps at word boundaries, and is elided only if even that does not fit.
+
+    One centred line was cut off at both ends whenever the strip was narrower than the text.
+    """
+    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+    metrics = painter.fontMetrics()
+    needed = metrics.boundingRect(rect.toRect(), int(flags), text)
+    if needed.height() > rect.height() or needed.width() > rect.width():
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(rect.width()))
+    painter.drawText(rect, flags, text)

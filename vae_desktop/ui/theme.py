@@ -102,6 +102,13 @@ class Theme:
     def banner(self, kind: str) -> tuple[str, str, str]:
         return {"error": self.banner_error, "warning": self.banner_warning, "info": self.banner_info}[kind]
 
+    def header_ink(self, color: str) -> str:
+        """`color` readable as table-header text: Fusion shades a header from above to below the
+        button colour, so the text must read on both ends of that gradient."""
+        button = QColor(self.button)
+        ends = (button.lighter(135).name(), button.darker(110).name())
+        return readable_on(readable_on(color, ends[0]), ends[1])
+
 
 LIGHT = Theme(
     name=LIGHT_NAME,
@@ -146,6 +153,47 @@ DARK = Theme(
     banner_warning=("#3a3020", "#8a6d2a", "#ffd98a"),
     banner_info=("#1e2f42", "#3d6591", "#b9d7ff"),
 )
+
+
+def _luminance(color: str | QColor) -> float:
+    """WCAG 2 relative luminance of an sRGB colour (0 black .. 1 white)."""
+    c = QColor(color)
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(c.redF()) + 0.7152 * linear(c.greenF()) + 0.0722 * linear(c.blueF())
+
+
+def contrast_ratio(foreground: str | QColor, background: str | QColor) -> float:
+    """WCAG 2 contrast ratio (1 .. 21); 4.5 is the minimum for normal text (level AA)."""
+    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+READABLE_RATIO = 4.5  # WCAG AA for normal text
+
+
+def readable_on(color: str, background: str, minimum: float = READABLE_RATIO) -> str:
+    """`color`, made lighter (on a dark background) or darker (on a light one) until text in it reads.
+
+    The hue stays, so a quantity keeps its colour from chart to table in both themes; colours that
+    already read well are returned unchanged.
+    """
+    if contrast_ratio(color, background) >= minimum:
+        return QColor(color).name()
+    toward = QColor("#ffffff") if _luminance(background) < 0.18 else QColor("#000000")
+    start = QColor(color)
+    for step in range(1, 21):
+        t = step / 20
+        mixed = QColor.fromRgbF(
+            start.redF() + (toward.redF() - start.redF()) * t,
+            start.greenF() + (toward.greenF() - start.greenF()) * t,
+            start.blueF() + (toward.blueF() - start.blueF()) * t,
+        )
+        if contrast_ratio(mixed, background) >= minimum:
+            return mixed.name()
+    return toward.name()
 
 
 def theme_named(name: str) -> Theme:

@@ -90,7 +90,11 @@ def _index_at(x: float, count: int) -> int | None:
 
 
 class RawOutputChart(Chart):
-    """All 2*z_dim encoder outputs as bars, in emission order: mean half blue, log-stddev half orange."""
+    """All 2*z_dim encoder outputs as bars, in emission order: mean half blue, log-stddev half orange.
+
+    Each half is titled with the code that gives it its role (`μ = out[:, :16]`), so the chart reads
+    as the line `mean, log_std = out[:, :16], out[:, 16:]`.
+    """
 
     ACCESSIBLE_NAME = "Encoder outputs"
     DESCRIPTION = "Bar chart of the encoder's 2·z_dim outputs: the first half is used as the mean, the second as log σ."
@@ -115,19 +119,35 @@ class RawOutputChart(Chart):
         item.addItem(zero)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         item.addItem(self.bars)
-        self.mean_title = pg.TextItem("μ (mean)", color=style.MEAN, anchor=(0.5, 0.0))
-        self.log_std_title = pg.TextItem("log σ (log-stddev)", color=style.LOG_STD, anchor=(0.5, 0.0))
+        self.mean_title = pg.TextItem("", anchor=(0.5, 0.0))
+        self.log_std_title = pg.TextItem("", anchor=(0.5, 0.0))
         for title in (self.mean_title, self.log_std_title):
             font = title.textItem.font()
             font.setBold(True)
             title.setFont(font)
             item.addItem(title)
         self._raw = np.zeros(0)
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self._write_titles()
+
+    def _write_titles(self) -> None:
+        z_dim = len(self._raw) // 2
+        background = self._theme.plot_background
+        self.mean_title.setText(f"μ = out[:, :{z_dim}]", color=style.ink(style.MEAN, background))
+        self.log_std_title.setText(f"log σ = out[:, {z_dim}:]", color=style.ink(style.LOG_STD, background))
+
+    def half_titles(self) -> tuple[str, str]:
+        """The code expressions written over the two halves."""
+        return self.mean_title.toPlainText(), self.log_std_title.toPlainText()
 
     def set_encoding(self, raw: np.ndarray) -> None:
         raw = np.asarray(raw, dtype=np.float64)
         z_dim = len(raw) // 2
         self._raw = raw
+        self._write_titles()
         brushes = [pg.mkBrush(style.MEAN)] * z_dim + [pg.mkBrush(style.LOG_STD)] * z_dim
         self.bars.setOpts(x=np.arange(2 * z_dim), height=raw, width=0.8, brushes=brushes, pen=pg.mkPen(None))
         self.mean_region.setRegion((-0.5, z_dim - 0.5))
@@ -377,6 +397,7 @@ class EpochAxis(pg.AxisItem):
 
     def __init__(self) -> None:
         super().__init__("left")
+        self.enableAutoSIPrefix(False)  # one epoch spans -0.5..0.5, which read "epoch (x0.001)"
         self.epochs: list[int] = []
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (Qt API)
@@ -412,6 +433,7 @@ class KlHeatmap(Chart):
             values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
         )
         self.color_bar.setImageItem(self.image, insert_in=item)
+        self.color_bar.axis.enableAutoSIPrefix(False)
         self.color_bar.axis.setLabel("KL (nats)")
         on_theme(self, self._apply_theme)
         self._matrix = np.zeros((0, 0))

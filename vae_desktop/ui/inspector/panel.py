@@ -12,16 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -34,24 +27,21 @@ from vae_desktop.core.inspection import (
     ImageInspection,
     ImageShapeError,
     KlHistory,
+    Typicality,
     dimension_activity,
     inspect_image,
+    reference_losses,
+    typicality,
 )
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.ui.inspector import explain, style
-from vae_desktop.ui.inspector.charts import (
-    ExpCurveChart,
-    ExpStepChart,
-    KlChart,
-    KlHeatmap,
-    RawOutputChart,
-    SampleChart,
-)
-from vae_desktop.ui.inspector.widgets import DimensionTable, ImageTile, Section
+from vae_desktop.ui.inspector.explain import Stage
+from vae_desktop.ui.inspector.layout import InspectorLayout
 from vae_desktop.ui.model_mirror import ModelMirror
-from vae_desktop.ui.theme import on_theme
+from vae_desktop.ui.theme import Theme, on_theme
 
 ACTIVITY_IMAGES = 2000  # test images in the activity pass: ~40 ms on one CPU core for the default model
+REFERENCE_IMAGES = 500  # test images whose losses tell whether an image of your own is like the data
 
 
 class Throttle(QObject):
@@ -82,9 +72,10 @@ class _Source:
 
     index: int | None
     image: np.ndarray | None = None
+    name: str | None = None  # an opened file's name
 
 
-class InspectorPanel(QWidget):
+class InspectorPanel(InspectorLayout, QWidget):
     """Side panel that answers "how do 2*z_dim outputs become a mean, a stddev and a sample?"."""
 
     def __init__(
@@ -108,6 +99,9 @@ class InspectorPanel(QWidget):
         self._stale = False  # weights changed while the panel was hidden
         self._activity: DimensionActivity | None = None
         self._kl_history = KlHistory()
+        self._stage = Stage()
+        self._reference: np.ndarray | None = None  # test images' losses, for images of your own
+        self._typicality: Typicality | None = None
         self._refresh_throttle = Throttle(refresh_interval_ms, self.refresh, self)
         self._activity_throttle = Throttle(activity_interval_ms, self._refresh_activity_and_views, self)
         self._build()
@@ -115,6 +109,7 @@ class InspectorPanel(QWidget):
         mirror.weightsUpdated.connect(self._on_weights_updated)
         mirror.datasetChanged.connect(self._on_dataset_changed)
         self._on_dataset_changed()
+        on_theme(self, self._apply_theme)
 
     # ---- public slots ----------------------------------------------------------------------
     @Slot(int)
@@ -124,22 +119,47 @@ class InspectorPanel(QWidget):
         self._sync_spin(int(index))
         self.refresh()
 
-    def show_image(self, image_uint8_chw: np.ndarray) -> None:
-        """Inspect an image that is not in the test set: uint8 (C, H, W) in the model's shape."""
-        self._source = _Source(None, np.array(image_uint8_chw, copy=True))
+    def show_image(self, image_uint8_chw: np.ndarray, name: str | None = None) -> None:
+        """Inspect an image that is not in the test set (e.g. a file opened onto the latent map):
+        uint8 (C, H, W) in the model's shape; `name` titles it."""
+        self._source = _Source(None, np.array(image_uint8_chw, copy=True), name)
         self.refresh()
 
     @Slot(object)
     def add_epoch(self, metrics: EpochMetrics) -> None:
         """A finished epoch: one more heat-map row (a new run's epoch 1 starts the map over)."""
+        self._set_done(metrics.epoch)
         if self._kl_history.add(metrics):
             self._update_heatmap()
 
     @Slot(object)
     def set_epoch_history(self, epochs: list[EpochMetrics]) -> None:
         """Replace the heat map with a restored run's epochs (e.g. from an opened checkpoint)."""
+        self._set_done(max((m.epoch for m in epochs), default=0))
         self._kl_history.replace(list(epochs))
         self._update_heatmap()
+
+    def set_planned_epochs(self, epochs: int | None) -> None:
+        """How many epochs the run is set to train: until they are done, activity is "so far"."""
+        self._stage = Stage(self._stage.done, epochs)
+        self._refresh_words()
+
+    @property
+    def stage(self) -> Stage:
+        return self._stage
+
+    @property
+    def typicality(self) -> Typicality | None:
+        """How the shown image of your own compares with the test images (None for a test image)."""
+        return self._typicality
+
+    def _set_done(self, epochs: int) -> None:
+        self._stage = Stage(int(epochs), self._stage.planned)
+        self._refresh_words()
+
+    def _refresh_words(self) -> None:
+        if self._inspection is not None:
+            self._update_views()
 
     @Slot(str)
     def set_reconstruction_loss(self, kind: str) -> None:
@@ -208,9 +228,21 @@ class InspectorPanel(QWidget):
     def _refresh_activity(self) -> None:
         model, dataset = self._mirror.model, self._mirror.dataset
         self._activity = None
+        self._reference = None
         if model is None or dataset is None or tuple(dataset.image_shape) != model.config.image_shape:
             return
         self._activity = dimension_activity(model, dataset.test_images, INACTIVE_KL_NATS, ACTIVITY_IMAGES)
+        if self._source is not None and self._source.index is None:  # only an image of your own needs it
+            self._reference = reference_losses(model, dataset.test_images, self._recon_loss, REFERENCE_IMAGES)
+
+    def _judge(self, image: np.ndarray) -> Typicality | None:
+        """Whether an image of your own is like the test images (their losses are computed when needed)."""
+        model, dataset = self._mirror.model, self._mirror.dataset
+        if model is None or dataset is None or tuple(dataset.image_shape) != model.config.image_shape:
+            return None
+        if self._reference is None:
+            self._reference = reference_losses(model, dataset.test_images, self._recon_loss, REFERENCE_IMAGES)
+        return typicality(model, image, self._reference, self._recon_loss)
 
     def _refresh_activity_and_views(self) -> None:
         self._refresh_activity()
@@ -233,6 +265,7 @@ class InspectorPanel(QWidget):
             self._show_message(explain.NO_DATASET)
             return
         label = None
+        self._typicality = None
         if source.index is None:
             image = source.image
         else:
@@ -248,7 +281,9 @@ class InspectorPanel(QWidget):
         except ImageShapeError as error:
             self._show_message(f"<h3>Cannot inspect this image</h3><p>{error}</p>")
             return
-        self._title = explain.source_description(source.index, label)
+        if source.index is None:
+            self._typicality = self._judge(image)
+        self._title = explain.source_description(source.index, label, source.name)
         self._update_views()
 
     def _class_name(self, index: int) -> str | None:
@@ -273,10 +308,12 @@ class InspectorPanel(QWidget):
             f"z_dim = {z_dim}: the encoder emits {2 * z_dim} numbers for this image."
             + (" Scroll over a chart to zoom, drag to pan." if z_dim > 16 else "")
         )
+        self.off_data_label.setText(explain.off_data_note(self._typicality))
+        self.off_data_label.setVisible(bool(self.off_data_label.text()))
         self.input_tile.set_image(result.image)
         self.input_copy_tile.set_image(result.image)
         self.raw_section.title.setText(f"① What the encoder emits: {2 * z_dim} plain numbers")
-        self.raw_section.caption.setText(explain.raw_caption(z_dim))
+        self.raw_section.set_caption(explain.raw_caption(z_dim))
         self.raw_chart.set_encoding(result.raw)
         self.exp_step_chart.set_values(result.log_std, result.std)
         self.exp_curve_chart.set_values(result.log_std, result.std)
@@ -288,8 +325,8 @@ class InspectorPanel(QWidget):
         self.table.fit_rows(z_dim)
         self.loss_label.setText(explain.loss_summary(result))
         self.kl_chart.set_values(result.kl_per_dim, self._activity)
-        self.activity_label.setText(explain.activity_summary(self._activity, z_dim))
-        self.note_label.setText(explain.how_it_learns(result, self._activity))
+        self.activity_label.setText(explain.activity_summary(self._activity, z_dim, self._stage))
+        self.note_label.setText(explain.how_it_learns(result, self._activity, self._stage))
         self.stack.setCurrentWidget(self.content_page)
 
     def _update_heatmap(self) -> None:
@@ -303,161 +340,13 @@ class InspectorPanel(QWidget):
         self.index_spin.setValue(index)
         self.index_spin.blockSignals(False)
 
-    # ---- layout ----------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.stack = QStackedWidget(self)
-        self.empty_page = QWidget()
-        self.empty_label = QLabel(explain.NO_MODEL, self.empty_page)
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setMaximumWidth(520)
-        centred = QHBoxLayout()
-        centred.addStretch(1)
-        centred.addWidget(self.empty_label, 4)
-        centred.addStretch(1)
-        empty_layout = QVBoxLayout(self.empty_page)
-        empty_layout.setContentsMargins(24, 24, 24, 24)
-        empty_layout.addStretch(1)
-        empty_layout.addLayout(centred)
-        empty_layout.addStretch(2)
-
-        content = QWidget()
-        column = QVBoxLayout(content)
-        column.setSpacing(10)
-        column.addLayout(self._build_header())
-        column.addWidget(self._build_raw_section())
-        column.addWidget(self._build_exp_section())
-        column.addWidget(self._build_sample_section())
-        column.addWidget(self._build_loss_section())
-        column.addWidget(self._build_heatmap_section())
-        column.addWidget(self._build_note_section())
-        column.addStretch(1)
-        self.content_page = QScrollArea()
-        self.content_page.setWidgetResizable(True)
-        self.content_page.setWidget(content)
-
-        self.stack.addWidget(self.empty_page)
-        self.stack.addWidget(self.content_page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
-        self._update_heatmap()
-
-    def _build_header(self) -> QHBoxLayout:
-        self.input_tile = ImageTile("input x")
-        self.source_label = QLabel()
-        self.source_label.setTextFormat(Qt.TextFormat.RichText)
-        font = self.source_label.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        self.source_label.setFont(font)
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.index_spin = QSpinBox()
-        self.index_spin.setToolTip("Which test image to follow through the encoder (its index in the test set)")
-        self.index_spin.setAccessibleName("Test image number")
-        self.index_spin.setRange(0, 0)
-        self.index_spin.setKeyboardTracking(False)
-        self.index_spin.valueChanged.connect(self.show_test_image)
-        picker = QHBoxLayout()
-        picker.addWidget(QLabel("Test image #"))
-        picker.addWidget(self.index_spin)
-        picker.addStretch(1)
-        hint = QLabel("…or click an image in the latent map or the reconstruction strip.")
-        on_theme(hint, lambda t: hint.setStyleSheet(f"color: {t.muted_text};"))
-        hint.setWordWrap(True)
-        text = QVBoxLayout()
-        text.addWidget(self.source_label)
-        text.addWidget(self.summary_label)
-        text.addLayout(picker)
-        text.addWidget(hint)
-        text.addStretch(1)
-        header = QHBoxLayout()
-        header.addWidget(self.input_tile)
-        header.addLayout(text, 1)
-        return header
-
-    def _build_raw_section(self) -> Section:
-        self.raw_section = Section("① What the encoder emits")
-        self.raw_chart = RawOutputChart()
-        self.raw_section.body.addWidget(self.raw_chart)
-        return self.raw_section
-
-    def _build_exp_section(self) -> Section:
-        section = Section("② exp turns any number into a positive stddev", explain.EXP_CAPTION)
-        self.exp_step_chart = ExpStepChart()
-        self.exp_curve_chart = ExpCurveChart()
-        self.exp_curve_chart.setFixedWidth(250)
-        row = QHBoxLayout()
-        row.addWidget(self.exp_step_chart, 1)
-        row.addWidget(self.exp_curve_chart)
-        section.body.addLayout(row)
-        return section
-
-    def _build_sample_section(self) -> Section:
-        section = Section("③ The sample the decoder sees: z = μ + σ·ε", explain.SAMPLE_CAPTION)
-        self.sample_chart = SampleChart()
-        section.body.addWidget(self.sample_chart)
-        self.mean_tile = ImageTile(f"decode(<b style='color:{style.MEAN}'>μ</b>)<br>the mean: no noise")
-        self.sample_tile = ImageTile(f"decode(<b style='color:{style.SAMPLE}'>z</b>)<br>this sample")
-        self.draw_button = QPushButton("Draw again")
-        self.draw_button.setToolTip("Draw a new ε ~ N(0, I): same μ and σ, a different sample z")
-        self.draw_button.clicked.connect(self.draw_again)
-        self.draws_label = QLabel()
-        self.draws_label.setStyleSheet(f"color: {style.EPS};")
-        controls = QVBoxLayout()
-        controls.addStretch(1)
-        controls.addWidget(self.draw_button)
-        controls.addWidget(self.draws_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        controls.addStretch(1)
-        self.input_copy_tile = ImageTile("input x<br>what the encoder saw")
-        images = QHBoxLayout()
-        images.addWidget(self.input_copy_tile)
-        images.addWidget(self.mean_tile)
-        images.addWidget(self.sample_tile)
-        images.addLayout(controls)
-        images.addStretch(1)
-        section.body.addLayout(images)
-        table_title = QLabel("Every number, one row per dimension:")
-        section.body.addWidget(table_title)
-        self.table = DimensionTable()
-        self.table.setToolTip("Every number of every latent dimension: the charts above, exactly")
-        self.table.setAccessibleName("Numbers per latent dimension")
-        section.body.addWidget(self.table)
-        return section
-
-    def _build_loss_section(self) -> Section:
-        section = Section("④ The two forces the loss balances")
-        self.loss_label = QLabel()
-        self.loss_label.setTextFormat(Qt.TextFormat.RichText)
-        self.loss_label.setWordWrap(True)
-        section.body.addWidget(self.loss_label)
-        self.kl_chart = KlChart()
-        section.body.addWidget(self.kl_chart)
-        self.activity_label = QLabel()
-        self.activity_label.setTextFormat(Qt.TextFormat.RichText)
-        self.activity_label.setWordWrap(True)
-        section.body.addWidget(self.activity_label)
-        section.caption.setVisible(True)
-        section.caption.setText(
-            f"Bars: this image's {style.swatch(style.KL, 'KL per dimension')} (they add up to the KL above). "
-            "Short ticks: the same averaged over the test set."
-        )
-        return section
-
-    def _build_heatmap_section(self) -> Section:
-        section = Section("⑤ Over training: which dimensions switch on", explain.HEATMAP_CAPTION)
-        self.heatmap = KlHeatmap()
-        self.heatmap_empty = QLabel("No finished epochs yet: a row appears here at the end of each epoch.")
-        on_theme(self.heatmap_empty, lambda t: self.heatmap_empty.setStyleSheet(f"color: {t.muted_text};"))
-        section.body.addWidget(self.heatmap)
-        section.body.addWidget(self.heatmap_empty)
-        return section
-
-    def _build_note_section(self) -> Section:
-        section = Section("How it learns which half is which")
-        self.note_label = QLabel(explain.how_it_learns(None, None))
-        self.note_label.setTextFormat(Qt.TextFormat.RichText)
-        self.note_label.setWordWrap(True)
-        section.body.addWidget(self.note_label)
-        return section
+    def _apply_theme(self, _theme: Theme) -> None:
+        """Coloured words are shaded for the theme's background: write them again on a switch."""
+        self.exp_section.set_caption(explain.exp_caption())
+        self.sample_section.set_caption(explain.sample_caption())
+        self.loss_section.set_caption(explain.kl_caption())
+        self.mean_tile.caption.setText(f"decode(<b style='color:{style.ink(style.MEAN)}'>μ</b>)<br>the mean: no noise")
+        self.sample_tile.caption.setText(f"decode(<b style='color:{style.ink(style.SAMPLE)}'>z</b>)<br>this sample")
+        self.draws_label.setStyleSheet(f"color: {style.ink(style.EPS)};")
+        if self._inspection is not None:
+            self._update_views()

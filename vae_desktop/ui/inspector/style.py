@@ -2,7 +2,8 @@
 
 One colour per quantity, used for its bars, its table column and its caption, so a learner can
 follow a number from the encoder output to the sample by colour alone (Okabe-Ito palette, readable
-with colour-blindness).
+with colour-blindness). Text in these colours goes through `ink`, which keeps the hue but lightens or
+darkens it until it reads on the current theme's background (blue and purple on a dark window did not).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from vae_desktop.ui.theme import Theme, on_theme
+from vae_desktop.ui.theme import Theme, current_theme, on_theme, readable_on
 
 MEAN = "#0072B2"  # blue: mu, the first z_dim outputs
 LOG_STD = "#E69F00"  # orange: log sigma, the second z_dim outputs
@@ -33,9 +34,14 @@ def tint(color: str, alpha: int) -> QColor:
     return result
 
 
+def ink(color: str, background: str | None = None) -> str:
+    """`color` as text on `background` (default: the current theme's window), readable in both themes."""
+    return readable_on(color, background or current_theme().window)
+
+
 def swatch(color: str, text: str) -> str:
-    """Rich text: a coloured square and bold coloured text, for captions that name a quantity."""
-    return f'<span style="color:{color}">&#9632;</span> <b style="color:{color}">{text}</b>'
+    """Rich text: a square in the chart colour and bold text in its readable shade, for captions."""
+    return f'<span style="color:{color}">&#9632;</span> <b style="color:{ink(color)}">{text}</b>'
 
 
 def themed_pen(

@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QFrame, QHeaderView, QLabel, QTableView, QVBoxLayo
 from vae_desktop.core.inspection import DimensionActivity, ImageInspection
 from vae_desktop.ui.inspector import style
 from vae_desktop.ui.qimage import to_qimage
-from vae_desktop.ui.theme import on_theme
+from vae_desktop.ui.theme import Theme, on_theme, readable_on
 
 TILE_PIXELS = 112  # images are scaled by a whole factor up to about this size, nearest-neighbour
+TILE_CAPTION_WIDTH = TILE_PIXELS + 12
 
 
 class Section(QFrame):
@@ -27,15 +28,23 @@ class Section(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.2)
         font.setBold(True)
         self.title.setFont(font)
-        self.caption = QLabel(caption, self)
+        self.title.setWordWrap(True)  # a narrow panel wraps the title instead of scrolling sideways
+        self.caption = QLabel(self)
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.TextFormat.RichText)
-        self.caption.setVisible(bool(caption))
+        self.caption.setOpenExternalLinks(False)
+        self.set_caption(caption)
         self.body = QVBoxLayout(self)
         self.body.setContentsMargins(10, 8, 10, 8)
         self.body.setSpacing(6)
         self.body.addWidget(self.title)
         self.body.addWidget(self.caption)
+
+    def set_caption(self, text: str) -> None:
+        """The explanation under the title; shown exactly when there is one (a label created empty
+        and filled later would otherwise stay hidden)."""
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
 
 
 class ImageTile(QWidget):
@@ -51,7 +60,7 @@ class ImageTile(QWidget):
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.caption.setWordWrap(True)
-        self.caption.setFixedWidth(TILE_PIXELS + 40)
+        self.caption.setFixedWidth(TILE_CAPTION_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
@@ -90,7 +99,9 @@ COLUMNS: list[tuple[str, str | None]] = [
     ("z = μ + σ·ε", style.SAMPLE),
     ("KL (nats)", style.KL),
     ("test-set KL", None),
+    ("Var μ (test set)", None),
 ]
+TEST_KL_COLUMN, MEAN_VARIANCE_COLUMN = 7, 8
 
 
 class DimensionTableModel(QAbstractTableModel):
@@ -104,8 +115,19 @@ class DimensionTableModel(QAbstractTableModel):
         self._rows: list[list[str]] = []
         self._inactive: list[bool] = []
         self._threshold = 0.0
-        self._inactive_brush = QBrush(QColor(style.INACTIVE_TEXT))
+        self._unit_threshold = 0.0
         self._alignment = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._theme = on_theme(self, self._apply_theme)
+
+    def _apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        # Grey text that reads on both row shades (base and alternate base).
+        grey = readable_on(readable_on(style.INACTIVE_TEXT, theme.base), theme.alternate_base)
+        self._inactive_brush = QBrush(QColor(grey))
+        self._header_brushes = {c: QBrush(QColor(theme.header_ink(c))) for _, c in COLUMNS if c is not None}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
 
     def set_values(self, inspection: ImageInspection | None, activity: DimensionActivity | None) -> None:
         self.beginResetModel()
@@ -128,9 +150,14 @@ class DimensionTableModel(QAbstractTableModel):
                     row.append(f"{activity.kl_per_dim[d]:.4f}" + (" (inactive)" if inactive else ""))
                 else:
                     row.append("—")
+                if usable and activity.mean_variance is not None:
+                    row.append(f"{activity.mean_variance[d]:.4f}")  # above 0.01: an active unit (header tip)
+                else:
+                    row.append("—")
                 self._rows.append(row)
                 self._inactive.append(inactive)
             self._threshold = activity.threshold if usable else 0.0
+            self._unit_threshold = activity.unit_threshold if usable else 0.0
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -146,7 +173,12 @@ class DimensionTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return title
         if role == Qt.ItemDataRole.ForegroundRole and color is not None:
-            return QBrush(QColor(color))
+            return self._header_brushes[color]
+        if role == Qt.ItemDataRole.ToolTipRole and section == MEAN_VARIANCE_COLUMN:
+            return (
+                "Variance over the test images of this dimension's posterior mean μ. Above "
+                f"{self._unit_threshold or 0.01:g} the dimension is an active unit (Burda et al. 2015)."
+            )
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
@@ -165,7 +197,10 @@ class DimensionTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ForegroundRole:
                 return self._inactive_brush
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"Dimension {d} is inactive: its test-set KL is below {self._threshold:g} nats."
+                return (
+                    f"Dimension {d} is inactive: its KL averaged over the test images is below "
+                    f"{self._threshold:g} nats (this image's own KL may be higher)."
+                )
         return None
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from vae_desktop.core.latent import dimension_name
+
 PLANE_PCA = "pca"
 PLANE_DIMS = "dims"
 
 
 class MapControls(QWidget):
     planeChanged = Signal()  # mode or chosen dimensions changed
+    dimsPicked = Signal()  # the user chose a dimension in one of the two boxes
     manifoldToggled = Signal(bool)
     gridSizeChanged = Signal(int)
     gridToggled = Signal(bool)
@@ -34,10 +37,11 @@ class MapControls(QWidget):
 
         layout.addWidget(QLabel("Map:"))
         self.plane_combo = QComboBox()
-        self.plane_combo.addItem("PCA plane of the posterior means", PLANE_PCA)
+        self.plane_combo.addItem("PCA plane of the means", PLANE_PCA)
         self.plane_combo.addItem("Two latent dimensions", PLANE_DIMS)
         self.plane_combo.setToolTip(
-            "PCA: the plane through the centre of the encoded test set along its two main directions.\n"
+            "PCA: the plane through the centre of the encoded test set's posterior means along their two main "
+            "directions.\n"
             "Two dimensions: vary the chosen latent dimensions; all others are held at the selected handle's values."
         )
         self.u_combo = QComboBox()
@@ -45,8 +49,8 @@ class MapControls(QWidget):
         self.u_combo.setToolTip("Latent dimension along the horizontal axis")
         self.v_combo.setToolTip("Latent dimension along the vertical axis")
         self.fixed_plane_label = QLabel()
-        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.plane_combo.setMinimumContentsLength(18)
+        # Wide enough for its longest choice: a combo sized for 18 characters cut "PCA plane of the po…".
+        self.plane_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for widget in (self.plane_combo, self.u_combo, self.v_combo, self.fixed_plane_label):
             layout.addWidget(widget)
         layout.addStretch(1)
@@ -113,11 +117,14 @@ class MapControls(QWidget):
         choose = z_dim > 2
         self.plane_combo.setVisible(choose)
         self.fixed_plane_label.setVisible(not choose)
-        self.fixed_plane_label.setText("the latent plane (z1, z2)" if z_dim == 2 else "the latent line z1")
+        self.fixed_plane_label.setText(
+            f"the latent plane ({dimension_name(0)}, {dimension_name(1)})" if z_dim == 2
+            else f"the latent line {dimension_name(0)}"
+        )
         for combo in (self.u_combo, self.v_combo):
             combo.blockSignals(True)
             combo.clear()
-            combo.addItems([f"z{d + 1}" for d in range(z_dim)])
+            combo.addItems([dimension_name(d) for d in range(z_dim)])
         self._dims = (0, 1 if z_dim > 1 else 0)
         self.u_combo.setCurrentIndex(self._dims[0])
         self.v_combo.setCurrentIndex(self._dims[1])
@@ -125,16 +132,20 @@ class MapControls(QWidget):
             combo.blockSignals(False)
         self._update_dim_visibility()
 
+    def set_dims(self, dims: tuple[int, int]) -> None:
+        """Show these two dimensions (0-based) without reporting a change (the caller applies it)."""
+        self._dims = (int(dims[0]), int(dims[1]))
+        for combo, dim in ((self.u_combo, self._dims[0]), (self.v_combo, self._dims[1])):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(dim)
+            combo.blockSignals(False)
+
     def set_plane(self, mode: str, dims: tuple[int, int] | None = None) -> None:
         self.plane_combo.blockSignals(True)
         self.plane_combo.setCurrentIndex(self.plane_combo.findData(mode))
         self.plane_combo.blockSignals(False)
         if dims is not None:
-            self._dims = (int(dims[0]), int(dims[1]))
-            for combo, dim in ((self.u_combo, dims[0]), (self.v_combo, dims[1])):
-                combo.blockSignals(True)
-                combo.setCurrentIndex(dim)
-                combo.blockSignals(False)
+            self.set_dims(dims)
         self._update_dim_visibility()
         self.planeChanged.emit()
 
@@ -156,6 +167,7 @@ class MapControls(QWidget):
             other.setCurrentIndex(previous)
             other.blockSignals(False)
         self._dims = (self.u_combo.currentIndex(), self.v_combo.currentIndex())
+        self.dimsPicked.emit()
         self.planeChanged.emit()
 
     def _on_decode_mode(self, index: int) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
 
@@ -46,7 +46,14 @@ class HoverThumbnail(QGraphicsPixmapItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.hide()
 
-    def show_image(self, image: np.ndarray, caption: str, colour: tuple[int, int, int], at: QPointF) -> None:
+    def show_image(
+        self, image: np.ndarray, caption: str, colour: tuple[int, int, int], at: QPointF, room: QRectF, scene_at: QPointF
+    ) -> None:
+        """Show the thumbnail beside the point `at` (map units), which is drawn at `scene_at`.
+
+        It goes up and to the right of the point, or to the left and below where that would leave
+        `room` (the visible map, in scene pixels), so it is never cut by the edge of the map.
+        """
         picture = to_qimage(image)
         w, h = picture.width() * self.SCALE, picture.height() * self.SCALE
         theme = current_theme()
@@ -64,7 +71,10 @@ class HoverThumbnail(QGraphicsPixmapItem):
         painter.drawText(QRectF(4, h + 5, w, 18), Qt.AlignmentFlag.AlignCenter, caption)
         painter.end()
         self.setPixmap(pixmap)
-        self.setOffset(12, -pixmap.height() - 12)  # screen pixels: up and to the right of the point
+        width, height = pixmap.width(), pixmap.height()
+        dx = 12 if scene_at.x() + 12 + width <= room.right() else -12 - width  # screen pixels
+        dy = -height - 12 if scene_at.y() - 12 - height >= room.top() else 12
+        self.setOffset(dx, dy)
         self.setPos(at)
         self.show()
 
@@ -103,7 +113,7 @@ class LatentMapView(pg.PlotWidget):
         plot.setMenuEnabled(False)  # our own menus; the view's menu would offer irrelevant plot options
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
-            axis.enableAutoSIPrefix(False)  # "z1 (x0.001)" would hide the latent values themselves
+            axis.enableAutoSIPrefix(False)  # "z0 (x0.001)" would hide the latent values themselves
             # Cache the drawn axis: replaying its tick labels costs several ms per frame, and a drag
             # that repaints the whole view would pay it on every mouse move for unchanged axes.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -128,6 +138,7 @@ class LatentMapView(pg.PlotWidget):
         self._vb.addItem(self._hover, ignoreBounds=True)
         self._hover_source: Callable[[int], tuple[np.ndarray, str, int]] | None = None
         self._hovered: int | None = None
+        self._pointer: QPointF | None = None  # the last pointer position over the map (scene pixels)
 
         self._handles: dict[str, HandleItem] = {}
         self._placing = False
@@ -176,6 +187,12 @@ class LatentMapView(pg.PlotWidget):
         for label, item in enumerate(self._class_items):
             mask = self._labels == label
             _move_points(item, self._uv[mask, 0], self._uv[mask, 1])
+        # The points moved (training): the thumbnail belongs to whatever is under the pointer now,
+        # not to the point that was there, and not at that point's old place.
+        self._hovered = None
+        self._hover.hide()
+        if self._pointer is not None:
+            self._on_mouse_moved(self._pointer)
 
     def clear_scatter(self) -> None:
         self._uv = np.zeros((0, 2))
@@ -342,6 +359,7 @@ class LatentMapView(pg.PlotWidget):
         return int(found if candidates is None else candidates[found])
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        self._pointer = QPointF(scene_pos)
         if self._dragging:
             return
         picked = self._pick(scene_pos) if self._hover_source is not None else None
@@ -352,7 +370,20 @@ class LatentMapView(pg.PlotWidget):
             self._hover.hide()
             return
         image, caption, label = self._hover_source(picked)
-        self._hover.show_image(image, caption, class_colour(label), QPointF(*self._uv[picked]))
+        at = QPointF(*self._uv[picked])
+        self._hover.show_image(
+            image, caption, class_colour(label), at, self._vb.sceneBoundingRect(), self._vb.mapViewToScene(at)
+        )
+
+    def hover_thumbnail(self) -> HoverThumbnail:
+        return self._hover
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        """The pointer left the map: no thumbnail may stay behind (the scene reports no move for that)."""
+        super().leaveEvent(event)
+        self._pointer = None
+        self._hovered = None
+        self._hover.hide()
 
     def _on_mouse_clicked(self, ev) -> None:  # noqa: ANN001 (pyqtgraph MouseClickEvent)
         self.setFocus(Qt.FocusReason.MouseFocusReason)

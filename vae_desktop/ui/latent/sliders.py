@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vae_desktop.core.latent import dimension_name
 from vae_desktop.ui.theme import Theme, on_theme
 
 STEPS_PER_UNIT = 100  # slider resolution: 0.01
@@ -64,7 +65,8 @@ class LatentSliders(QWidget):
                 widget.deleteLater()
         self._rows = []
         for dim in range(z_dim):
-            label = QLabel(f"z{dim + 1}")
+            name = dimension_name(dim)
+            label = QLabel(name)
             label.setMinimumWidth(34)
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -75,10 +77,10 @@ class LatentSliders(QWidget):
             spin.setKeyboardTracking(False)
             spin.setFixedWidth(72)
             for widget, how in ((slider, "drag"), (spin, "type")):
-                tip = f"z{dim + 1} of the selected handle: {how} to move the handle along this latent dimension"
+                tip = f"{name} of the selected handle: {how} to move the handle along this latent dimension"
                 widget.setToolTip(tip)
                 widget.setStatusTip(tip)
-                widget.setAccessibleName(f"z{dim + 1}")
+                widget.setAccessibleName(name)
             slider.valueChanged.connect(lambda value, d=dim: self._on_slider(d, value))
             spin.valueChanged.connect(lambda value, d=dim: self._on_spin(d, value))
             self._grid.addWidget(label, dim, 0)
