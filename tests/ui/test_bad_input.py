@@ -331,7 +331,8 @@ def test_mixed_sizes_modes_16_bit_and_junk_load_and_train(qtbot, window, monkeyp
     dataset = window.mirror.dataset
     assert dataset.image_shape == (3, 32, 32) and dataset.num_train + dataset.num_test == 20
     assert window.banner.kind == "info"  # the user learns what was left out
-    assert window.banner.message() == f"Loaded 20 images from {folder}; skipped 1 unreadable file."
+    assert window.banner.message() == (f"Loaded 20 images from {folder} (18 to train on, 2 to test with); "
+                                       "skipped 1 unreadable file.")
 
     # A batch larger than this small set: a clear message, no run created, the form still editable.
     window.start_button.click()
