@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import socket
+import stat
 import struct
 import time
 import zlib
@@ -36,6 +37,8 @@ def release_fifo_readers(path: Path, quiet_s: float = 1.0) -> None:
     quiet_since = time.monotonic()
     while time.monotonic() - quiet_since < quiet_s:
         try:
+            if not stat.S_ISFIFO(os.lstat(path).st_mode):  # gone, or replaced by a file: nobody can wait on it
+                return
             fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
         except OSError as exc:  # ENXIO: nobody is reading
             if exc.errno not in (errno.ENXIO, errno.ENOENT):

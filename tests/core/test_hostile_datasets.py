@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tests.helpers_hostile_files import (
     deep_folder,
@@ -290,6 +291,15 @@ def test_idx_labels_outside_the_classes_are_refused(tmp_path):
         load_dataset("kmnist", data_root=tmp_path, download=False)
 
 
+def test_empty_idx_files_say_they_are_empty(tmp_path):
+    (tmp_path / "t10k-labels-idx1-ubyte").touch()
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte is empty"):
+        read_idx(tmp_path / "t10k-labels-idx1-ubyte")
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(DatasetError, match="t10k-labels-idx1-ubyte.gz is empty"):
+        read_idx(tmp_path / "t10k-labels-idx1-ubyte.gz")
+
+
 def test_an_idx_header_claiming_terabytes_is_refused_without_allocating_them(tmp_path):
     path = tmp_path / "huge-idx3-ubyte"
     path.write_bytes(bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 4_000_000_000, 60_000, 60_000) + bytes(100))
@@ -421,3 +431,47 @@ def test_one_device_rule_for_train_and_evaluate(name):
         pick_device(name)
     with pytest.raises(ConfigError, match="Unknown device"):
         TrainConfig(device=name)
+
+
+# ---- the shapes cache -------------------------------------------------------------------------------------
+
+def _shapes_cache(tmp_path: Path) -> Path:
+    from vae_desktop.core.datasets.shapes import load_shapes
+
+    load_shapes(num_train=50, num_test=10, cache_dir=tmp_path)
+    return next(tmp_path.glob("shapes-*.npz"))
+
+
+def _damage_cache(kind: str, cache: Path) -> None:
+    good = cache.read_bytes()
+    cache.unlink()
+    if kind == "truncated zip":  # zipfile.BadZipFile on main
+        cache.write_bytes(good[: len(good) // 2])
+    elif kind == "float images":  # ValueError from ImageDataset on main
+        np.savez(cache, images=np.zeros((60, 1, 28, 28), np.float32), labels=np.zeros(60, np.int64))
+    elif kind == "too few images":
+        np.savez(cache, images=np.zeros((30, 1, 28, 28), np.uint8), labels=np.zeros(60, np.int64))
+    elif kind == "labels out of range":
+        np.savez(cache, images=np.zeros((60, 1, 28, 28), np.uint8), labels=np.full(60, 7, np.int64))
+    elif kind == "a pipe":  # np.load blocked on it forever on main
+        make_fifo(cache)
+    elif kind == "empty":
+        cache.touch()
+
+
+@pytest.mark.parametrize("kind", ["truncated zip", "float images", "too few images", "labels out of range",
+                                  "empty", pytest.param("a pipe", marks=posix_only)])
+def test_a_damaged_or_foreign_shapes_cache_is_regenerated(tmp_path, kind):
+    from vae_desktop.core.datasets.shapes import load_shapes
+
+    cache = _shapes_cache(tmp_path)
+    expected = load_shapes(num_train=50, num_test=10, cache_dir=tmp_path)
+    _damage_cache(kind, cache)
+    try:
+        again = load_within(60, load_shapes, num_train=50, num_test=10, cache_dir=tmp_path)
+    finally:
+        if kind == "a pipe":
+            release_fifo_readers(cache)
+    assert torch.equal(again.train_images, expected.train_images)
+    assert torch.equal(again.test_labels, expected.test_labels)
+    assert load_shapes(num_train=50, num_test=10, cache_dir=tmp_path).num_train == 50  # and the cache works again

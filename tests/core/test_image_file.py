@@ -90,3 +90,19 @@ def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
     (tmp_path / "empty.png").touch()
     with pytest.raises(ImageFileError, match="empty.png is empty"):
         read_image_file(tmp_path / "empty.png", (1, 28, 28))
+
+
+def test_an_unreadable_file_says_permission(tmp_path: Path) -> None:
+    from tests.unprivileged import run_obeying_permissions
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "locked.png")
+    (tmp_path / "locked.png").chmod(0)
+    result = run_obeying_permissions(f"""
+        from vae_desktop.core.image_file import ImageFileError, read_image_file
+        try:
+            read_image_file({str(tmp_path / "locked.png")!r}, (1, 28, 28))
+        except ImageFileError as exc:
+            print(exc)
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == f"No permission to read {tmp_path / 'locked.png'}."
