@@ -81,7 +81,10 @@ def check_finite_pixels(img, name: str) -> None:  # noqa: ANN001
 @contextmanager
 def pillow_warnings_logged() -> Iterator[None]:
     """Pillow warns (with the source line) about oversized, odd or slightly damaged files; the user
-    gets our one message instead, and the warning text goes to the log."""
+    gets our one message instead, and the warning text goes to the log.
+
+    `warnings.catch_warnings` is process-wide (before Python 3.14): a warning another thread raises
+    meanwhile is logged too instead of printed, which is harmless."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
