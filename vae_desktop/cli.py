@@ -47,6 +47,18 @@ def _field_help(name: str, text: str = "") -> str:
     return f"{text or spec.label}, {spec.limits()} (default {default})"
 
 
+def _given(text: str) -> str:
+    """A value that says something: an empty or blank one would silently mean a default (`--dataset ''`
+    trained the built-in set) or the current folder (`--out ''`, `--data-root ''`)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _given_path(text: str) -> Path:
+    return Path(_given(text))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="vae-desktop", description="Train and explore variational autoencoders.")
     parser.add_argument("--version", action="version", version=f"vae-desktop {__version__}")
@@ -57,11 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
-    gui.add_argument("checkpoint", nargs="?", help="a checkpoint to open")
+    gui.add_argument("checkpoint", nargs="?", type=_given, help="a checkpoint to open")
 
     train = sub.add_parser("train", help="train headless, writing a checkpoint and metrics.csv")
-    train.add_argument("--dataset", help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
-    train.add_argument("--data-root", type=Path, help="folder holding (or receiving) dataset files")
+    train.add_argument("--dataset", type=_given, help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
+    train.add_argument("--data-root", type=_given_path, help="folder holding (or receiving) dataset files")
     train.add_argument("--epochs", type=field_type("epochs"), help=_field_help("epochs", "total epochs to reach"))
     train.add_argument("--batch-size", type=field_type("batch_size"), help=_field_help("batch_size"))
     train.add_argument("--z-dim", type=field_type("z_dim"), help=_field_help("z_dim", "latent dimensions"))
@@ -69,21 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=field_type("lr"), help=_field_help("lr", "Adam learning rate"))
     train.add_argument("--seed", type=field_type("seed"), help=_field_help("seed", "seed of the initial weights, "
                        "the shuffling and the noise: the same seed gives the same numbers"))
-    train.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    train.add_argument("--device", type=_given, help="auto (default), cpu, cuda or mps")
     train.add_argument("--recon-loss", choices=["bernoulli", "gaussian"])
     train.add_argument("--base-width", type=field_type("base_width"),
                        help=_field_help("base_width", "channels of the first conv layer"))
-    train.add_argument("--resume", type=Path, help="continue from this checkpoint")
-    train.add_argument("--out", type=Path, required=True, help="folder for the checkpoint and metrics.csv")
+    train.add_argument("--resume", type=_given_path, help="continue from this checkpoint")
+    train.add_argument("--out", type=_given_path, required=True, help="folder for the checkpoint and metrics.csv")
     train.add_argument("--overwrite", action="store_true",
                        help="replace the run already in --out (without it, train refuses to overwrite one)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint")
-    evaluate.add_argument("checkpoint", type=Path)
-    evaluate.add_argument("--dataset", help="defaults to the dataset the model was trained on")
-    evaluate.add_argument("--data-root", type=Path)
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("checkpoint", type=_given_path)
+    evaluate.add_argument("--dataset", type=_given, help="defaults to the dataset the model was trained on")
+    evaluate.add_argument("--data-root", type=_given_path)
+    evaluate.add_argument("--device", type=_given, default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
     return parser
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +74,52 @@ def test_an_opened_file_is_prepared_exactly_like_its_copy_in_an_image_folder(tmp
         rgba = rng.integers(0, 256, (40, 30, 4)).astype(np.uint8)
         Image.fromarray(rgba, mode="RGBA").save(folder / "a.png")
     file = next(folder.iterdir())
+    shutil.copy(file, folder / f"copy{file.suffix}")  # an image folder needs two: one to train, one to test
     dataset = load_image_folder(folder)
     (channels, height, width) = dataset.image_shape
     opened = read_image_file(file, (channels, height, width))
-    only = dataset.train_images if dataset.num_train else dataset.test_images  # one image: it is in both
-    np.testing.assert_array_equal(opened, only[0].numpy())
+    np.testing.assert_array_equal(opened, dataset.train_images[0].numpy())
+    np.testing.assert_array_equal(opened, dataset.test_images[0].numpy())
+
+
+def test_a_float_tiff_with_nan_is_refused_not_turned_black(tmp_path: Path) -> None:
+    from tests.helpers_hostile_files import nan_tiff
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered in cast" on main
+        with pytest.raises(ImageFileError, match=r"nan.tiff has pixels that are not numbers \(NaN or infinity\)"):
+            read_image_file(nan_tiff(tmp_path / "nan.tiff"), (1, 28, 28))
+
+
+def test_a_decompression_bomb_is_a_clear_error_and_a_large_header_prints_no_warning(tmp_path: Path, capfd) -> None:
+    from tests.helpers_hostile_files import png_claiming_size
+
+    with pytest.raises(ImageFileError, match="bomb.png is too large to open safely"):
+        read_image_file(png_claiming_size(tmp_path / "bomb.png", 20_000, 10_000), (1, 28, 28))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # DecompressionBombWarning, printed with its source line on main
+        with pytest.raises(ImageFileError, match="Cannot read big.png"):
+            read_image_file(png_claiming_size(tmp_path / "big.png", 10_000, 10_000), (1, 28, 28))
+    assert capfd.readouterr().err == ""
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "empty.png").touch()
+    with pytest.raises(ImageFileError, match="empty.png is empty"):
+        read_image_file(tmp_path / "empty.png", (1, 28, 28))
+
+
+def test_an_unreadable_file_says_permission(tmp_path: Path) -> None:
+    from tests.unprivileged import run_obeying_permissions
+
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "locked.png")
+    (tmp_path / "locked.png").chmod(0)
+    result = run_obeying_permissions(f"""
+        from vae_desktop.core.image_file import ImageFileError, read_image_file
+        try:
+            read_image_file({str(tmp_path / "locked.png")!r}, (1, 28, 28))
+        except ImageFileError as exc:
+            print(exc)
+    """)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == f"No permission to read {tmp_path / 'locked.png'}."

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import Qt
@@ -331,7 +332,8 @@ def test_mixed_sizes_modes_16_bit_and_junk_load_and_train(qtbot, window, monkeyp
     dataset = window.mirror.dataset
     assert dataset.image_shape == (3, 32, 32) and dataset.num_train + dataset.num_test == 20
     assert window.banner.kind == "info"  # the user learns what was left out
-    assert window.banner.message() == f"Loaded 20 images from {folder}; skipped 1 unreadable file."
+    assert window.banner.message() == (f"Loaded 20 images from {folder} (18 to train on, 2 to test with); "
+                                       "skipped 1 unreadable file.")
 
     # A batch larger than this small set: a clear message, no run created, the form still editable.
     window.start_button.click()
@@ -360,6 +362,98 @@ def test_thousands_of_tiny_files_load_through_the_window(qtbot, window, monkeypa
                     timeout=60_000)
     assert window.mirror.dataset.num_train + window.mirror.dataset.num_test == 1500
     assert window.mirror.dataset.image_shape == (1, 28, 28)
+
+
+def usable(window: MainWindow) -> bool:
+    """What a wedged window lost: Start, Open, New and the form."""
+    return (window.state in ("idle", "ready") and window.start_button.isEnabled() and window.open_action.isEnabled()
+            and window.new_action.isEnabled() and window.form.isEnabled())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_named_png_in_a_subfolder_neither_hangs_nor_wedges_the_window(qtbot, window, monkeypatch, tmp_path):
+    from tests.helpers_hostile_files import make_fifo, release_fifo_readers, save_grey
+
+    folder = tmp_path / "pictures"
+    for i in range(12):
+        save_grey(folder / "sub" / f"{i}.png", 20 * i)
+    pipe = make_fifo(folder / "sub" / "deeper" / "pipe.png")
+    try:
+        pick_folder(qtbot, window, monkeypatch, folder)
+        qtbot.waitUntil(lambda: window.mirror.dataset is not None and window.mirror.dataset.name == f"folder:{folder}",
+                        timeout=20_000)  # on main the load waits on the pipe forever
+        assert window.banner.kind == "info"
+        assert window.banner.message() == (
+            f"Loaded 12 images from {folder} (11 to train on, 1 to test with); skipped 1 entry that is not a regular "
+            "file (a pipe, device, socket or broken link).")
+        window.form.batch_size.setValue(4)
+        window.start_button.click()
+        wait_for_batches(qtbot, window, 3)
+        window.stop_button.click()
+        wait_for_state(qtbot, window, "ready")
+    finally:
+        release_fifo_readers(pipe)
+
+
+def test_a_one_image_folder_says_it_needs_two(qtbot, window, monkeypatch, tmp_path):
+    from tests.helpers_hostile_files import save_grey
+
+    qtbot.waitUntil(lambda: window.mirror.dataset is not None)
+    save_grey(tmp_path / "one" / "only.png")
+    pick_folder(qtbot, window, monkeypatch, tmp_path / "one")
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=20_000)
+    assert window.banner.message() == (f"Only 1 image in {tmp_path / 'one'} could be used; an image folder needs at "
+                                       "least 2: some to train on and at least one other to test with.")
+    assert window.mirror.dataset.name == "shapes" and usable(window)
+
+
+@pytest.mark.parametrize("saved", ["folder:", "folder:  ", ""])
+def test_a_saved_empty_dataset_name_is_not_restored_as_the_current_folder(qtbot, make_window, settings, saved):
+    settings.setValue("form/dataset", saved)  # e.g. hand-edited, or written by a version that allowed it
+    settings.setValue("form/datasetTitle", "Folder: ")
+    settings.sync()
+    window = make_window(settings)
+    assert window.form.dataset_name() == "shapes"
+    combo = window.form.dataset
+    names = [combo.itemData(i) for i in range(combo.count()) if combo.itemData(i) is not None]  # None: the separator
+    assert [name for name in names if name.removeprefix("folder:").strip() == ""] == []
+
+
+def test_stop_cancels_a_start_that_waits_for_a_slow_dataset_load(qtbot, window, monkeypatch, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    rng = np.random.default_rng(4)
+    for i in range(1500):  # seconds to load: Start waits for it
+        Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(folder / f"{i:04d}.png")
+    qtbot.waitUntil(lambda: window.mirror.dataset is not None)
+    pick_folder(qtbot, window, monkeypatch, folder)
+    window.start_button.click()
+    assert window.state == "loading" and not window.form.isEnabled()
+    assert window.stop_button.isEnabled() and window.stop_action.isEnabled()
+    window.stop_button.click()
+    assert usable(window) and window.state == "idle"  # at once, while the load goes on
+    assert window.banner.kind == "info" and window.banner.message().startswith("Start cancelled.")
+    # The load finishes in the background: its images are shown, but nothing starts training.
+    qtbot.waitUntil(lambda: window.mirror.dataset.name == f"folder:{folder}", timeout=60_000)
+    assert not window.controller.has_run and window.state == "idle" and len(window.plots.batch_data()["global_step"]) == 0
+    window.start_button.click()  # and the next Start uses the loaded set at once
+    wait_for_batches(qtbot, window, 2)
+
+
+def test_a_start_that_fails_unexpectedly_leaves_the_window_usable_with_a_message(qtbot, window, small_shapes, tmp_path):
+    """An error no check foresaw (here a checkpoint whose optimizer state is a list) must not leave the
+    window in "Loading dataset..." with Start, Open, New and the form disabled."""
+    payload = good_payload(small_shapes)
+    torch.save({**payload, "optimizer_state": ["not", "a", "state"]}, tmp_path / "odd.vaeckpt")
+    opened = window.open_checkpoint(str(tmp_path / "odd.vaeckpt"))
+    if opened:  # a later check may refuse it already when opening: that is fine too
+        window.banner.dismiss()
+        window.start_button.click()
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=20_000)
+    wait_for_state(qtbot, window, "idle", "ready")
+    assert usable(window), window.state
+    message = window.banner.message()
+    assert "Traceback" not in message and len(message) < 400
 
 
 # ---- typed-in hyperparameters ---------------------------------------------------------------------

@@ -12,12 +12,13 @@ from vae_desktop.core.trainer import evaluate_model
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)  # the same rule as `train`, checked before anything slow
     checkpoint = load_checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed)
     if tuple(dataset.image_shape) != checkpoint.model_config.image_shape:
         raise ConfigError(f"The model expects images of shape {checkpoint.model_config.image_shape} but "
                           f"{dataset.name} has {dataset.image_shape}.")
-    model = checkpoint.build_model().to(pick_device(args.device))
+    model = checkpoint.build_model().to(device)
     result = evaluate_model(model, dataset.test_images, checkpoint.train_config.recon_loss, checkpoint.train_config.seed)
     assert result is not None
     print(f"{dataset.name} test set ({dataset.num_test} images): recon {result.recon:.2f}, KL {result.kl:.2f}, "

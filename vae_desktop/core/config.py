@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -141,8 +142,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_fields(self)
-        if self.device not in DEVICES and not str(self.device).startswith("cuda:"):
-            raise ConfigError(f"Unknown device {self.device!r}: choose one of {', '.join(DEVICES)}.")
+        check_device_name(self.device)
         if self.recon_loss not in RECON_LOSSES:
             raise ConfigError(
                 f"Unknown reconstruction loss {self.recon_loss!r}: choose one of {', '.join(RECON_LOSSES)}."
@@ -154,6 +154,16 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return cls(**_known_fields(cls, data))
+
+
+def check_device_name(name: object) -> str:
+    """The one rule for a device name (`train`, `evaluate`, the form): auto, cpu, cuda, cuda:N or mps.
+
+    Whether that device exists here is `core.device.pick_device`'s question."""
+    text = str(name)
+    if isinstance(name, str) and (name in DEVICES or re.fullmatch(r"cuda:[0-9]{1,3}", name)):
+        return name
+    raise ConfigError(f"Unknown device {shown_text(text)}: choose one of {', '.join(DEVICES)} (or cuda:N).")
 
 
 MAX_SHOWN_CHARS = 24

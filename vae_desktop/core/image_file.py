@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from vae_desktop.core.errors import VaeDesktopError
+from vae_desktop.core.regular_files import NotRegularFileError, open_regular
+
+log = logging.getLogger(__name__)
 
 
 class ImageFileError(VaeDesktopError):
     """An image file cannot be read or is not an image."""
+
+
+class InvalidPixelsError(ImageFileError):
+    """A float image holds NaN or infinite values: no brightness can be made of them."""
 
 
 def read_image_file(path: str | os.PathLike[str], shape: tuple[int, int, int]) -> np.ndarray:
@@ -30,14 +41,57 @@ def read_image_file(path: str | os.PathLike[str], shape: tuple[int, int, int]) -
     if channels not in (1, 3):
         raise ImageFileError(f"Models with {channels} image channels cannot encode image files.")
     try:
-        with Image.open(file) as img:
-            img.load()
+        with pillow_warnings_logged(), decoded_image(file, Image) as img:
             array = image_to_array(img, channels, height, width, Image)
+    except ImageFileError:
+        raise
+    except NotRegularFileError as exc:
+        raise ImageFileError(f"{file.name} is {exc.kind}, not an image file.") from exc
+    except PermissionError as exc:
+        raise ImageFileError(f"No permission to read {file}.") from exc
+    except Image.DecompressionBombError as exc:
+        raise ImageFileError(f"{file.name} is too large to open safely: {exc}") from exc
     except UnidentifiedImageError as exc:
-        raise ImageFileError(f"{file.name} is not an image Pillow can read.") from exc
+        empty = file.stat().st_size == 0 if file.exists() else False
+        raise ImageFileError(f"{file.name} is empty." if empty else f"{file.name} is not an image Pillow can read.") from exc
     except (OSError, ValueError) as exc:
         raise ImageFileError(f"Cannot read {file.name}: {exc}") from exc
     return array
+
+
+@contextmanager
+def decoded_image(path: Path, image_module) -> Iterator:  # noqa: ANN001
+    """Pillow's image of `path`, fully decoded: only a regular file is ever opened (see
+    core/regular_files.py), and float pixels that are NaN or infinite are an InvalidPixelsError.
+
+    Raises what Pillow raises for damaged files and oversized images (DecompressionBombError)."""
+    with open_regular(path) as handle, image_module.open(handle) as img:
+        img.load()
+        check_finite_pixels(img, path.name)
+        yield img
+
+
+def check_finite_pixels(img, name: str) -> None:  # noqa: ANN001
+    """Refuse a float image holding NaN or infinity: scaled to 0..255 it would turn all black (and
+    numpy would print warnings with source lines), which trains on an image that is not there."""
+    if img.mode == "F" and not np.isfinite(np.asarray(img)).all():
+        raise InvalidPixelsError(f"{name} has pixels that are not numbers (NaN or infinity).")
+
+
+@contextmanager
+def pillow_warnings_logged() -> Iterator[None]:
+    """Pillow warns (with the source line) about oversized, odd or slightly damaged files; the user
+    gets our one message instead, and the warning text goes to the log.
+
+    `warnings.catch_warnings` is process-wide (before Python 3.14): a warning another thread raises
+    meanwhile is logged too instead of printed, which is harmless."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                log.info("%s: %s", warning.category.__name__, warning.message)
 
 
 def image_to_array(img, channels: int, height: int, width: int, image_module) -> np.ndarray:  # noqa: ANN001

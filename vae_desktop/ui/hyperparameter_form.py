@@ -295,6 +295,8 @@ class HyperparameterForm(QWidget):
         try:
             name = str(settings.value("dataset", DEFAULT_DATASET[0]))
             title = str(settings.value("datasetTitle", DEFAULT_DATASET[1]))
+            if not name.removeprefix(FOLDER_PREFIX).strip():  # an empty name would mean the current folder
+                name, title = DEFAULT_DATASET
             if name.startswith(FOLDER_PREFIX):
                 self.add_folder(name[len(FOLDER_PREFIX) :])
             elif name != DEFAULT_DATASET[0]:

@@ -375,7 +375,7 @@ class MainWindow(QMainWindow):
         self.pause_button.setEnabled(state in ("training", "paused"))
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.pause_action.setEnabled(self.pause_button.isEnabled())
-        self.stop_button.setEnabled(state in ("training", "paused"))
+        self.stop_button.setEnabled(state in ("training", "paused", "loading"))  # Stop also cancels a slow load
         self.stop_action.setEnabled(self.stop_button.isEnabled())
         has_run = self.controller is not None and self.controller.has_run
         for act in (self.new_action, self.open_action, self.recent_menu.menuAction()):

@@ -127,7 +127,8 @@ class RunController(QObject):
         self._session: TrainingSession | None = None
         self._datasets: dict[tuple[str, int | None], ImageDataset] = {}
         self._loads: dict[tuple[str, int], BackgroundCall] = {}
-        self._load_waiters: dict[tuple[str, int], list[Callable[[ImageDataset | None], None]]] = {}
+        self._load_waiters: dict[tuple[str, int], list[tuple[Callable[[ImageDataset | None], None], str]]] = {}
+        self._start_token: object | None = None  # the Start waiting for its dataset; None when cancelled
         self._state = "idle"
         self._runs_made = 0
 
@@ -244,15 +245,16 @@ class RunController(QObject):
 
     def _with_dataset(
         self, name: str, seed: int, then: Callable[[ImageDataset | None], None], download: bool = True,
-        quiet: bool = False,
+        quiet: bool = False, purpose: str = "show the dataset",
     ) -> None:
-        """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed)."""
+        """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed).
+        `purpose` completes "Could not ..." should `then` fail."""
         loaded = self._loaded(name, seed)
         if loaded is not None:
-            then(loaded)
+            self._deliver(then, purpose, loaded)
             return
         key = (name, seed)
-        self._load_waiters.setdefault(key, []).append(then)
+        self._load_waiters.setdefault(key, []).append((then, purpose))
         if key in self._loads:
             return
 
@@ -262,8 +264,8 @@ class RunController(QObject):
                 dataset = provided
             else:
                 self._datasets = {key: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
-            for waiter in self._load_waiters.pop(key, []):
-                waiter(dataset)
+            for waiter, why in self._load_waiters.pop(key, []):
+                self._deliver(waiter, why, dataset)
 
         def failed(exc: BaseException) -> None:
             if not quiet:
@@ -272,14 +274,28 @@ class RunController(QObject):
                 else:
                     log.error("Loading dataset %s failed", name, exc_info=exc)
                     self.errorRaised.emit(f"Could not load the dataset {name}: {exc}")
-            for waiter in self._load_waiters.pop(key, []):
-                waiter(None)
+            for waiter, why in self._load_waiters.pop(key, []):
+                self._deliver(waiter, why, None)
 
         call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
                               name=f"load {name}", parent=self)
         call.completed.connect(lambda: self._loads.pop(key, None))
         self._loads[key] = call
         call.start()
+
+    def _deliver(self, then: Callable[[ImageDataset | None], None], purpose: str, dataset: ImageDataset | None) -> None:
+        """Run one waiter; whatever it raises becomes a message and the window leaves "loading", so a
+        dataset load can never leave Start, Open and the form disabled."""
+        try:
+            then(dataset)
+        except Exception as exc:  # noqa: BLE001 - any failure: say so, stay usable
+            if isinstance(exc, VaeDesktopError):
+                self.errorRaised.emit(str(exc))
+            else:
+                log.error("Could not %s", purpose, exc_info=exc)
+                self.errorRaised.emit(f"Could not {purpose}: {type(exc).__name__}: {str(exc)[:300]}")
+            if self._session is None and self._state == "loading":
+                self._set_state(self._settled_state())
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
@@ -288,7 +304,14 @@ class RunController(QObject):
         run = self._run
         self._set_state("loading")
         name, seed = (run.dataset, run.train_config.seed) if run is not None else (settings.dataset, settings.train.seed)
-        self._with_dataset(name, seed, lambda dataset: self._start_with(settings, dataset))
+        token = self._start_token = object()
+
+        def start_if_still_wanted(dataset: ImageDataset | None) -> None:
+            if self._start_token is token:  # not cancelled by Stop while the dataset loaded
+                self._start_token = None
+                self._start_with(settings, dataset)
+
+        self._with_dataset(name, seed, start_if_still_wanted, purpose="start training")
 
     def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
         if dataset is None:
@@ -368,9 +391,15 @@ class RunController(QObject):
             self._session.resume()
 
     def stop(self) -> None:
+        """Stop training, or stop waiting for a dataset that is still loading (a slow network folder):
+        the load goes on in the background and is kept for the next Start, but nothing starts."""
         if self._session is not None:
             self._session.stop()
             self._set_state("stopping")
+        elif self._state == "loading" and self._start_token is not None:
+            self._start_token = None
+            self._set_state(self._settled_state())
+            self.noticeRaised.emit("Start cancelled. The dataset goes on loading in the background.")
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop training and wait for the thread; True when no thread is left running."""

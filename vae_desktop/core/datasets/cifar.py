@@ -9,6 +9,7 @@ object in the file is refused with a clear error.
 from __future__ import annotations
 
 import codecs
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from vae_desktop.core.errors import DatasetError
+from vae_desktop.core.regular_files import NotRegularFileError, open_regular
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -49,6 +51,10 @@ class UnsafeCifarFileError(DatasetError):
     """A CIFAR-10 batch asked to build an object other than plain data: it could run code."""
 
 
+class CifarAccessError(DatasetError):
+    """A CIFAR-10 batch may not be read, or is not a file: the data may be fine, so not "damaged"."""
+
+
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One batch as uint8 images (N, 3, 32, 32) and int64 labels (N,)."""
     batch = _load(path)
@@ -56,8 +62,13 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = _field(batch, "labels")
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != IMAGE_VALUES:
         raise DatasetError(f"{path} is damaged: its images are not {IMAGE_VALUES} bytes each.")
-    labels = np.asarray(labels)
-    if labels.shape != (len(data),) or labels.dtype.kind not in "iu" or (labels.size and labels.max() > 9):
+    try:
+        labels = np.asarray(labels)
+    except ValueError:  # a ragged list: numpy cannot make an array of it
+        raise DatasetError(f"{path} is damaged: its labels are not a list of numbers.") from None
+    if labels.shape != (len(data),) or labels.dtype.kind not in "iu" or (
+        labels.size and not 0 <= labels.min() <= labels.max() <= 9
+    ):
         raise DatasetError(f"{path} is damaged: its labels do not match its {len(data)} images.")
     return data.reshape(-1, 3, 32, 32).copy(), labels.astype(np.int64)
 
@@ -76,10 +87,18 @@ def read_folder(folder: Path) -> dict[str, np.ndarray]:
 
 def _load(path: Path) -> dict:
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:  # never a pipe or device named like a batch: it would block
+            if os.fstat(handle.fileno()).st_size == 0:
+                raise DatasetError(f"{path} is empty: the CIFAR-10 folder is incomplete.")
             value = _ArraysOnlyUnpickler(handle, encoding="latin1").load()
+    except DatasetError:
+        raise
     except FileNotFoundError:
         raise DatasetError(f"{path} is missing: the CIFAR-10 folder is incomplete.") from None
+    except NotRegularFileError as exc:
+        raise CifarAccessError(f"{path} is {exc.kind}, not a CIFAR-10 batch file.") from None
+    except PermissionError:
+        raise CifarAccessError(f"No permission to read {path}.") from None
     except pickle.UnpicklingError as exc:
         if "refused global" in str(exc):
             raise UnsafeCifarFileError(

@@ -1,13 +1,16 @@
 """`folder:PATH`: the user's own images, with or without one subfolder per class.
 
 Every readable image is converted to grayscale (28x28) when all files are grayscale, else to RGB
-(32x32), squashed to that size. Unreadable files are skipped and counted in `ImageDataset.notes`;
-a folder with no readable image is a clear error.
+(32x32), squashed to that size. Files that cannot be used are skipped and counted by reason in
+`ImageDataset.notes` (damaged, no permission, NaN pixels, too large, not a regular file); a folder
+with fewer than two usable images is a clear error, because the test set must be images the model
+did not train on.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,11 +19,24 @@ import torch
 
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.errors import DatasetError
-from vae_desktop.core.image_file import image_to_array
+from vae_desktop.core.image_file import InvalidPixelsError, decoded_image, image_to_array, pillow_warnings_logged
+from vae_desktop.core.regular_files import NotRegularFileError, folder_key, open_regular, walk_files
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 TEST_FRACTION = 0.1
+MIN_IMAGES = 2  # one to train on and one to test with: a test set of training images measures nothing
+
+# Why a file or folder was left out -> (singular, plural) for "skipped 3 unreadable files".
+SKIP_REASONS = {
+    "unreadable": ("unreadable file", "unreadable files"),
+    "permission": ("file without read permission", "files without read permission"),
+    "invalid_pixels": ("file with invalid pixels (NaN or infinity)", "files with invalid pixels (NaN or infinity)"),
+    "too_large": ("image too large to decode safely", "images too large to decode safely"),
+    "not_regular": ("entry that is not a regular file (a pipe, device, socket or broken link)",
+                    "entries that are not regular files (pipes, devices, sockets or broken links)"),
+    "folder": ("subfolder that could not be listed", "subfolders that could not be listed"),
+}
 
 
 def load_image_folder(
@@ -29,49 +45,49 @@ def load_image_folder(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImageDataset:
-    """Read all images under `path`; subfolders become classes. Raises DatasetError when none load."""
+    """Read all images under `path`; subfolders become classes. Raises DatasetError when fewer than two load."""
     from PIL import Image  # deferred: only folder datasets need Pillow
 
     root = Path(path).expanduser()
-    if not root.is_dir():
-        raise DatasetError(f"Image folder {root} does not exist or is not a folder.")
-    try:
-        files, class_names = _list_images(root)
-    except OSError as exc:  # a subfolder vanished or became unreadable while it was listed
-        raise DatasetError(f"Cannot list the images in {root}: {exc.strerror or exc}. Did the folder change?") from exc
+    _check_root(root)
+    skipped: Counter[str] = Counter()
+    files, class_names = _list_images(root, skipped)
     if not files:
-        raise DatasetError(f"No image files found in {root} (looked for {', '.join(sorted(IMAGE_SUFFIXES))}).")
+        raise DatasetError(f"No image files found in {root} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+                           f"{_because(skipped)}.")
 
-    grey = _all_grey(files, Image)
-    channels = 1 if grey else 3
-    size = image_size or (28 if grey else 32)
-    images: list[np.ndarray] = []
-    labels: list[int] = []
-    skipped = 0
-    for done, (file, label) in enumerate(files, start=1):
-        array = _read_image(file, channels, size, Image)
-        if array is None:
-            skipped += 1
-        else:
-            images.append(array)
-            labels.append(label)
-        if progress is not None:
-            progress(done, len(files))
-    if skipped and not root.is_dir():  # not a few bad files: the whole folder went away mid-read
+    with pillow_warnings_logged():
+        grey = _all_grey(files, Image)
+        channels = 1 if grey else 3
+        size = image_size or (28 if grey else 32)
+        images: list[np.ndarray] = []
+        labels: list[int] = []
+        for done, (file, label) in enumerate(files, start=1):
+            array, reason = _read_image(file, channels, size, Image)
+            if array is None:
+                skipped[reason] += 1
+            else:
+                images.append(array)
+                labels.append(label)
+            if progress is not None:
+                progress(done, len(files))
+    if skipped and not _still_a_folder(root):  # not a few bad files: the whole folder went away mid-read
         raise DatasetError(f"The image folder {root} disappeared while it was being read.")
     if not images:
-        raise DatasetError(f"None of the {len(files)} image files in {root} could be read.")
+        raise DatasetError(f"None of the {len(files)} image files in {root} could be read{_because(skipped)}.")
+    if len(images) < MIN_IMAGES:
+        raise DatasetError(
+            f"Only 1 image in {root} could be used{_because(skipped)}; an image folder needs at least "
+            f"{MIN_IMAGES}: some to train on and at least one other to test with."
+        )
 
     stacked = torch.from_numpy(np.stack(images))
     label_tensor = torch.tensor(labels, dtype=torch.int64)
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    num_test = max(1, int(round(len(images) * TEST_FRACTION))) if len(images) > 1 else 0
+    num_test = max(1, int(round(len(images) * TEST_FRACTION)))  # < len(images) since len(images) >= 2
     test_idx, train_idx = order[:num_test], order[num_test:]
-    if num_test == 0:
-        test_idx = train_idx
-    notes = [f"{len(images)} images from {root}"]
-    if skipped:
-        notes.append(f"skipped {skipped} unreadable file{'s' if skipped != 1 else ''}")
+    notes = [f"{len(images)} images from {root} ({len(train_idx)} to train on, {num_test} to test with)"]
+    notes.extend(skip_notes(skipped))
     return ImageDataset(
         name=f"folder:{root}",
         train_images=stacked[train_idx],
@@ -83,17 +99,80 @@ def load_image_folder(
     )
 
 
-def _list_images(root: Path) -> tuple[list[tuple[Path, int]], list[str]]:
-    """Images directly in root form one class; each subfolder (searched recursively) forms another."""
-    entries = sorted(root.iterdir())
+def skip_notes(skipped: Counter[str]) -> list[str]:
+    """One "skipped N ..." note per reason, in a fixed order."""
+    return [f"skipped {skipped[reason]} {words[skipped[reason] != 1]}"
+            for reason, words in SKIP_REASONS.items() if skipped[reason]]
+
+
+def _because(skipped: Counter[str]) -> str:
+    notes = skip_notes(skipped)
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _check_root(root: Path) -> None:
+    """The named folder exists, is a folder and may be read; else one clear DatasetError."""
+    try:
+        if not root.is_dir():
+            raise DatasetError(f"Image folder {root} does not exist or is not a folder.")
+        os.scandir(root).close()
+    except PermissionError:
+        raise DatasetError(f"No permission to read the image folder {root}.") from None
+    except OSError as exc:
+        raise DatasetError(f"Cannot open the image folder {root}: {exc.strerror or exc}.") from None
+
+
+def _still_a_folder(root: Path) -> bool:
+    try:
+        return root.is_dir()
+    except OSError:
+        return False
+
+
+def _wanted(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def _list_images(root: Path, skipped: Counter[str]) -> tuple[list[tuple[Path, int]], list[str]]:
+    """Images directly in root form one class; each subfolder (searched at any depth) forms another.
+
+    Only regular files are listed (named pipes, devices and broken links are counted in `skipped`);
+    subfolders that cannot be listed are counted too. A subfolder linking back to root is not re-read.
+    """
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda entry: entry.name)
+        root_key = frozenset({folder_key(root)})
+    except OSError as exc:  # the folder vanished or changed permissions since it was checked
+        raise DatasetError(f"Cannot list the images in {root}: {exc.strerror or exc}. Did the folder change?") from exc
     groups: list[tuple[str, list[Path]]] = []
-    top = [p for p in entries if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    top: list[Path] = []
+    subfolders: list[Path] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.name.startswith("."):
+                subfolders.append(root / entry.name)
+        elif _wanted(entry.name):
+            try:
+                regular = entry.is_file()
+            except OSError:
+                regular = False
+            if regular:
+                top.append(root / entry.name)
+            else:
+                skipped["not_regular"] += 1
     if top:
         groups.append((root.name or "images", top))
-    for sub in (p for p in entries if p.is_dir() and not p.name.startswith(".")):
-        found = sorted(p for p in sub.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        if found:
-            groups.append((sub.name, found))
+    for sub in subfolders:
+        listing = walk_files(sub, _wanted, skip=root_key)
+        skipped["not_regular"] += len(listing.not_regular)
+        skipped["folder"] += len(listing.unreadable_folders)
+        if listing.files:
+            groups.append((sub.name, listing.files))
     files = [(path, label) for label, (_, paths) in enumerate(groups) for path in paths]
     return files, [name for name, _ in groups]
 
@@ -102,19 +181,26 @@ def _all_grey(files: list[tuple[Path, int]], image_module) -> bool:  # noqa: ANN
     """Decide the channel count from image headers only (cheap): any colour mode means RGB."""
     for path, _ in files:
         try:
-            with image_module.open(path) as img:
+            with open_regular(path) as handle, image_module.open(handle) as img:
                 if img.mode not in GREY_MODES:
                     return False
-        except Exception:  # unreadable files are counted later, when they are read  # noqa: BLE001
+        except Exception:  # unusable files are counted later, when they are read  # noqa: BLE001
             continue
     return True
 
 
-def _read_image(path: Path, channels: int, size: int, image_module) -> np.ndarray | None:  # noqa: ANN001
-    """Return (C, size, size) uint8, or None when the file is missing, corrupt or not an image."""
+def _read_image(path: Path, channels: int, size: int, image_module) -> tuple[np.ndarray | None, str]:  # noqa: ANN001
+    """(C, size, size) uint8 and "", or None and the reason it was skipped (a key of SKIP_REASONS)."""
     try:
-        with image_module.open(path) as img:
-            img.load()
-            return image_to_array(img, channels, size, size, image_module)
+        with decoded_image(path, image_module) as img:
+            return image_to_array(img, channels, size, size, image_module), ""
+    except InvalidPixelsError:
+        return None, "invalid_pixels"
+    except image_module.DecompressionBombError:
+        return None, "too_large"
+    except NotRegularFileError:  # swapped for a pipe (or removed, leaving a link) since it was listed
+        return None, "not_regular"
+    except PermissionError:
+        return None, "permission"
     except Exception:  # Pillow raises many types for damaged files; each is just "unreadable"  # noqa: BLE001
-        return None
+        return None, "unreadable"

@@ -42,7 +42,10 @@ def load_dataset(name: str, data_root: str | Path | None = None, seed: int = 0, 
     if name.startswith(FOLDER_PREFIX):
         from vae_desktop.core.datasets.folder import load_image_folder
 
-        return load_image_folder(name[len(FOLDER_PREFIX) :], seed=seed)
+        folder = name[len(FOLDER_PREFIX) :]
+        if not folder.strip():  # Path("") is the current folder: never train on whatever happens to be there
+            raise DatasetError(f"{FOLDER_PREFIX} needs a folder after the colon, e.g. {FOLDER_PREFIX}~/Pictures/cats.")
+        return load_image_folder(folder, seed=seed)
     if name == "shapes":
         from vae_desktop.core.datasets.shapes import load_shapes
 

@@ -17,6 +17,7 @@ import torch
 from vae_desktop.core.atomic import atomic_write_bytes
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.paths import user_cache_dir
+from vae_desktop.core.regular_files import open_regular
 
 CLASS_NAMES = ["square", "ellipse", "heart", "triangle"]
 GENERATOR_VERSION = 1
@@ -36,7 +37,7 @@ def load_shapes(
     """Load the cached set for these arguments, generating (and caching) it on first use."""
     folder = cache_dir if cache_dir is not None else user_cache_dir()
     cache = folder / f"shapes-v{GENERATOR_VERSION}-seed{seed}-{num_train}-{num_test}.npz"
-    arrays = _read_cache(cache)
+    arrays = _read_cache(cache, num_train + num_test)
     if arrays is None:
         images, labels = render_shapes(num_train + num_test, seed)
         arrays = {"images": images.numpy(), "labels": labels.numpy()}
@@ -110,13 +111,21 @@ def _triangle(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 _INSIDE_TESTS = (_square, _ellipse, _heart, _triangle)
 
 
-def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
-    """A missing or damaged cache is simply regenerated."""
+def _read_cache(path: Path, count: int) -> dict[str, np.ndarray] | None:
+    """The cached arrays, or None (regenerate) when the cache is missing, damaged, not a regular file
+    (a pipe there would block np.load) or holds arrays of another shape or type."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {"images": data["images"], "labels": data["labels"]}
-    except (OSError, ValueError, KeyError, EOFError):
+        with open_regular(path) as handle, np.load(handle, allow_pickle=False) as data:
+            images, labels = data["images"], data["labels"]
+    except Exception:  # noqa: BLE001 - zipfile, numpy and the OS raise many types for a damaged file
         return None
+    if images.dtype != np.uint8 or images.shape != (count, 1, IMAGE_SIZE, IMAGE_SIZE):
+        return None
+    if labels.shape != (count,) or labels.dtype.kind not in "iu" or (
+        count and not 0 <= labels.min() <= labels.max() < len(CLASS_NAMES)
+    ):
+        return None
+    return {"images": images, "labels": labels}
 
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ import torch
 from vae_desktop.core.datasets import cifar
 from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.datasets.idx import read_idx
+from vae_desktop.core.datasets.registry import DATASETS
 from vae_desktop.core.errors import DatasetError
 from vae_desktop.core.paths import user_data_dir
 
@@ -66,6 +69,7 @@ SOURCES = {
 
 
 MIRROR_ENV = "VAE_DESKTOP_DATASET_MIRROR"
+STALE_STAGING_S = 600
 
 
 def load_torchvision_set(
@@ -109,9 +113,20 @@ def _load_local(source: TorchvisionSource, root: Path) -> ImageDataset | None:
 
 def _idx_path(folder: Path, stem: str) -> Path | None:
     for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a regular file; a folder on the way that may not be searched is a clear error
+    (`Path.is_file` raises PermissionError for it)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except PermissionError:
+        raise DatasetError(f"No permission to look for dataset files in {path.parent}.") from None
+    except OSError:  # missing, a broken link, a path too long: not there
+        return False
 
 
 def _find_idx_folder(root: Path, source: TorchvisionSource) -> Path | None:
@@ -123,11 +138,22 @@ def _find_idx_folder(root: Path, source: TorchvisionSource) -> Path | None:
 
 
 def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
-    arrays = {key: read_idx(_idx_path(folder, stem)) for key, stem in IDX_FILES.items()}  # type: ignore[arg-type]
+    paths = {key: _idx_path(folder, stem) for key, stem in IDX_FILES.items()}
+    arrays = {key: read_idx(path) for key, path in paths.items()}  # type: ignore[arg-type]
+    _, height, width = DATASETS[source.name].image_shape
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DatasetError(f"The {source.name} files in {folder} do not match (images {images.shape}, labels {labels.shape}).")
+        if images.dtype != np.uint8:
+            raise DatasetError(f"{paths[f'{split}_images']} holds {images.dtype} values, but {source.name} images "
+                               "are bytes (IDX type 0x08): the file is damaged or from another dataset.")
+        if images.shape[1:] != (height, width):
+            raise DatasetError(f"{paths[f'{split}_images']} holds {images.shape[1]}x{images.shape[2]} images, "
+                               f"but {source.name} images are {height}x{width}.")
+        if labels.dtype.kind not in "iu" or (labels.size and not 0 <= labels.min() <= labels.max() < len(source.class_names)):
+            raise DatasetError(f"{paths[f'{split}_labels']} is damaged: its labels are not class numbers "
+                               f"0 to {len(source.class_names) - 1}.")
     return ImageDataset(
         name=source.name,
         train_images=torch.from_numpy(arrays["train_images"].copy())[:, None],
@@ -141,11 +167,11 @@ def _load_idx_folder(source: TorchvisionSource, folder: Path) -> ImageDataset:
 
 def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
     folder = root / source.folder
-    if not (folder / cifar.META_FILE).is_file():
+    if not _is_file(folder / cifar.META_FILE):
         return None
     try:
         arrays = cifar.read_folder(folder)  # never torchvision's pickle.load: see core/datasets/cifar.py
-    except cifar.UnsafeCifarFileError:
+    except (cifar.UnsafeCifarFileError, cifar.CifarAccessError):
         raise
     except DatasetError as exc:
         raise DatasetError(f"The CIFAR-10 files in {root} are damaged: {exc} Delete them and download again.") from exc
@@ -162,8 +188,14 @@ def _load_cifar(source: TorchvisionSource, root: Path) -> ImageDataset | None:
 
 def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path]) -> None:
     """Download into a temp folder beside the target, check every file, then move it into place."""
-    target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{source.name}-download-", dir=target))
+    prefix = f".{source.name}-download-"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(target, prefix)
+        staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target))
+    except OSError as exc:  # read-only, full, a file in the way, no permission
+        raise DatasetError(f"Cannot download {source.name} into {target}: {exc.strerror or exc}. "
+                           + _missing_message(source, searched)) from None
     try:
         if source.is_idx:
             _download_idx(source, staging / source.folder / "raw")
@@ -178,6 +210,22 @@ def _download(source: TorchvisionSource, target: Path, searched: Iterable[Path])
         raise DatasetError(f"Could not download {source.name} ({reason}). " + _missing_message(source, searched)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_stale_staging(target: Path, prefix: str) -> None:
+    """Delete what downloads killed mid-way left behind (a kill skips the `finally` that cleans up):
+    staging folders of this dataset untouched for STALE_STAGING_S. A live download writes to its
+    folder at least every 30 s (the network timeout), so it is never mistaken for a stale one."""
+    now = time.time()
+    for entry in target.iterdir():
+        if not entry.name.startswith(prefix) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            newest = max([entry.stat().st_mtime, *(p.stat().st_mtime for p in entry.rglob("*"))])
+        except OSError:  # vanished meanwhile (another process cleaned it), or too deep: leave it
+            continue
+        if now - newest > STALE_STAGING_S:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _download_cifar(staging: Path) -> None:
