@@ -18,6 +18,7 @@ SMOKE_ARGS = {
     "bench_gui_latency": ["--seconds", "2", "--idle-seconds", "0.5"],
     "bench_latent": ["--moves", "12", "--repeats", "1"],
     "bench_startup": ["--runs", "1"],
+    "bench_checkpoint_load": ["--quick", "--repeats", "1"],
 }
 
 

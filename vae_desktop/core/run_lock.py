@@ -77,6 +77,7 @@ class RunLock:
         try:
             self._lock.acquire(timeout=0)
         except Timeout:
+            _raise_if_unopenable(self.lock_path)  # filelock reports some OS errors (ENOENT) as a timeout
             holder = read_holder(self.info_path)
             who = holder.describe() if holder is not None else "another VAE Desktop process"
             raise RunInUseError(f"{self.target} is in use by {who}.") from None
@@ -126,6 +127,13 @@ def read_holder(info_path: Path) -> LockHolder | None:
     return holder
 
 
+def _raise_if_unopenable(lock_path: Path) -> None:
+    """Raise the OSError that opening the lock file gives, if any. Closing this second descriptor does not
+    touch the holder's lock: flock and LockFileEx locks belong to the descriptor that took them."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    os.close(fd)
+
+
 def _process_exists(pid: int) -> bool:
     if sys.platform == "win32":  # os.kill(pid, 0) would terminate it there
         return True
@@ -136,3 +144,42 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class HeldLocks:
+    """The run locks one long-lived writer (a window) holds: one per file it saves to, each kept while
+    that file is the run's or a save to it is still to come, so Save As elsewhere frees the old file."""
+
+    def __init__(self, command: str) -> None:
+        self._command = command
+        self._locks: dict[str, RunLock] = {}
+        self._pending: list[str] = []
+
+    def claim(self, path: str | os.PathLike[str]) -> list[Path]:
+        """Hold the lock on `path` (RunInUseError / OSError as RunLock.acquire); returns removed temp files."""
+        key = os.path.abspath(path)
+        if key in self._locks:
+            return []
+        lock = RunLock(key, command=self._command)
+        removed = lock.acquire()
+        self._locks[key] = lock
+        return removed
+
+    def save_requested(self, path: str | os.PathLike[str]) -> None:
+        """A save to `path` will happen later (in the training thread): keep its lock until `save_done`."""
+        self._pending.append(os.path.abspath(path))
+
+    def save_done(self, path: str | os.PathLike[str]) -> None:
+        key = os.path.abspath(path)
+        if key in self._pending:
+            self._pending.remove(key)
+
+    def release_all_but(self, keep: str | os.PathLike[str] | None) -> None:
+        """Release every lock except `keep`'s (the run's own file) and those of pending saves."""
+        kept = set(self._pending) | ({os.path.abspath(keep)} if keep else set())
+        for key in [k for k in self._locks if k not in kept]:
+            self._locks.pop(key).release()
+
+    def release_all(self) -> None:
+        self._pending.clear()
+        self.release_all_but(None)

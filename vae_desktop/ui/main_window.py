@@ -512,9 +512,9 @@ class MainWindow(QMainWindow):
         """Open a checkpoint (model, settings, history); on error the current state is kept."""
         self.attach_core()
         assert self.controller is not None
+        self.banner.dismiss()  # before: opening may bring its own note ("saved without a checksum")
         ok = self.controller.open_checkpoint(str(path))
         if ok:
-            self.banner.dismiss()
             self._add_recent(str(path))
             self.setWindowModified(False)
             self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
         if path:
             self._remember_dir(path)
-            self.open_checkpoint(path)
+            self._open_over_run(path)
 
     def _save_as_dialog(self) -> bool:
         if self.controller is None or not self.controller.has_run:
@@ -592,12 +592,19 @@ class MainWindow(QMainWindow):
         if self.controller is not None and not self.controller.has_run:
             self.controller.prefetch_dataset(self.form.dataset_name())
 
-    def _confirm_discard(self) -> bool:
+    def _confirm_discard(self, question: str = "Start a new run anyway?") -> bool:
         answer = QMessageBox.question(
-            self, "Discard this run?", "The current run has progress that is not saved. Start a new run anyway?",
+            self, "Discard this run?", f"The current run has progress that is not saved. {question}",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Discard
+
+    def _open_over_run(self, path: str) -> bool:
+        """File > Open and Open recent: ask, as New run does, before unsaved progress is replaced."""
+        if self.controller is not None and self.controller.has_unsaved_progress and self.isVisible():
+            if not self._confirm_discard("Open another checkpoint anyway?"):
+                return False
+        return self.open_checkpoint(path)
 
     def _about(self) -> None:
         from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
@@ -624,7 +631,7 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(Path(path).name)
             act.setToolTip(path)
             act.setStatusTip(path)
-            act.triggered.connect(lambda _checked=False, p=path: self.open_checkpoint(p))
+            act.triggered.connect(lambda _checked=False, p=path: self._open_over_run(p))
         if not files:
             self.recent_menu.addAction("No recent checkpoints").setEnabled(False)
         else:
@@ -675,7 +682,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
         controller = self.controller
-        if controller is not None and controller.is_training:
+        if controller is not None:  # also when idle: shutdown gives up the window's file locks
             if not controller.shutdown(timeout_ms=900):
                 # A very slow batch is still running: never destroy a running thread. Close when it ends.
                 self._close_when_stopped = True
