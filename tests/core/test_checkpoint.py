@@ -245,7 +245,7 @@ def _flip_4k_inside_a_tensor(path: Path) -> None:
 def _old_format_file(checkpoint: Checkpoint, path: Path) -> Path:
     """A file as VAE Desktop wrote it before checksums: torch.save of the payload, nothing else."""
     payload = checkpoint.to_payload()
-    del payload["integrity"]
+    payload.pop("integrity", None)
     torch.save(payload, path)
     return path
 

@@ -274,22 +274,32 @@ def test_evaluating_nan_weights_is_refused(images, tmp_path):
     assert "its weights are not finite numbers" in _one_error_line(resumed)
 
 
-def test_evaluating_weights_that_overflow_gives_no_nan_numbers(images, tmp_path):
-    def blow_up(payload: dict) -> None:
-        for name, tensor in payload["model_state"].items():
-            if name.endswith("weight"):
-                tensor.mul_(1e30)
+def _blow_up(payload: dict) -> None:
+    """Finite weights so large that every output overflows."""
+    for name, tensor in payload["model_state"].items():
+        if name.endswith("weight"):
+            tensor.mul_(1e30)
 
-    bad = _edited(_trained(images, tmp_path), tmp_path / "huge.vaeckpt", blow_up)
+
+def test_evaluating_weights_that_overflow_gives_no_nan_numbers(images, tmp_path):
+    bad = _edited(_trained(images, tmp_path), tmp_path / "huge.vaeckpt", _blow_up)
     result = run_cli("evaluate", str(bad), "--dataset", f"folder:{images}")
     assert "gives no finite test loss" in _one_error_line(result)
     assert "nan" not in result.stdout
 
 
+def test_resuming_weights_that_fail_at_the_first_step_does_not_claim_a_restore(images, tmp_path):
+    bad = _edited(_trained(images, tmp_path), tmp_path / "huge.vaeckpt", _blow_up)
+    result = run_cli(*_train_args(images, tmp_path / "next", "--epochs", "3"), "--resume", str(bad))
+    line = _one_error_line(result)
+    assert "Training stopped: the loss became NaN at epoch 2, step 1. Nothing was changed" in line
+    assert "restored" not in line
+
+
 def test_a_checkpoint_saved_before_checksums_resumes_with_a_note(images, tmp_path):
     good = _trained(images, tmp_path)
     payload = torch.load(good, weights_only=True)
-    del payload["integrity"]
+    payload.pop("integrity", None)
     torch.save(payload, tmp_path / "old.vaeckpt")
     result = run_cli("evaluate", str(tmp_path / "old.vaeckpt"), "--dataset", f"folder:{images}")
     assert result.returncode == 0, result.stderr

@@ -243,7 +243,7 @@ def test_an_unexpected_failure_while_opening_keeps_the_run(qtbot, window, app_lo
 
 def test_a_checkpoint_saved_before_checksums_opens_with_a_note(qtbot, window, tmp_path):
     payload = _saved_payload(qtbot, window, tmp_path / "new.vaeckpt")
-    del payload["integrity"]
+    payload.pop("integrity", None)
     torch.save(payload, tmp_path / "old.vaeckpt")
     assert window.open_checkpoint(str(tmp_path / "old.vaeckpt"))
     assert window.banner.kind == "info" and "old.vaeckpt was saved without a checksum" in window.banner.message()
