@@ -133,7 +133,7 @@ def _csv_epochs(path: Path) -> list[str]:
 
 def test_a_second_train_into_the_same_out_is_refused_naming_the_first(images, tmp_path):
     out = tmp_path / "run"
-    first = subprocess.Popen([sys.executable, "-m", "vae_desktop", *_train_args(images, out, "--epochs", "400")],
+    first = subprocess.Popen([sys.executable, "-m", "vae_desktop", *_train_args(images, out, "--epochs", "100000")],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         deadline = time.monotonic() + 120
@@ -145,6 +145,9 @@ def test_a_second_train_into_the_same_out_is_refused_naming_the_first(images, tm
         assert f"--out {out} is in use" in line
         assert f"vae-desktop train (process {first.pid} on {socket.gethostname()}, since " in line
         assert first.poll() is None  # the first run goes on, unharmed
+        while not (out / "model.vaeckpt").exists():  # and saves its first epoch
+            assert first.poll() is None and time.monotonic() < deadline + 120
+            time.sleep(0.05)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)

@@ -149,7 +149,7 @@ def test_a_window_cannot_save_over_the_checkpoint_a_train_process_is_writing(qtb
     out = tmp_path / "cli-run"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     cli = subprocess.Popen([sys.executable, "-m", "vae_desktop", "train", "--dataset", f"folder:{images}",
-                            "--batch-size", "64", "--z-dim", "2", "--base-width", "8", "--epochs", "1000",
+                            "--batch-size", "64", "--z-dim", "2", "--base-width", "8", "--epochs", "100000",
                             "--out", str(out), "--quiet"], env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     try:

@@ -384,8 +384,12 @@ class RunController(QObject):
         if session is None:
             return
         self._session = None
-        for path in session.worker.take_unserved_saves():
+        unserved = session.worker.take_unserved_saves()
+        for path in unserved:  # served here instead; still pending, so each keeps its lock meanwhile
             self._save_now(path)
+            self._locks.save_done(path)
+        if unserved and self._run is not None:
+            self._locks.release_all_but(self._run.path)
         run = self._run
         if reason == "failed" and run is not None and run.trainer is not None:
             # The trainer rolled back to its last good weights and truncated its history: show that.
