@@ -115,7 +115,7 @@ def test_two_windows_saving_to_one_file_the_second_is_refused(qtbot, make_window
 
     assert not second.save_checkpoint(str(target))
     message = second.banner.message()
-    assert second.banner.kind == "error" and f"Cannot save to {target}: {target} is in use by " in message
+    assert second.banner.kind == "error" and f"Not saved: {target} is in use by " in message
     assert f"VAE Desktop window (process {os.getpid()} on {socket.gethostname()}" in message
     assert load_checkpoint(target).progress.global_step == step  # the first window's save is intact
     assert second.isWindowModified()  # and the second run still counts as unsaved

@@ -505,7 +505,7 @@ class RunController(QObject):
         try:
             removed = self._locks.claim(path)
         except RunInUseError as exc:
-            self.errorRaised.emit(f"Cannot save to {path}: {exc} Save under another name, or end that run first.")
+            self.errorRaised.emit(f"Not saved: {exc} Save under another name, or end that run first.")
             return False
         except OSError as exc:
             self.errorRaised.emit(f"Could not save the checkpoint to {path}: {describe_write_error(exc, path)}. "
