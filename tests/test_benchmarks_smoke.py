@@ -19,6 +19,7 @@ SMOKE_ARGS = {
     "bench_latent": ["--moves", "12", "--repeats", "1"],
     "bench_startup": ["--runs", "1"],
     "bench_run_folder": ["--rows", "2000", "--repeats", "1", "--polls", "5"],
+    "bench_checkpoint_load": ["--quick", "--repeats", "1"],
 }
 
 

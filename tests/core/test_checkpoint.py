@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint
+from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint, load_checkpoint, save_checkpoint, save_payload
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.errors import CheckpointError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
@@ -102,7 +102,7 @@ def test_future_format_version(small_shapes, tmp_path):
     trainer = _trainer(small_shapes)
     payload = Checkpoint.from_trainer(trainer, "shapes").to_payload()
     payload["format_version"] = FORMAT_VERSION + 1
-    torch.save(payload, tmp_path / "future.vaeckpt")
+    save_payload(payload, tmp_path / "future.vaeckpt")
     _expect_error(tmp_path / "future.vaeckpt", "newer VAE Desktop")
 
 
@@ -110,7 +110,7 @@ def test_weights_that_do_not_fit_the_architecture(small_shapes, tmp_path):
     trainer = _trainer(small_shapes)
     payload = Checkpoint.from_trainer(trainer, "shapes").to_payload()
     payload["model_config"]["z_dim"] = 7  # claims another z_dim than its weights have
-    torch.save(payload, tmp_path / "mismatch.vaeckpt")
+    save_payload(payload, tmp_path / "mismatch.vaeckpt")
     _expect_error(tmp_path / "mismatch.vaeckpt", "do not match")
 
 
@@ -219,3 +219,95 @@ def test_a_write_error_inside_torch_is_reported_with_its_real_reason(tmp_path):
     assert "error: Could not save the checkpoint" in result.stdout and "File too large" in result.stdout
     assert "unexpected pos" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # the partial temp file is gone
+
+
+# ---- the checksum ---------------------------------------------------------------------------------
+
+def _largest_record(path: Path) -> tuple[int, int]:
+    """(offset, size) of the biggest tensor record's data inside the zip file."""
+    with zipfile.ZipFile(path) as archive:
+        info = max((i for i in archive.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+    with path.open("rb") as handle:
+        handle.seek(info.header_offset + 26)
+        name_len, extra_len = int.from_bytes(handle.read(2), "little"), int.from_bytes(handle.read(2), "little")
+    return info.header_offset + 30 + name_len + extra_len, info.file_size
+
+
+def _flip_4k_inside_a_tensor(path: Path) -> None:
+    offset, size = _largest_record(path)
+    assert size > 3 * 4096
+    data = bytearray(path.read_bytes())
+    start = offset + size // 3
+    data[start:start + 4096] = bytes(b ^ 0x10 for b in data[start:start + 4096])
+    path.write_bytes(bytes(data))
+
+
+def _old_format_file(checkpoint: Checkpoint, path: Path) -> Path:
+    """A file as VAE Desktop wrote it before checksums: torch.save of the payload, nothing else."""
+    payload = checkpoint.to_payload()
+    payload.pop("integrity", None)
+    torch.save(payload, path)
+    return path
+
+
+def test_4k_of_flipped_bits_inside_a_tensor_record_are_detected(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    _run_steps(trainer, 3)
+    path = save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "m.vaeckpt")
+    _flip_4k_inside_a_tensor(path)
+    _expect_error(path, "damaged: its contents no longer match the checksum stored when it was saved")
+
+
+def test_4k_of_flipped_bits_in_a_file_saved_before_checksums_are_caught_by_the_zip_crcs(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    _run_steps(trainer, 3)
+    path = _old_format_file(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "old.vaeckpt")
+    _flip_4k_inside_a_tensor(path)
+    _expect_error(path, r"damaged: its part 'old/data/\d+' does not match the CRC")
+
+
+def test_a_file_saved_before_checksums_loads_with_a_note(small_shapes, tmp_path):
+    trainer = _trainer(small_shapes)
+    path = _old_format_file(Checkpoint.from_trainer(trainer, "shapes"), tmp_path / "old.vaeckpt")
+    loaded = load_checkpoint(path)
+    assert len(loaded.notes) == 1 and "saved without a checksum" in loaded.notes[0]
+    for name, value in trainer.model.state_dict().items():
+        assert torch.equal(loaded.model_state[name], value)
+    resaved = load_checkpoint(save_checkpoint(loaded, tmp_path / "resaved.vaeckpt"))
+    assert resaved.notes == ()
+
+
+def test_a_saved_checkpoint_ends_with_its_sha256(small_shapes, tmp_path):
+    import hashlib
+
+    path = save_checkpoint(Checkpoint.from_trainer(_trainer(small_shapes), "shapes"), tmp_path / "m.vaeckpt")
+    data = path.read_bytes()
+    comment = zipfile.ZipFile(path).comment
+    assert comment.startswith(b"vae-desktop-sha256:")
+    assert comment.endswith(hashlib.sha256(data[: -len(comment)]).hexdigest().encode())
+    assert load_checkpoint(path).notes == ()
+
+
+def test_a_damaged_checksum_is_not_taken_for_a_file_without_one(small_shapes, tmp_path):
+    path = save_checkpoint(Checkpoint.from_trainer(_trainer(small_shapes), "shapes"), tmp_path / "m.vaeckpt")
+    data = bytearray(path.read_bytes())
+    data[-70] ^= 0xFF  # inside the "vae-desktop-sha256:" tag
+    path.write_bytes(bytes(data))
+    _expect_error(path, "saved with a checksum, but the checksum at its end is missing or unreadable")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.vaeckpt"
+    os.mkfifo(fifo)
+    _expect_error(fifo, "not a regular file")
+
+
+def test_a_2gb_sparse_file_gets_a_whole_sentence(tmp_path):
+    """torch's own text was cut mid-word ("...Re-runn"); the message is ours and ends in a whole word."""
+    path = tmp_path / "sparse.vaeckpt"
+    with path.open("wb") as handle:
+        handle.truncate(2 * 1024**3)
+    with pytest.raises(CheckpointError) as error:
+        load_checkpoint(path)
+    assert str(error.value) == ("sparse.vaeckpt is damaged or not a VAE Desktop checkpoint: it is not a complete "
+                                "zip archive (was it cut off while copying?).")

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog
 from tests.ui.conftest import SMALL_MODEL
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from tests.unprivileged import run_obeying_permissions
-from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint
+from vae_desktop.core.checkpoint import FORMAT_VERSION, Checkpoint, save_payload
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import folder as folder_module
 from vae_desktop.core.inference import decode_images
@@ -121,7 +121,7 @@ class _RunsCode:
 def write_bad_checkpoints(folder: Path, payload: dict, marker: Path) -> dict[str, str]:
     """Every kind of bad checkpoint, each with the words its message must contain."""
     good = folder / "good.vaeckpt"
-    torch.save(payload, good)
+    save_payload(payload, good)
     files: dict[str, str] = {}
 
     def add(name: str, expected: str) -> Path:
@@ -132,13 +132,13 @@ def write_bad_checkpoints(folder: Path, payload: dict, marker: Path) -> dict[str
     add("truncated.vaeckpt", "damaged|not a VAE Desktop").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     add("random.vaeckpt", "damaged|not a VAE Desktop").write_bytes(np.random.default_rng(0).bytes(4096))
     z_mismatch = {**payload, "model_config": {**payload["model_config"], "z_dim": 7}}
-    torch.save(z_mismatch, add("other-zdim.vaeckpt", "do not match"))
+    save_payload(z_mismatch, add("other-zdim.vaeckpt", "do not match"))
     wider = VAE(ModelConfig(z_dim=2, base_width=16, hidden=64)).state_dict()
-    torch.save({**payload, "model_state": wider}, add("other-architecture.vaeckpt", "do not match"))
+    save_payload({**payload, "model_state": wider}, add("other-architecture.vaeckpt", "do not match"))
     rgb = ModelConfig(z_dim=2, channels=3, height=32, width=32, base_width=8, hidden=64)
     rgb_payload = {**payload, "model_config": rgb.to_dict(), "model_state": VAE(rgb).state_dict(), "optimizer_state": None}
-    torch.save(rgb_payload, add("wrong-image-shape.vaeckpt", "does not fit its dataset"))
-    torch.save({**payload, "format_version": FORMAT_VERSION + 1}, add("future.vaeckpt", "newer VAE Desktop"))
+    save_payload(rgb_payload, add("wrong-image-shape.vaeckpt", "does not fit its dataset"))
+    save_payload({**payload, "format_version": FORMAT_VERSION + 1}, add("future.vaeckpt", "newer VAE Desktop"))
     torch.save({"weights": torch.zeros(3)}, add("plain-torch.vaeckpt", "not a VAE Desktop checkpoint"))
     torch.save({**payload, "history": _RunsCode(marker)}, add("crafted-zip.vaeckpt", "could run code"))
     add("crafted-pickle.vaeckpt", "not a VAE Desktop|could run code").write_bytes(
@@ -151,7 +151,7 @@ def write_bad_checkpoints(folder: Path, payload: dict, marker: Path) -> dict[str
 
 def test_every_bad_checkpoint_is_refused_with_a_message_and_the_run_survives(qtbot, window, small_shapes, tmp_path):
     payload = good_payload(small_shapes)
-    torch.save(payload, tmp_path / "mine.vaeckpt")
+    save_payload(payload, tmp_path / "mine.vaeckpt")
     assert window.open_checkpoint(str(tmp_path / "mine.vaeckpt"))
     train_a_little(qtbot, window)  # a live run with unsaved progress on top of the opened file
     marker = tmp_path / "code-ran"
@@ -185,7 +185,7 @@ def test_every_bad_checkpoint_is_refused_with_a_message_and_the_run_survives(qtb
 def test_an_unreadable_checkpoint_is_refused_and_the_run_survives(small_shapes, tmp_path):
     """In a child process that obeys permission bits (root included: see tests/unprivileged.py)."""
     good, locked = tmp_path / "mine.vaeckpt", tmp_path / "locked.vaeckpt"
-    torch.save(good_payload(small_shapes), good)
+    save_payload(good_payload(small_shapes), good)
     shutil.copy(good, locked)
     locked.chmod(0)
     result = run_obeying_permissions(f"""

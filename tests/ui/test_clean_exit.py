@@ -118,7 +118,8 @@ def test_closing_right_after_a_save_exits_within_a_second_and_the_save_lands(tmp
     assert_clean(result, exit_s)
     saved = load_checkpoint(tmp_path / "saved.vaeckpt")  # complete and loadable
     assert saved.progress.global_step >= 3
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".saved")] == []  # no temp file left
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".saved") and not p.name.endswith(".lock")]
+    assert left == []  # no temp file left (the run lock's empty .saved.vaeckpt.lock stays, by design)
 
 
 @pytest.mark.slow

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 
 from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.device import pick_device
-from vae_desktop.core.errors import ConfigError
+from vae_desktop.core.errors import CheckpointError, ConfigError
 from vae_desktop.core.trainer import evaluate_model
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     device = pick_device(args.device)  # the same rule as `train`, checked before anything slow
     checkpoint = load_checkpoint(args.checkpoint)
+    for note in checkpoint.notes:
+        print(f"Note: {note}", file=sys.stderr)
     dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed)
     if tuple(dataset.image_shape) != checkpoint.model_config.image_shape:
         raise ConfigError(f"The model expects images of shape {checkpoint.model_config.image_shape} but "
@@ -21,6 +25,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     model = checkpoint.build_model().to(device)
     result = evaluate_model(model, dataset.test_images, checkpoint.train_config.recon_loss, checkpoint.train_config.seed)
     assert result is not None
+    if not all(math.isfinite(v) for v in (result.recon, result.kl)):
+        raise CheckpointError(
+            f"{args.checkpoint.name} gives no finite test loss on {dataset.name} (recon {result.recon}, KL "
+            f"{result.kl}): its weights overflow on these images, so there is nothing to report."
+        )
     print(f"{dataset.name} test set ({dataset.num_test} images): recon {result.recon:.2f}, KL {result.kl:.2f}, "
           f"negative ELBO {result.negative_elbo:.2f} nats per image")
     return 0

@@ -1,20 +1,27 @@
-"""`vae-desktop train`: train with a progress bar, save atomically after every epoch, resume exactly."""
+"""`vae-desktop train`: train with a progress bar, save atomically after every epoch, resume exactly.
+
+The command owns --out for its whole life (core/run_lock.py): a second `train --out SAME` is refused.
+metrics.csv is derived from the checkpoint's history and rewritten from it at every start.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import DEFAULT_DATASET, load_dataset
 from vae_desktop.core.device import describe_device
-from vae_desktop.core.errors import ConfigError
+from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, RunInUseError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
+from vae_desktop.core.run_lock import RunLock
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.wording import counted
 
@@ -28,8 +35,19 @@ def run_train(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
+    lock = _claim_output(out)  # for the whole command: one writer per --out
+    try:
+        return _train(args, out)
+    finally:
+        lock.release()
+
+
+def _train(args: argparse.Namespace, out: Path) -> int:
     _refuse_to_overwrite(out / CHECKPOINT_NAME, args.resume, args.overwrite)
     resumed = load_checkpoint(args.resume) if args.resume else None
+    if resumed is not None:
+        for note in resumed.notes:
+            print(f"Note: {note}", file=sys.stderr)
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
         if args.z_dim is not None and args.z_dim != resumed.model_config.z_dim:
@@ -57,8 +75,11 @@ def run_train(args: argparse.Namespace) -> int:
                 model_kwargs[flag] = getattr(args, flag)
         trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
 
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
+    saved = _Saved(checkpoint_path, resumed.progress.epoch if resumed is not None and _same_file(
+        args.resume, checkpoint_path) else None)
+    # The checkpoint's history is the truth: a kill between its save and the CSV's left the CSV behind.
+    _write_metrics(trainer, metrics_path, saved)
     if trainer.finished:
         print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
               "nothing to do.")
@@ -78,13 +99,14 @@ def run_train(args: argparse.Namespace) -> int:
                     bar.set_postfix(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}", kl=f"{metrics.kl:.2f}", refresh=False)
             else:
                 last_epoch = metrics
-                save_checkpoint(Checkpoint.from_trainer(trainer, dataset.name), checkpoint_path)
-                write_metrics_csv(trainer.history.epochs, metrics_path)
+                _save(trainer, dataset.name, saved, f"Training stopped: epoch {metrics.epoch} is not saved")
+                _write_metrics(trainer, metrics_path, saved)
                 if bar is not None:
                     bar.write(f"epoch {metrics.epoch}: test recon {metrics.test_recon:.2f}, KL {metrics.test_kl:.2f}, "
                               f"negative ELBO {metrics.test_total:.2f} nats/image ({metrics.seconds:.1f} s)")
     except KeyboardInterrupt:
-        save_checkpoint(Checkpoint.from_trainer(trainer, dataset.name), checkpoint_path)
+        where = f"epoch {trainer.progress.epoch + 1}, step {trainer.progress.step_in_epoch}"
+        _save(trainer, dataset.name, saved, f"Interrupted at {where}, which is not saved")
         print(f"\nInterrupted; saved the state at epoch {trainer.progress.epoch + 1}, step "
               f"{trainer.progress.step_in_epoch} to {checkpoint_path} (continue with --resume).", file=sys.stderr)
         return 130
@@ -110,9 +132,59 @@ def _refuse_to_overwrite(checkpoint: Path, resume: Path | None, overwrite: bool)
     raise ConfigError(f"{checkpoint} already holds a run: {hint}, or pass --overwrite to replace it.")
 
 
+@dataclass
+class _Saved:
+    """What the checkpoint file holds, so a failure can say exactly what is on disk."""
+
+    path: Path
+    epoch: int | None  # completed epochs in the file; None: nothing of this run is there
+
+    def describe(self) -> str:
+        if self.epoch is None:
+            return f"nothing of this run is saved in {self.path}"
+        return (f"{self.path} holds the run up to epoch {self.epoch}; continue from it with "
+                f"--resume {self.path} once the problem is fixed")
+
+
+def _claim_output(out: Path) -> RunLock:
+    """Create --out and lock its checkpoint, or say in one line why not (in use, read-only, under a file)."""
+    checkpoint_path = out / CHECKPOINT_NAME
+    lock = RunLock(checkpoint_path, also_owns=[out / METRICS_NAME], command="vae-desktop train")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        removed = lock.acquire()
+    except RunInUseError as exc:
+        raise RunInUseError(f"--out {out} is in use: {exc} Wait for that run to end, or train into another "
+                            "folder.") from None
+    except OSError as exc:
+        raise OutputError(f"Cannot write into --out {out}: {describe_write_error(exc, checkpoint_path)}.") from None
+    if removed:
+        print(f"Note: removed {len(removed)} temporary file{'s' if len(removed) != 1 else ''} left in {out} by an "
+              "interrupted save.", file=sys.stderr)
+    return lock
+
+
+def _save(trainer: Trainer, dataset_name: str, saved: _Saved, lost: str) -> None:
+    try:
+        save_checkpoint(Checkpoint.from_trainer(trainer, dataset_name), saved.path)
+    except CheckpointError as exc:
+        raise OutputError(f"{exc} {lost}; {saved.describe()}.") from None
+    saved.epoch = trainer.progress.epoch
+
+
+def _write_metrics(trainer: Trainer, path: Path, saved: _Saved) -> None:
+    try:
+        write_metrics_csv(trainer.history.epochs, path)
+    except OSError as exc:
+        raise OutputError(f"Could not write {path}: {describe_write_error(exc, path)}. Training stopped; "
+                          f"{saved.describe()} (metrics.csv is rewritten from the checkpoint's history).") from None
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.samefile(b)
+    except FileNotFoundError:
+        return a.resolve() == b.resolve()
     except OSError:
         return False
 

@@ -1,15 +1,17 @@
 """Checkpoints: one file per model with weights, configs, dataset, history, optimizer and RNG state.
 
-Files are written atomically (temp file + os.replace) and read with `torch.load(weights_only=True)`,
-which refuses any pickled object that is not plain data or a tensor, so a crafted file cannot run
-code. Every way a file can be wrong ends in a CheckpointError with a message for the user.
+Files are written atomically (temp file + os.replace) with a SHA-256 of every byte (see
+checkpoint_integrity), and read with `torch.load(weights_only=True)`, which refuses any pickled
+object that is not plain data or a tensor, so a crafted file cannot run code. Every field is then
+validated (checkpoint_validation). Every way a file can be wrong ends in a CheckpointError with a
+message for the user.
 """
 
 from __future__ import annotations
 
-import errno
 import os
 import pickle
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +20,29 @@ from typing import Any, BinaryIO
 import torch
 
 from vae_desktop import __version__
-from vae_desktop.core.atomic import atomic_write
+from vae_desktop.core.atomic import atomic_write, describe_write_error
+from vae_desktop.core.checkpoint_integrity import (
+    DIGEST_KIND,
+    ChecksumWriter,
+    digest_matches,
+    first_bad_record,
+    read_digest,
+)
+from vae_desktop.core.checkpoint_validation import (
+    InvalidField,
+    brief,
+    check_history,
+    check_optimizer_state,
+    check_progress,
+    check_rng_state,
+    check_text,
+    check_weights,
+)
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.errors import CheckpointError, ConfigError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.model import VAE, empty_model
+from vae_desktop.core.optimizer import make_adam
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 
 FORMAT_NAME = "vae-desktop-checkpoint"
@@ -42,6 +62,8 @@ class Checkpoint:
     optimizer_state: dict | None = None
     rng_state: torch.Tensor | None = None
     app_version: str = __version__
+    # Said to the user about the file it was loaded from (e.g. it had no checksum); never saved.
+    notes: tuple[str, ...] = ()
 
     def build_model(self) -> VAE:
         """A CPU model with the stored weights; a state that does not fit its config is an error."""
@@ -84,62 +106,59 @@ class Checkpoint:
             "history": self.history.to_state(),
             "progress": self.progress.to_dict(),
             "rng_state": self.rng_state,
+            "integrity": DIGEST_KIND,  # a checksum follows the archive: a file without one is damaged
         }
 
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike[str]) -> Path:
-    """Write atomically: the previous file at `path` survives any failure or crash mid-write."""
-    payload = checkpoint.to_payload()
+    """Write atomically, with a checksum: the previous file at `path` survives any failure or crash mid-write."""
+    return save_payload(checkpoint.to_payload(), path)
+
+
+def save_payload(payload: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """`save_checkpoint` of an already-built payload (tests build odd ones on purpose)."""
     try:
-        return atomic_write(path, lambda handle: _save_reporting_os_errors(payload, handle))
+        return atomic_write(path, lambda handle: _write_payload(payload, handle))
     except OSError as exc:
         raise CheckpointError(
-            f"Could not save the checkpoint to {path}: {_save_problem(exc, Path(path))}. Nothing was lost: the run "
-            "is still open and any earlier file there is unchanged. Save elsewhere, or make room and save again."
+            f"Could not save the checkpoint to {path}: {describe_write_error(exc, Path(path))}. "
+            "Any earlier file there is unchanged."
         ) from exc
     except RuntimeError as exc:  # a failure inside torch's zip writer that was not a write error
-        raise CheckpointError(f"Could not save the checkpoint to {path}: {_first_line(exc)}.") from exc
+        raise CheckpointError(f"Could not save the checkpoint to {path}: {_brief(exc)}.") from exc
 
 
-class _WriteRecorder:
-    """A file wrapper that remembers the OSError of a failed write: torch's zip writer swallows it
-    (a full disk surfaces as "RuntimeError: unexpected pos ..."), and the user needs the real reason."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        self._handle = handle
-        self.error: OSError | None = None
-
-    def write(self, data: bytes) -> int:
-        try:
-            return self._handle.write(data)
-        except OSError as exc:
-            self.error = exc
-            raise
-
-    def flush(self) -> None:
-        self._handle.flush()
-
-
-def _save_reporting_os_errors(payload: dict[str, Any], handle: BinaryIO) -> None:
-    recorder = _WriteRecorder(handle)
+def _write_payload(payload: dict[str, Any], handle: BinaryIO) -> None:
+    writer = ChecksumWriter(handle)
     try:
-        torch.save(payload, recorder)
+        torch.save(payload, writer)
     except RuntimeError:
-        if recorder.error is not None:
-            raise recorder.error from None
+        if writer.error is not None:
+            raise writer.error from None
         raise
+    writer.append_digest()
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read and validate a checkpoint; never executes code from the file."""
+    """Read, verify and validate a checkpoint; never executes code from the file.
+
+    The bytes are checked (against the stored SHA-256, or the zip CRC32s of a file saved before
+    checksums) before torch reads them, from the same open file, so what is verified is what loads.
+    """
     target = Path(path)
     try:
-        size = target.stat().st_size
-        if size == 0:
-            raise CheckpointError(f"{target.name} is empty: it is not a VAE Desktop checkpoint.")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols; we report our own error
-            payload = torch.load(target, map_location="cpu", weights_only=True)
+        if not stat.S_ISREG(target.stat().st_mode):
+            raise CheckpointError(f"{target} is a folder, not a checkpoint file." if target.is_dir()
+                                  else f"{target} is not a regular file, so it is not a checkpoint.")
+        with target.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                raise CheckpointError(f"{target.name} is empty: it is not a VAE Desktop checkpoint.")
+            verified = _verify_bytes(handle, size, target.name)
+            handle.seek(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols; we report our own error
+                payload = torch.load(handle, map_location="cpu", weights_only=True)
     except CheckpointError:
         raise
     except FileNotFoundError:
@@ -155,56 +174,103 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
             ) from None
         raise CheckpointError(f"{target.name} is not a VAE Desktop checkpoint (unreadable data).") from None
     except Exception as exc:  # the unpickler can raise almost anything on hostile bytes (struct.error, ...)
-        if "zip archive" in str(exc):
-            raise CheckpointError(
-                f"{target.name} is incomplete or damaged: its archive cannot be read (was it cut off while copying?)."
-            ) from None
         raise CheckpointError(
-            f"{target.name} is damaged or not a VAE Desktop checkpoint ({_first_line(exc)})."
+            f"{target.name} is damaged or not a VAE Desktop checkpoint: PyTorch could not read it ({_brief(exc)})."
         ) from None
-    return _from_payload(payload, target.name)
+    return _from_payload(payload, target.name, verified)
 
 
-def _from_payload(payload: Any, name: str) -> Checkpoint:
+def _verify_bytes(handle: BinaryIO, size: int, name: str) -> bool:
+    """True when the stored checksum matched; False for a file without one whose zip CRC32s all match."""
+    digest = read_digest(handle, size)
+    if digest is not None:
+        if not digest_matches(handle, size, digest):
+            raise CheckpointError(
+                f"{name} is damaged: its contents no longer match the checksum stored when it was saved "
+                "(changed on disk or while copying). Use another copy of it."
+            )
+        return True
+    try:
+        bad = first_bad_record(handle)
+    except Exception:  # BadZipFile, or whatever zipfile raises on hostile bytes (zlib.error, EOFError, ...)
+        raise CheckpointError(
+            f"{name} is damaged or not a VAE Desktop checkpoint: it is not a complete zip archive "
+            "(was it cut off while copying?)."
+        ) from None
+    if bad is not None:
+        raise CheckpointError(f"{name} is damaged: its part {bad!r} does not match the CRC stored with it. "
+                              "Use another copy of it.")
+    return False
+
+
+def _from_payload(payload: Any, name: str, verified: bool = False) -> Checkpoint:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{name} is not a VAE Desktop checkpoint (it may be a plain PyTorch file).")
     version = payload.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
         raise CheckpointError(
             f"{name} was written by a newer VAE Desktop (format {version}); this version reads format "
             f"{FORMAT_VERSION}. Please update the app."
         )
+    notes = _integrity_notes(payload, name, verified)
     try:
         model_config = ModelConfig.from_dict(payload["model_config"])
         train_config = TrainConfig.from_dict(payload["train_config"])
         model_state = payload["model_state"]
         if not isinstance(model_state, dict) or not all(isinstance(v, torch.Tensor) for v in model_state.values()):
             raise TypeError("model_state is not a dict of tensors")
-        history = TrainingHistory.from_state(payload["history"])
-        progress = TrainingProgress.from_dict(payload["progress"])
-        rng_state = payload.get("rng_state")
-        if rng_state is not None and not isinstance(rng_state, torch.Tensor):
-            raise TypeError("rng_state is not a tensor")
+        check_progress(payload["progress"])
+        check_history(payload["history"], payload["progress"], model_config.z_dim)
+        check_rng_state(payload.get("rng_state"))
         checkpoint = Checkpoint(
             model_config=model_config,
             train_config=train_config,
-            dataset=str(payload["dataset"]),
+            dataset=check_text(payload["dataset"], "dataset"),
             model_state=model_state,
-            history=history,
-            progress=progress,
+            history=TrainingHistory.from_state(payload["history"]),
+            progress=TrainingProgress.from_dict(payload["progress"]),
             optimizer_state=payload.get("optimizer_state"),
-            rng_state=rng_state,
-            app_version=str(payload.get("app_version", "?")),
+            rng_state=payload.get("rng_state"),
+            app_version=str(payload.get("app_version", "?"))[:40],
+            notes=notes,
         )
     except ConfigError as exc:
         raise CheckpointError(f"{name} holds invalid settings: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"{name} is damaged: missing or malformed {_first_line(exc)}.") from None
+    except InvalidField as exc:
+        raise CheckpointError(f"{name} cannot be used: its {exc}.") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise CheckpointError(f"{name} is damaged: missing or malformed {_brief(exc)}.") from None
     try:
-        checkpoint.build_model()  # validates that the weights fit the architecture
+        model = checkpoint.build_model()  # validates that the weights fit the architecture
+        check_weights(model_state)
+        _check_optimizer(checkpoint.optimizer_state, model)
     except CheckpointError as exc:
         raise CheckpointError(f"{name} cannot be used. {exc}") from None
+    except InvalidField as exc:
+        raise CheckpointError(f"{name} cannot be used: its {exc}.") from None
     return checkpoint
+
+
+def _integrity_notes(payload: dict[str, Any], name: str, verified: bool) -> tuple[str, ...]:
+    kind = payload.get("integrity")
+    if verified:
+        return ()
+    if kind == DIGEST_KIND:  # saved with a checksum that is now missing: the file's end was damaged
+        raise CheckpointError(f"{name} is damaged: it was saved with a checksum, but the checksum at its end "
+                              "is missing or unreadable. Use another copy of it.")
+    return (f"{name} was saved without a checksum (by VAE Desktop {str(payload.get('app_version', '?'))[:40]}), "
+            "so only its data records could be checked against their CRC32s. Saving it again adds a checksum.",)
+
+
+def _check_optimizer(state: Any, model: VAE) -> None:
+    """The structure check, then a real load into the Adam the Trainer would build (what torch checks itself)."""
+    check_optimizer_state(state, [p.shape for p in model.parameters()])
+    if state is None:
+        return
+    try:
+        make_adam(model.parameters(), 1e-3, "cpu").load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError, AttributeError, IndexError) as exc:
+        raise InvalidField(f"optimizer_state does not fit this model's optimizer ({_brief(exc)})") from None
 
 
 def _to_cpu(value: Any) -> Any:
@@ -219,29 +285,12 @@ def _to_cpu(value: Any) -> Any:
     return value
 
 
-def _save_problem(exc: OSError, path: Path) -> str:
-    """Why a save failed, in words that suggest the fix."""
-    if exc.errno == errno.ENOSPC:
-        return "the disk is full"
-    if exc.errno == errno.EDQUOT:
-        return "the disk quota is used up"
-    if exc.errno == errno.EROFS:
-        return "that disk is read-only"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return "no permission to write in that folder"
-    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and not path.parent.is_dir():
-        return f"{path.parent} is not a folder"
-    return str(exc.strerror or exc)
-
-
 def _state_dict_problem(exc: BaseException) -> str:
     """The first specific line of a load_state_dict error ("size mismatch for ...", "Missing key(s) ...")."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     specific = [line for line in lines if not line.startswith("Error(s) in loading state_dict")]
-    text = (specific or lines or [type(exc).__name__])[0]
-    return text[:300]
+    return brief((specific or lines or [type(exc).__name__])[0], 300)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+def _brief(exc: BaseException) -> str:
+    return brief(str(exc) or type(exc).__name__, 160)

@@ -24,3 +24,11 @@ class TrainingDivergedError(VaeDesktopError):
         super().__init__(message)
         self.epoch = epoch
         self.step = step
+
+
+class OutputError(VaeDesktopError):
+    """A run's output (checkpoint, metrics.csv, its folder) cannot be written."""
+
+
+class RunInUseError(VaeDesktopError):
+    """Another live writer owns the checkpoint or run folder (see core/run_lock.py)."""

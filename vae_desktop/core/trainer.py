@@ -253,18 +253,23 @@ class Trainer:
     def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> None:
         bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
         snap = self._snapshot
-        restored = "its initial weights"
+        # No snapshot: the very first step of this session failed, before any update. Nothing needs
+        # restoring, and "the initial weights" would be untrue for a resumed run.
+        outcome = ("Nothing was changed: the weights this session started from already give that loss, "
+                   "before any update, so a smaller learning rate will not help")
         if snap is not None:
             self.model.load_state_dict(snap.model_state)
             self.optimizer.load_state_dict(snap.optimizer_state)
             self.progress = snap.progress
             self._resume_rng = snap.rng_state
             self.history.truncate(snap.progress.global_step, snap.progress.epoch)
+            restored = "its initial weights"
             if snap.progress.global_step > 0:  # a snapshot at step 0 holds the initial weights
                 restored = f"its last good weights, after step {snap.progress.global_step:,} of the run"
+            outcome = f"The model was restored to {restored}; try a smaller learning rate"
         raise TrainingDivergedError(
             f"Training stopped: the loss became {bad} at epoch {epoch}, step {step}. "
-            f"The model was restored to {restored}; try a smaller learning rate.",
+            f"{outcome}.",
             epoch=epoch,
             step=step,
         )

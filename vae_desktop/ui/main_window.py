@@ -524,9 +524,9 @@ class MainWindow(QMainWindow):
         """Open a checkpoint (model, settings, history); on error the current state is kept."""
         self.attach_core()
         assert self.controller is not None
+        self.banner.dismiss()  # before: opening may bring its own note ("saved without a checksum")
         ok = self.controller.open_checkpoint(str(path))
         if ok:
-            self.banner.dismiss()
             self._add_recent(str(path))
             self.setWindowModified(False)
             self.statusBar().showMessage(f"Opened {Path(path).name}", 5000)
@@ -570,7 +570,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
         if path:
             self._remember_dir(path)
-            self.open_checkpoint(path)
+            self._open_over_run(path)
 
     def _save_as_dialog(self) -> bool:
         if self.controller is None or not self.controller.has_run:
@@ -618,6 +618,12 @@ class MainWindow(QMainWindow):
         unsaved training, and save when asked. True when the caller may go on. Not while training."""
         return self._unsaved.settle(before)
 
+    def _open_over_run(self, path: str) -> bool:
+        """File > Open and Open recent: ask, as New run does, before unsaved progress is replaced."""
+        if not self.settle_unsaved_work("opening another checkpoint"):
+            return False
+        return self.open_checkpoint(path)
+
     def _about(self) -> None:
         from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
 
@@ -643,7 +649,7 @@ class MainWindow(QMainWindow):
             act = self.recent_menu.addAction(Path(path).name)
             act.setToolTip(path)
             act.setStatusTip(path)
-            act.triggered.connect(lambda _checked=False, p=path: self.open_checkpoint(p))
+            act.triggered.connect(lambda _checked=False, p=path: self._open_over_run(p))
         if not files:
             self.recent_menu.addAction("No recent checkpoints").setEnabled(False)
         else:
@@ -697,7 +703,7 @@ class MainWindow(QMainWindow):
             return
         self.save_settings()
         controller = self.controller
-        if controller is not None and controller.is_training:
+        if controller is not None:  # also when idle: shutdown gives up the window's file locks
             if not controller.shutdown(timeout_ms=900):
                 # A very slow batch is still running: never destroy a running thread. Close when it ends.
                 self._close_when_stopped = True

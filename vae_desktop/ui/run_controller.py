@@ -8,6 +8,11 @@ Run lifecycle: a run is born at the first Start (or by opening a checkpoint) and
 architecture, batch size and seed. Start / Stop / Start continues it exactly (a new Trainer built
 from the previous one's model, optimizer, history, progress and random state); File > New run
 ends it.
+
+One writer per checkpoint (core/run_lock.py): the first save to a file takes its lock, and the window
+keeps it while that file is the run's; another window or a `train` writing the same file is refused.
+Every step that runs in the GUI thread on behalf of a background one (dataset loaded, start, open)
+ends in a usable state: an unexpected exception is logged with its traceback and shown as a message.
 """
 
 from __future__ import annotations
@@ -22,23 +27,27 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
+from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import DATASETS, ImageDataset, load_dataset
 from vae_desktop.core.device import describe_device, pick_device
-from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
+from vae_desktop.core.errors import CheckpointError, ConfigError, RunInUseError, VaeDesktopError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import new_model
+from vae_desktop.core.run_lock import HeldLocks
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 from vae_desktop.core.wording import counted
 from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.hyperparameter_form import RunSettings
-from vae_desktop.ui.logging_setup import LOGGER_NAME
+from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
 
 log = logging.getLogger(f"{LOGGER_NAME}.run")
+
+KEPT_AFTER_FAILED_SAVE = "Nothing was lost: the run is still open. Save elsewhere, or make room and save again."
 
 
 def default_training_threads() -> int:
@@ -130,6 +139,7 @@ class RunController(QObject):
         self._load_waiters: dict[tuple[str, int], list[tuple[Callable[[ImageDataset | None], None], str]]] = {}
         self._start_token: object | None = None  # the Start waiting for its dataset; None when cancelled
         self._state = "idle"
+        self._locks = HeldLocks("VAE Desktop window")
         self._runs_made = 0
 
     def _next_number(self) -> int:
@@ -288,14 +298,14 @@ class RunController(QObject):
         dataset load can never leave Start, Open and the form disabled."""
         try:
             then(dataset)
-        except Exception as exc:  # noqa: BLE001 - any failure: say so, stay usable
-            if isinstance(exc, VaeDesktopError):
-                self.errorRaised.emit(str(exc))
-            else:
-                log.error("Could not %s", purpose, exc_info=exc)
-                self.errorRaised.emit(f"Could not {purpose}: {type(exc).__name__}: {str(exc)[:300]}")
-            if self._session is None and self._state == "loading":
-                self._set_state(self._settled_state())
+        except VaeDesktopError as exc:
+            self.errorRaised.emit(str(exc))
+        except Exception as exc:  # any failure: say so (the log has the traceback), stay usable
+            self._report_unexpected(f"Could not {purpose}", exc)
+        else:
+            return
+        if self._session is None and self._state == "loading":
+            self._set_state(self._settled_state())
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
@@ -321,6 +331,10 @@ class RunController(QObject):
             trainer, new_run = self._make_trainer(settings, dataset)
         except VaeDesktopError as exc:
             self.errorRaised.emit(str(exc))
+            self._set_state(self._settled_state())
+            return
+        except Exception as exc:  # never leave the window in "loading" with its controls off
+            self._report_unexpected("Could not start training", exc)
             self._set_state(self._settled_state())
             return
         run = self._run
@@ -402,11 +416,13 @@ class RunController(QObject):
             self.noticeRaised.emit("Start cancelled. The dataset goes on loading in the background.")
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
-        """Stop training and wait for the thread; True when no thread is left running."""
+        """Stop training and wait for the thread, then give up this window's file locks; True when no
+        thread is left running (a thread still running keeps its locks: it may still save)."""
         session = self._session
-        if session is None:
-            return True
-        return session.shutdown(timeout_ms)
+        if session is not None and not session.shutdown(timeout_ms):
+            return False
+        self._locks.release_all()
+        return True
 
     @Slot(int)
     def _on_worker_paused(self, _global_step: int) -> None:
@@ -428,8 +444,12 @@ class RunController(QObject):
         if session is None:
             return
         self._session = None
-        for path in session.worker.take_unserved_saves():
+        unserved = session.worker.take_unserved_saves()
+        for path in unserved:  # served here instead; still pending, so each keeps its lock meanwhile
             self._save_now(path)
+            self._locks.save_done(path)
+        if unserved and self._run is not None:
+            self._locks.release_all_but(self._run.path)
         run = self._run
         if reason == "failed" and run is not None and run.trainer is not None:
             # The trainer rolled back to its last good weights and truncated its history: show that.
@@ -446,6 +466,7 @@ class RunController(QObject):
         if self._session is not None:
             return False
         self._run = None
+        self._locks.release_all()
         self.mirror.clear_model()
         self.historyReset.emit(HistorySnapshot(np.zeros(0), np.zeros(0), np.zeros(0), [], 1))
         self.runLocked.emit(False)
@@ -464,9 +485,13 @@ class RunController(QObject):
         except CheckpointError as exc:
             self.errorRaised.emit(str(exc))
             return False
+        except Exception as exc:  # the current run is kept; the user reads why, the log has the traceback
+            self._report_unexpected(f"Could not open {os.path.basename(path)}", exc)
+            return False
         run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
                    saved_step=ckpt.progress.global_step, number=self._next_number())
         self._run = run
+        self._locks.release_all()
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
@@ -474,6 +499,8 @@ class RunController(QObject):
         self.pathChanged.emit(str(path))
         self._set_state("ready")
         log.info("Opened checkpoint %s (%s, step %d)", path, ckpt.dataset, ckpt.progress.global_step)
+        for note in ckpt.notes:
+            self.noticeRaised.emit(note)
 
         def with_dataset(dataset: ImageDataset | None) -> None:
             if dataset is None or self._run is not run:
@@ -497,7 +524,10 @@ class RunController(QObject):
         if self._run is None:
             self.errorRaised.emit("Nothing to save yet: start training or open a checkpoint first.")
             return False
+        if not self._claim(str(path)):
+            return False
         if self._session is not None:
+            self._locks.save_requested(path)
             self._session.worker.request_save(str(path))
             return True
         return self._save_now(str(path))
@@ -511,7 +541,13 @@ class RunController(QObject):
         try:
             save_checkpoint(checkpoint, path)
         except CheckpointError as exc:
-            self.errorRaised.emit(str(exc))
+            self.errorRaised.emit(f"{exc} {KEPT_AFTER_FAILED_SAVE}")
+            self._locks.release_all_but(run.path)
+            self.saveFailed.emit(path)
+            return False
+        except Exception as exc:
+            self._report_unexpected(f"Could not save {path}", exc)
+            self._locks.release_all_but(run.path)
             self.saveFailed.emit(path)
             return False
         self._mark_saved(path, checkpoint.progress.global_step)
@@ -519,16 +555,40 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_worker_saved(self, result: SaveResult) -> None:
+        self._locks.save_done(result.path)
         if result.error is not None:
-            self.errorRaised.emit(result.error)
+            self.errorRaised.emit(f"{result.error} {KEPT_AFTER_FAILED_SAVE}")
+            self._locks.release_all_but(self._run.path if self._run is not None else None)
             self.saveFailed.emit(result.path)
         elif self._run is not None:
             self._mark_saved(result.path, result.global_step)
+
+    def _claim(self, path: str) -> bool:
+        """Hold the lock on `path` before writing it; False (and a message) when that cannot be."""
+        try:
+            removed = self._locks.claim(path)
+        except RunInUseError as exc:
+            self.errorRaised.emit(f"Not saved: {exc} Save under another name, or end that run first.")
+            return False
+        except OSError as exc:
+            self.errorRaised.emit(f"Could not save the checkpoint to {path}: {describe_write_error(exc, path)}. "
+                                  f"Any earlier file there is unchanged. {KEPT_AFTER_FAILED_SAVE}")
+            return False
+        if removed:
+            log.info("Removed stale temporary files: %s", ", ".join(str(p) for p in removed))
+        return True
+
+    # ---- unexpected failures ------------------------------------------------------------------------
+    def _report_unexpected(self, what: str, exc: BaseException) -> None:
+        log.error("%s", what, exc_info=exc)
+        self.errorRaised.emit(f"{what}: an unexpected error ({type(exc).__name__}: {exc}). "
+                              f"Details are in {log_file_path()}.")
 
     def _mark_saved(self, path: str, step: int) -> None:
         run = self._run
         assert run is not None
         run.saved_step = step
+        self._locks.release_all_but(path)  # the run's file is this one now
         if run.path != path:
             run.path = path
             self.pathChanged.emit(path)

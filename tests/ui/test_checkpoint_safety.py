@@ -1,0 +1,249 @@
+"""Losing nothing around checkpoints in the window: Open asks before replacing unsaved progress, one
+writer per file (another window or a real `train` process is refused), files that cannot be used are
+refused with a message, and an unexpected failure while opening or starting leaves the window usable."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from tests.ui.helpers import wait_for_batches, wait_for_state
+from vae_desktop.core.checkpoint import load_checkpoint, save_payload
+from vae_desktop.core.datasets.shapes import render_shapes
+from vae_desktop.ui import run_controller
+from vae_desktop.ui.main_window import MainWindow
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _train_a_little(qtbot, window: MainWindow, batches: int = 4) -> int:  # noqa: ANN001
+    seen = len(window.plots.batch_data()["global_step"])
+    window.start_button.click()
+    wait_for_batches(qtbot, window, seen + batches)
+    window.stop_button.click()
+    wait_for_state(qtbot, window, "ready")
+    return window.trainer.progress.global_step
+
+
+class _Answer:
+    """Answers the next message box with `button` as a user would (clicking it); records its text."""
+
+    def __init__(self, button: QMessageBox.StandardButton) -> None:
+        self.button = button
+        self.texts: list[str] = []
+        self._timer = QTimer()
+        self._timer.setInterval(20)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+
+    def _poll(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            self.texts.append(box.text())
+            self._timer.stop()
+            box.button(self.button).click()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def _open_with_answer(window: MainWindow, open_it, button: QMessageBox.StandardButton) -> list[str]:  # noqa: ANN001
+    answer = _Answer(button)
+    try:
+        open_it()
+    finally:
+        answer.stop()
+    return answer.texts
+
+
+@pytest.mark.parametrize("via", ["File > Open", "Open recent"])
+def test_opening_over_unsaved_progress_asks_first(qtbot, window, tmp_path, monkeypatch, via):
+    other = tmp_path / "other.vaeckpt"
+    _train_a_little(qtbot, window)
+    assert window.save_checkpoint(str(other))
+    window.new_run()
+    if via == "File > Open":
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
+        open_it = window.open_action.trigger
+    else:
+        window._rebuild_recent_menu()
+        recent = next(a for a in window.recent_menu.actions() if a.toolTip() == str(other.resolve()))
+        open_it = recent.trigger
+    step = _train_a_little(qtbot, window)  # a new run, never saved
+    assert window.controller.has_unsaved_progress
+
+    asked = _open_with_answer(window, open_it, QMessageBox.StandardButton.Cancel)
+    assert asked == ["The current run has progress that is not saved. Open another checkpoint anyway?"]
+    assert window.trainer is not None and window.trainer.progress.global_step == step  # kept
+    assert window.controller.checkpoint_path is None and window.isWindowModified()
+
+    asked = _open_with_answer(window, open_it, QMessageBox.StandardButton.Discard)
+    assert len(asked) == 1
+    assert window.controller.checkpoint_path == str(other) and not window.isWindowModified()
+
+
+def test_opening_without_unsaved_progress_does_not_ask(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "saved.vaeckpt"
+    _train_a_little(qtbot, window)
+    assert window.save_checkpoint(str(path))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    assert _open_with_answer(window, window.open_action.trigger, QMessageBox.StandardButton.Cancel) == []
+    assert window.controller.checkpoint_path == str(path)
+
+
+# ---- one writer per file ---------------------------------------------------------------------------
+
+def test_two_windows_saving_to_one_file_the_second_is_refused(qtbot, make_window, settings, tmp_path):
+    target = tmp_path / "shared.vaeckpt"
+    first = make_window(settings)
+    second = make_window(settings)
+    step = _train_a_little(qtbot, first)
+    _train_a_little(qtbot, second, batches=8)
+    assert first.save_checkpoint(str(target))
+
+    assert not second.save_checkpoint(str(target))
+    message = second.banner.message()
+    assert second.banner.kind == "error" and f"Not saved: {target} is in use by " in message
+    assert f"VAE Desktop window (process {os.getpid()} on {socket.gethostname()}" in message
+    assert load_checkpoint(target).progress.global_step == step  # the first window's save is intact
+    assert second.isWindowModified()  # and the second run still counts as unsaved
+
+    first.new_run()  # that run is no longer the first window's: its file is free
+    assert second.save_checkpoint(str(target))
+    assert load_checkpoint(target).progress.global_step == second.trainer.progress.global_step
+
+
+def test_save_as_elsewhere_frees_the_previous_file(qtbot, make_window, settings, tmp_path):
+    first = make_window(settings)
+    second = make_window(settings)
+    _train_a_little(qtbot, first)
+    _train_a_little(qtbot, second)
+    assert first.save_checkpoint(str(tmp_path / "a.vaeckpt"))
+    assert first.save_checkpoint(str(tmp_path / "b.vaeckpt"))  # the run's file is b now
+    assert second.save_checkpoint(str(tmp_path / "a.vaeckpt"))
+    assert not second.save_checkpoint(str(tmp_path / "b.vaeckpt"))
+
+
+@pytest.fixture
+def images(tmp_path) -> Path:
+    root = tmp_path / "imgs"
+    root.mkdir()
+    for i, image in enumerate(render_shapes(200, seed=3)[0][:, 0].numpy()):
+        Image.fromarray(image).save(root / f"{i}.png")
+    return root
+
+
+def test_a_window_cannot_save_over_the_checkpoint_a_train_process_is_writing(qtbot, window, tmp_path, images):
+    out = tmp_path / "cli-run"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cli = subprocess.Popen([sys.executable, "-m", "vae_desktop", "train", "--dataset", f"folder:{images}",
+                            "--batch-size", "64", "--z-dim", "2", "--base-width", "8", "--epochs", "100000",
+                            "--out", str(out), "--quiet"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / ".model.vaeckpt.lock.json").exists():
+            assert cli.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        _train_a_little(qtbot, window)
+        assert not window.save_checkpoint(str(out / "model.vaeckpt"))
+        assert f"vae-desktop train (process {cli.pid} on " in window.banner.message()
+    finally:
+        cli.send_signal(signal.SIGKILL)
+        cli.wait(30)
+    assert window.save_checkpoint(str(out / "model.vaeckpt"))  # the holder is gone, and so is its lock
+    assert load_checkpoint(out / "model.vaeckpt").progress.global_step == window.trainer.progress.global_step
+
+
+def test_the_first_save_to_a_file_removes_temp_files_a_killed_save_left(qtbot, window, tmp_path):
+    stale = tmp_path / ".run.vaeckpt.x1y2z3_4.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    foreign = tmp_path / ".run.vaeckpt.tmp"
+    foreign.write_bytes(b"not ours")
+    _train_a_little(qtbot, window)
+    assert window.save_checkpoint(str(tmp_path / "run.vaeckpt"))
+    assert not stale.exists() and foreign.read_bytes() == b"not ours"
+
+
+# ---- files that cannot be used, and unexpected failures -------------------------------------------------
+
+def _saved_payload(qtbot, window: MainWindow, path: Path) -> dict:  # noqa: ANN001
+    _train_a_little(qtbot, window)
+    assert window.save_checkpoint(str(path))
+    window.new_run()
+    return torch.load(path, weights_only=True)
+
+
+@pytest.mark.parametrize("field, edit, needle", [
+    ("optimizer", lambda p: p["optimizer_state"].__setitem__("state", []), "its optimizer_state.state is not a table"),
+    ("rng", lambda p: p.__setitem__("rng_state", torch.zeros(10, dtype=torch.uint8)), "its rng_state is not a valid"),
+    ("epoch", lambda p: p["progress"].__setitem__("epoch", math.inf), "its progress.epoch is not a whole number"),
+    ("max_points", lambda p: p["history"].__setitem__("max_points", math.inf), "its history.max_points is not a whole"),
+])
+def test_a_checkpoint_with_a_malformed_field_is_refused_and_the_window_stays_usable(
+    qtbot, window, tmp_path, field, edit, needle
+):
+    payload = _saved_payload(qtbot, window, tmp_path / "good.vaeckpt")
+    edit(payload)
+    bad = save_payload(payload, tmp_path / "bad.vaeckpt")
+    assert not window.open_checkpoint(str(bad))
+    assert window.banner.kind == "error" and needle in window.banner.message()
+    assert window.state == "idle" and window.start_button.isEnabled() and window.open_action.isEnabled()
+    window.start_button.click()  # and training works
+    wait_for_batches(qtbot, window, 3)
+
+
+def test_an_unexpected_failure_while_starting_returns_the_window_to_a_usable_state(
+    qtbot, window, app_log, monkeypatch
+):
+    class BrokenTrainer:
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            raise AttributeError("simulated fault while building the trainer")
+
+    monkeypatch.setattr(run_controller, "Trainer", BrokenTrainer)
+    window.start_button.click()
+    wait_for_state(qtbot, window, "idle", "ready")
+    message = window.banner.message()
+    assert window.banner.kind == "error" and "Could not start training: an unexpected error (AttributeError: " in message
+    assert str(app_log) in message
+    assert window.start_button.isEnabled() and window.form.isEnabled() and window.new_action.isEnabled()
+    log_text = app_log.read_text(encoding="utf-8")
+    assert "Traceback" in log_text and "simulated fault while building the trainer" in log_text
+
+    monkeypatch.undo()
+    window.start_button.click()
+    wait_for_batches(qtbot, window, 3)
+
+
+def test_an_unexpected_failure_while_opening_keeps_the_run(qtbot, window, app_log, monkeypatch, tmp_path):
+    path = tmp_path / "run.vaeckpt"
+    step = _train_a_little(qtbot, window)
+    assert window.save_checkpoint(str(path))
+
+    def broken_load(_path):  # noqa: ANN001, ANN202
+        raise OverflowError("simulated fault while reading")
+
+    monkeypatch.setattr(run_controller, "load_checkpoint", broken_load)
+    assert not window.open_checkpoint(str(path))
+    assert "Could not open run.vaeckpt: an unexpected error (OverflowError: " in window.banner.message()
+    assert window.trainer.progress.global_step == step and window.state == "ready"
+
+
+def test_a_checkpoint_saved_before_checksums_opens_with_a_note(qtbot, window, tmp_path):
+    payload = _saved_payload(qtbot, window, tmp_path / "new.vaeckpt")
+    payload.pop("integrity", None)
+    torch.save(payload, tmp_path / "old.vaeckpt")
+    assert window.open_checkpoint(str(tmp_path / "old.vaeckpt"))
+    assert window.banner.kind == "info" and "old.vaeckpt was saved without a checksum" in window.banner.message()
