@@ -85,7 +85,7 @@ def test_opening_over_unsaved_progress_asks_first(qtbot, window, tmp_path, monke
     assert window.controller.has_unsaved_progress
 
     asked = _open_with_answer(window, open_it, QMessageBox.StandardButton.Cancel)
-    assert asked == ["The current run has progress that is not saved. Open another checkpoint anyway?"]
+    assert asked == ["Save the current run before opening another checkpoint?"]
     assert window.trainer is not None and window.trainer.progress.global_step == step  # kept
     assert window.controller.checkpoint_path is None and window.isWindowModified()
 

@@ -35,11 +35,25 @@ def run_train(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
+    created = not out.exists()
     lock = _claim_output(out)  # for the whole command: one writer per --out
     try:
         return _train(args, out)
     finally:
         lock.release()
+        if created:
+            _remove_if_unused(out, lock)
+
+
+def _remove_if_unused(out: Path, lock: RunLock) -> None:
+    """A folder this command made and then wrote nothing into (bad settings, a dataset that would not
+    load) is removed again: a refused command leaves nothing behind."""
+    try:
+        if {p.name for p in out.iterdir()} <= {lock.lock_path.name}:
+            lock.lock_path.unlink(missing_ok=True)
+            out.rmdir()
+    except OSError:
+        pass
 
 
 def _train(args: argparse.Namespace, out: Path) -> int:

@@ -525,6 +525,7 @@ class RunController(QObject):
             self.errorRaised.emit("Nothing to save yet: start training or open a checkpoint first.")
             return False
         if not self._claim(str(path)):
+            self.saveFailed.emit(str(path))
             return False
         if self._session is not None:
             self._locks.save_requested(path)
