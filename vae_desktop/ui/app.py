@@ -24,6 +24,7 @@ from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
 from vae_desktop.ui.logging_setup import LOGGER_NAME, install_excepthook
 from vae_desktop.ui.main_window import MainWindow
+from vae_desktop.ui.platform_check import check_platform
 from vae_desktop.ui.theme import theme_manager
 from vae_desktop.ui.window_polish import polish_side_panels, polish_window
 
@@ -37,9 +38,14 @@ EXIT_WAIT_S = 0.5
 
 
 def create_application(argv: Sequence[str] | None = None) -> QApplication:
-    """The QApplication (reused if one exists), with names that place QSettings and a consistent style."""
+    """The QApplication (reused if one exists), with names that place QSettings and a consistent style.
+
+    Raises PlatformUnavailableError (a VaeDesktopError: one message, exit 1) where Qt would abort
+    because its X11 plugin cannot load or there is no display.
+    """
     app = QApplication.instance()
     if app is None:
+        check_platform()
         prepare_app_identity()  # before QApplication: the X11 WM_CLASS must match the launcher entry
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     QApplication.setOrganizationName(ORGANIZATION)
