@@ -31,6 +31,7 @@ from benchmarks.machine import (  # noqa: E402
     wait,
     wait_until,
 )
+from benchmarks.platforms import run_benchmark  # noqa: E402
 
 PROBE_MS = 10
 TARGET_P99_MS = 16.0
@@ -91,7 +92,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--idle-seconds", type=float, default=5.0)
     parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    return run_benchmark(parser, run)
+
+
+def run(args: argparse.Namespace) -> int:
     from vae_desktop.core.config import TrainConfig
 
     train_config = TrainConfig(epochs=1000, batch_size=args.batch_size, device="cpu")
