@@ -122,6 +122,18 @@ def test_no_display_is_one_message_not_an_abort(tmp_path):
         assert lines == [lines[0]] and "DISPLAY is not set" in lines[0]
 
 
+def test_a_display_without_an_x_server_is_one_message_not_an_abort(tmp_path):
+    free = next(n for n in range(300, 400) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    done = subprocess.run([sys.executable, "-m", "vae_desktop"], capture_output=True, text=True,
+                          env=_desktop_env(DISPLAY=f":{free}"), cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, f"exit {done.returncode}\n{done.stdout}{done.stderr}"
+    lines = done.stderr.strip().splitlines()
+    if "not installed" not in lines[0]:  # where the X libraries exist, the unreachable display is what is named
+        assert lines == [f"vae-desktop: error: cannot connect to the X11 display :{free} (the connection failed "
+                         "or was refused). Is the X server running, and may this user open windows on it (xauth)? "
+                         "Or train without a window: vae-desktop train --help"]
+
+
 def test_a_plugin_whose_own_qt_library_is_missing_is_named(tmp_path):
     """A stray copy of the plugin cannot find libQt6XcbQpa beside it (its RUNPATH is $ORIGIN/../../lib)."""
     copy = tmp_path / "platforms" / PLUGIN_FILE

@@ -8,6 +8,7 @@ follows its dependencies as Qt's would; Qt then reuses the loaded library, so a 
 only a few milliseconds), and when that fails, asks `ldd` which libraries are missing and names
 the packages that provide them.
 
+The same goes for a DISPLAY that is not set or names no reachable X server: one message, exit 1.
 It runs only when xcb is the platform Qt would pick first, so offscreen, Wayland and the other
 platforms start exactly as before.
 """
@@ -97,11 +98,53 @@ def check_platform(env: Mapping[str, str] | None = None, platform: str | None = 
         problem = xcb_plugin_problem(plugin)
         if problem:
             raise PlatformUnavailableError(problem)
-    if not env.get("DISPLAY"):
+    display = env.get("DISPLAY")
+    if not display:
         raise PlatformUnavailableError(
             "there is no X11 display to open the window on (DISPLAY is not set). Start VAE Desktop from a "
             "desktop session (or `ssh -X`), or train without a window: vae-desktop train --help"
         )
+    if plugin.is_file() and not _other_plugins(env, plugin):
+        refused = x_connection_error(display)
+        if refused:
+            raise PlatformUnavailableError(
+                f"cannot connect to the X11 display {display} ({refused}). Is the X server running, and may "
+                "this user open windows on it (xauth)? Or train without a window: vae-desktop train --help"
+            )
+
+
+# xcb_connection_has_error() codes (xcb.h), said in words.
+_XCB_ERRORS = {
+    1: "the connection failed or was refused",
+    2: "an X extension is missing",
+    3: "out of memory",
+    4: "a request was too long",
+    5: "DISPLAY cannot be parsed",
+    6: "that screen does not exist",
+    7: "a file descriptor could not be passed",
+}
+
+
+def x_connection_error(display: str) -> str | None:
+    """Why libxcb cannot connect to `display`, or None when it can: what Qt's xcb plugin does next.
+
+    One connection set-up over the local socket (about a millisecond); without it Qt aborts with the
+    same "Could not load the Qt platform plugin" message as for a missing library.
+    """
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")  # already loaded with the plugin
+    except OSError:
+        return None  # the library check above speaks for this
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        code = xcb.xcb_connection_has_error(connection)
+    finally:
+        xcb.xcb_disconnect(connection)  # also frees the error object xcb returns on failure
+    return _XCB_ERRORS.get(code, f"xcb error {code}") if code else None
 
 
 def _other_plugins(env: Mapping[str, str], ours: Path) -> list[Path]:
