@@ -2,9 +2,15 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# The interpreter whose packages go into the bundle; point it at a CPU-torch venv for a small one
-# (packaging/README.md), e.g. `make bundle BUNDLE_PYTHON=../cpu-venv/bin/python`.
-BUNDLE_PYTHON ?= $(BIN)/python
+# The bundle carries the torch of the environment it is built from: a CPU torch makes an ~800 MB folder,
+# a CUDA torch (PyPI's on Linux) 5.4 GB, which `make bundle` refuses unless BUNDLE_CUDA=1.
+# BUNDLE_TORCH="<pip arguments for a CPU torch>" builds in its own environment, build/bundle-env, with
+# that torch; BUNDLE_PYTHON=... builds with the packages of an environment you made (packaging/README.md).
+BUNDLE_ENV := build/bundle-env
+BUNDLE_TORCH ?=
+BUNDLE_CUDA ?=
+BUNDLE_PYTHON ?= $(if $(BUNDLE_TORCH),$(BUNDLE_ENV)/bin/python,$(BIN)/python)
+BUNDLE_FLAGS := $(if $(filter 1,$(BUNDLE_CUDA)),--allow-cuda)
 
 .PHONY: run test lint bench launcher bundle clean
 
@@ -33,8 +39,11 @@ $(VENV)/.installed-bundle: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e ".[bundle]"
 	touch $@
 
-bundle: $(VENV)/.installed-dev $(if $(filter $(BIN)/python,$(BUNDLE_PYTHON)),$(VENV)/.installed-bundle)
-	$(BUNDLE_PYTHON) packaging/build_bundle.py
+bundle: $(VENV)/.installed-dev
+	$(if $(BUNDLE_TORCH),$(BIN)/python packaging/make_bundle_env.py $(BUNDLE_ENV) $(BUNDLE_TORCH))
+	$(BUNDLE_PYTHON) packaging/build_bundle.py --check $(BUNDLE_FLAGS)
+	$(if $(filter $(BIN)/python,$(BUNDLE_PYTHON)),$(MAKE) --no-print-directory $(VENV)/.installed-bundle)
+	$(BUNDLE_PYTHON) packaging/build_bundle.py $(BUNDLE_FLAGS)
 	VAE_DESKTOP_REQUIRE_BUNDLE=1 $(BIN)/python -m pytest -q tests/test_bundle.py
 
 lint: $(VENV)/.installed-dev

@@ -40,6 +40,7 @@ from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from benchmarks.machine import machine_info  # noqa: E402
+from benchmarks.platforms import run_benchmark  # noqa: E402
 from tests.ui.mouse import mouse_move, mouse_press, mouse_release  # noqa: E402
 from vae_desktop.core.allocator import tune_allocator  # noqa: E402
 from vae_desktop.core.config import ModelConfig, TrainConfig  # noqa: E402
@@ -176,7 +177,10 @@ def main() -> int:
     parser.add_argument("--z-dim", type=int, default=16, help="latent dimensions of the (default-size) model")
     parser.add_argument("--repeats", type=int, default=15, help="manifold decodes per grid size")
     parser.add_argument("--no-training", action="store_true", help="drag without a training loop running")
-    args = parser.parse_args()
+    return run_benchmark(parser, run)
+
+
+def run(args: argparse.Namespace) -> int:
 
     tune_allocator()  # as run_gui does
     app = create_application()

@@ -44,6 +44,7 @@ from benchmarks.machine import (  # noqa: E402
     wait_until,
     wait_until_process_idle,
 )
+from benchmarks.platforms import run_benchmark  # noqa: E402
 
 TARGET = 0.97
 WARMUP_STEPS = 5
@@ -134,7 +135,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steps", type=int, default=50, help="timed steps per side and round")
     parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    return run_benchmark(parser, run)
+
+
+def run(args: argparse.Namespace) -> int:
     from vae_desktop.core.config import ModelConfig, TrainConfig
 
     model_config = ModelConfig()

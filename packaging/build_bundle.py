@@ -3,8 +3,9 @@
     python packaging/build_bundle.py            # with the interpreter whose packages go into the bundle
     make bundle                                 # the same, then the bundle's own self-test
 
-Whatever torch the running interpreter has is what the bundle ships: a CUDA build makes it several
-GB, a CPU build a few hundred MB (packaging/README.md). Writes build/bundle-report.json.
+Whatever torch the running interpreter has is what the bundle ships: the CPU build makes an
+~800 MB folder, a CUDA build 5.4 GB (packaging/README.md). A CUDA torch is refused, with both ways
+on, unless asked for (`--allow-cuda`, or `BUNDLE_CUDA=1`). Writes build/bundle-report.json.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "vae-desktop.spec"
 APP_ID = "vae-desktop"
+CPU_BUNDLE = "about 800 MB"  # measured sizes (packaging/README.md), said before anything is built
+CUDA_BUNDLE = "about 5.4 GB (2.9 GB of it nvidia libraries)"
+CPU_TORCH_EXAMPLE = "torch torchvision --index-url https://download.pytorch.org/whl/cpu"  # PyTorch's CPU wheels
 
 
 def folder_size(folder: Path) -> int:
@@ -40,6 +44,18 @@ def torch_build() -> str:
     return f"{version} (cuda: nvidia-* wheels are bundled too)"
 
 
+def cuda_refusal(build: str) -> str:
+    """What to say instead of silently building the big bundle."""
+    return (
+        f"build_bundle: {sys.executable} has torch {build.split(' (', 1)[0]}, a CUDA build: its bundle would be "
+        f"{CUDA_BUNDLE}; with a CPU build of torch it is {CPU_BUNDLE}. Nothing was built.\n"
+        f"  The small CPU bundle (builds in its own environment, build/bundle-env; any pip requirement for a CPU torch works):\n"
+        f'    make bundle BUNDLE_TORCH="{CPU_TORCH_EXAMPLE}"\n'
+        f"  The CUDA bundle, {CUDA_BUNDLE.split(' (', 1)[0]}:\n"
+        f"    make bundle BUNDLE_CUDA=1        (or: python packaging/build_bundle.py --allow-cuda)"
+    )
+
+
 def check_build_tools() -> None:
     missing = [name for name in ("PyInstaller", "torch", "PySide6", "pyqtgraph") if importlib.util.find_spec(name) is None]
     if missing:
@@ -54,13 +70,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output folder (default dist/)")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "pyinstaller", help="PyInstaller work folder")
     parser.add_argument("--without-torchvision", action="store_true", help="leave torchvision out (no downloads)")
+    parser.add_argument("--allow-cuda", action="store_true", default=os.environ.get("BUNDLE_CUDA") == "1",
+                        help=f"build with a CUDA torch: {CUDA_BUNDLE} (also BUNDLE_CUDA=1)")
+    parser.add_argument("--check", action="store_true", help="only check which torch would be bundled, build nothing")
     args = parser.parse_args(argv)
-    check_build_tools()
 
     build = torch_build()
     print(f"build_bundle: torch {build}; Python {platform.python_version()} at {sys.executable}", flush=True)
     if "cuda" in build:
-        print("build_bundle: this is a CUDA torch: expect a multi-GB bundle (packaging/README.md: CPU-only)", flush=True)
+        if not args.allow_cuda:
+            print(cuda_refusal(build), file=sys.stderr)
+            return 2
+        print(f"build_bundle: a CUDA torch, as asked: the bundle will be {CUDA_BUNDLE}", flush=True)
+    if args.check:
+        return 0
+    check_build_tools()
     env = dict(os.environ)
     if args.without_torchvision:
         env["VAE_DESKTOP_BUNDLE_TORCHVISION"] = "0"

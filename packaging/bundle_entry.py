@@ -1,4 +1,8 @@
-"""The bundle's entry point: the same `vae-desktop` command line as the installed gui-script."""
+"""The bundle's entry point: the same command line as the installed `vae-desktop` / `vae-desktop-gui` scripts.
+
+The bundle's executable is windowed (like `vae-desktop-gui`): on Windows its `train` output does not
+reach a console; use an installed `vae-desktop` for the command line there.
+"""
 
 import multiprocessing
 

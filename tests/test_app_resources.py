@@ -24,7 +24,7 @@ def test_desktop_entry_names_the_app_its_icon_and_the_checkpoint_type() -> None:
     entry = parser["Desktop Entry"]
     for key in ("Name", "GenericName", "Comment", "Exec", "Icon", "Terminal", "Categories", "StartupWMClass"):
         assert entry.get(key), f"{key} missing"
-    assert entry["Exec"] == f"{APP_ID} %f"
+    assert entry["Exec"] == f"{APP_ID}-gui %f" and entry["TryExec"] == f"{APP_ID}-gui"  # the windowless script
     assert entry["Icon"] == APP_ID and entry["StartupWMClass"] == APP_ID
     assert entry["Terminal"] == "false"
     assert MIME_TYPE in entry["MimeType"].split(";")

@@ -194,7 +194,7 @@ def test_reinstall_updates_in_place_and_follows_a_removed_desktop(home: Path, pa
     assert tree(home.parent) == before
 
 
-@pytest.mark.parametrize("platform, hint", [("win32", "vae-desktop.exe"), ("darwin", "app bundle")])
+@pytest.mark.parametrize("platform, hint", [("win32", "vae-desktop-gui.exe"), ("darwin", "app bundle")])
 def test_other_platforms_are_refused_with_a_pointer(paths: LauncherPaths, platform: str, hint: str) -> None:
     with pytest.raises(LauncherError, match="Linux") as info:
         install_launcher(paths, command=COMMAND, platform=platform)
@@ -228,11 +228,15 @@ def test_launch_command_points_at_this_install(monkeypatch: pytest.MonkeyPatch, 
 
     monkeypatch.delenv("PYTHONPATH")
     assert launcher.launch_command() == [python, "-m", "vae_desktop"]
-    script = tmp_path / "venv" / "bin" / APP_ID
-    script.parent.mkdir(parents=True)
-    script.write_text("#!/bin/sh\n")
-    script.chmod(0o755)
-    assert launcher.launch_command() == [str(script)]
+    console_script = tmp_path / "venv" / "bin" / APP_ID
+    console_script.parent.mkdir(parents=True)
+    console_script.write_text("#!/bin/sh\n")
+    console_script.chmod(0o755)
+    assert launcher.launch_command() == [str(console_script)]
+    gui_script = tmp_path / "venv" / "bin" / f"{APP_ID}-gui"
+    gui_script.write_text("#!/bin/sh\n")
+    gui_script.chmod(0o755)
+    assert launcher.launch_command() == [str(gui_script)]  # the windowless entry, where it exists
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the launcher installs into Linux desktops")

@@ -32,6 +32,7 @@ from vae_desktop.core.errors import VaeDesktopError
 MANIFEST_FORMAT = "vae-desktop-launcher-manifest"
 MANIFEST_VERSION = 1
 TOOL_TIMEOUT_S = 30
+GUI_SCRIPT = f"{APP_ID}-gui"  # pyproject's gui-script: on Windows it opens no console window
 # Characters that force an Exec argument into double quotes (Desktop Entry spec, "The Exec key").
 _EXEC_RESERVED = set(" \t\"'\\><~|&;$*?#()`")
 _EXEC_ESCAPED_IN_QUOTES = set('"`$\\')
@@ -99,9 +100,9 @@ def ensure_supported_platform(platform: str | None = None) -> None:
         return
     if platform.startswith("win"):
         raise LauncherError(
-            "--install-launcher is for Linux desktops. On Windows, `pip install vae-desktop` already made "
-            "vae-desktop.exe (it opens without a console window) in your Python's Scripts folder, and the "
-            "bundle has its own vae-desktop.exe: pin either to Start or the taskbar."
+            f"--install-launcher is for Linux desktops. On Windows, `pip install vae-desktop` already made "
+            f"{GUI_SCRIPT}.exe (it opens without a console window) in your Python's Scripts folder, and the "
+            f"bundle has its own vae-desktop.exe: pin either to Start or the taskbar."
         )
     if platform == "darwin":
         raise LauncherError(
@@ -115,9 +116,10 @@ def launch_command() -> list[str]:
     """The command a menu click should run to start this very install."""
     if getattr(sys, "frozen", False):  # the PyInstaller bundle: its executable is the app
         return [str(Path(sys.executable).resolve())]
-    script = Path(sys.executable).with_name(APP_ID)  # the gui-script pip put beside the interpreter
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
+    for name in (GUI_SCRIPT, APP_ID):  # the scripts pip put beside the interpreter, the windowless one first
+        script = Path(sys.executable).with_name(name)
+        if script.is_file() and os.access(script, os.X_OK):
+            return [str(script)]
     command = [sys.executable, "-m", "vae_desktop"]
     source_root = Path(__file__).resolve().parents[1]
     if _found_through_pythonpath(source_root):  # running from a checkout: the menu needs the same path

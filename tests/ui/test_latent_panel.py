@@ -128,6 +128,18 @@ def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) 
     assert legend == shapes.class_names
 
 
+def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shapes) -> None:  # noqa: ANN001
+    """Made with the model, not in the first map refresh: that refresh was the GUI thread's longest task
+    as training starts (bench_gui_latency --explain: 31 ms of GUI-thread CPU, now about half)."""
+    mirror = make_mirror(2, shapes)
+    panel = LatentPanel(mirror)  # no event loop turn yet: the map's first encoding cannot have arrived
+    qtbot.addWidget(panel)
+    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+    assert len(panel.scatter()[0]) == 0
+    mirror.set_dataset(load_shapes(num_train=200, num_test=100))  # the same classes: the items are kept
+    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+
+
 def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)

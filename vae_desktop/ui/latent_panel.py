@@ -497,6 +497,7 @@ class LatentPanel(QWidget):
         images = dataset.test_images[chosen].numpy()  # a copy; shared with the worker thread, never modified
         labels = dataset.test_labels[chosen].numpy().astype(np.int64)
         self._subset = (indices, images, labels)
+        self.map_view.set_classes(self._class_names())  # now, not in the first map refresh while training starts
         self._show_info(f"Encoding {len(indices):,} test images of {dataset.name}…")
 
     # ---- background refresh -------------------------------------------------------------------------------
@@ -575,7 +576,9 @@ class LatentPanel(QWidget):
                 self._default_dims()
             if not self._initial_handles_placed:
                 self._place_initial_handles()
-                self._after_handles_changed()
+                # Their images and the interpolation (decodes) follow in the next turn of the event loop:
+                # together with the first scatter, this was the GUI thread's longest task as training starts.
+                QTimer.singleShot(0, self, self._after_handles_changed)
             elif self._follow_data and self._handles_untouched():
                 self._place_initial_handles(move=True)  # the starting handles stay on the data as it moves
                 self._after_handles_changed()

@@ -125,6 +125,7 @@ class LatentMapView(pg.PlotWidget):
         plot.addItem(self._manifold, ignoreBounds=True)
         self._legend = plot.addLegend(offset=(-8, 8))
         self._class_items: list[pg.ScatterPlotItem] = []
+        self._class_item_names: list[str] = []
         self._uv = np.zeros((0, 2))
         self._labels = np.zeros(0, np.int64)
 
@@ -194,10 +195,21 @@ class LatentMapView(pg.PlotWidget):
         if self._pointer is not None:
             self._on_mouse_moved(self._pointer)
 
+    def set_classes(self, class_names: list[str]) -> None:
+        """One (still empty) scatter item and legend entry per class, made before the points arrive.
+
+        Making them costs the GUI thread a few ms, which would otherwise add to the first map refresh,
+        the longest thing the GUI thread does while training starts.
+        """
+        if list(class_names) != self._class_item_names:
+            self._rebuild_class_items(len(class_names), class_names)
+
     def clear_scatter(self) -> None:
+        """No points; the class items and the legend stay for the next points (`set_classes` replaces them)."""
         self._uv = np.zeros((0, 2))
         self._labels = np.zeros(0, np.int64)
-        self._rebuild_class_items(0, [])
+        for item in self._class_items:
+            item.clear()
         self._hover.hide()
 
     def set_hover_source(self, source: Callable[[int], tuple[np.ndarray, str, int]] | None) -> None:
@@ -218,6 +230,7 @@ class LatentMapView(pg.PlotWidget):
             plot.removeItem(item)
         self._legend.clear()
         self._class_items = []
+        self._class_item_names = list(class_names[:count])
         for label in range(count):
             r, g, b = class_colour(label)
             name = class_names[label] if label < len(class_names) else f"class {label}"
