@@ -98,6 +98,7 @@ def test_shows_an_empty_state_until_a_model_exists(qtbot, shapes) -> None:  # no
     assert panel.sliders.z_dim == 3
     qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
     assert len(panel.handles) == 2  # placed around the centre of the encoded data
+    qtbot.waitUntil(lambda: panel.selected_image() is not None, timeout=5_000)  # decoded on the next turn
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, panel.handles.selected.z), atol=1e-6)
 
     # A different architecture replaces everything z-shaped.
