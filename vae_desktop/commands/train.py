@@ -203,7 +203,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _progress_bar(trainer: Trainer, quiet: bool):  # noqa: ANN202
+def _progress_bar(trainer: Trainer, quiet: bool):
     if quiet:
         return None
     from tqdm import tqdm

@@ -33,7 +33,7 @@ class HandleSet:
     def __len__(self) -> int:
         return len(self._handles)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         return iter(list(self._handles.values()))
 
     def __contains__(self, name: object) -> bool:

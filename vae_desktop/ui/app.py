@@ -178,7 +178,7 @@ class _FirstFrame(QObject):
         window.installEventFilter(self)
         QTimer.singleShot(FIRST_FRAME_FALLBACK_MS, self, self._run)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window and event.type() == QEvent.Type.Paint:
             self._window.removeEventFilter(self)
             QTimer.singleShot(0, self, self._run)  # queued from inside the paint pass: runs once it is flushed

@@ -49,7 +49,7 @@ def image_png(image: QImage) -> bytes:
 class _SvgExporter(Exporter):
     """A pyqtgraph exporter (so items switch to export mode) that paints into a QSvgGenerator."""
 
-    def export(self, fileName=None, toBytes=True, copy=False):  # noqa: ANN001, ANN201, N803 (pyqtgraph API)
+    def export(self, fileName=None, toBytes=True, copy=False):
         source = self.getSourceRect()
         size = QSize(max(1, round(source.width())), max(1, round(source.height())))
         data = QByteArray()

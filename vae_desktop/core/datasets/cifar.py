@@ -105,7 +105,7 @@ def _load(path: Path) -> dict:
                 f"{path} contains Python objects that could run code; it was refused and not loaded."
             ) from None
         raise DatasetError(f"{path} is damaged ({exc}).") from None
-    except Exception as exc:  # the unpickler raises many kinds of error on damaged bytes  # noqa: BLE001
+    except Exception as exc:  # the unpickler raises many kinds of error on damaged bytes
         raise DatasetError(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:200]}).") from None
     if not isinstance(value, dict):
         raise DatasetError(f"{path} is not a CIFAR-10 batch.")
