@@ -14,7 +14,7 @@ import pytest
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core import trainer as trainer_module
 from vae_desktop.core.checkpoint import load_checkpoint
-from vae_desktop.ui.logging_setup import install_excepthook
+from vae_desktop.ui.logging_setup import show_uncaught_exceptions
 from vae_desktop.ui.main_window import MainWindow
 
 TINY_DISK = "64k"  # smaller than any checkpoint of the test model (~200 KB with its optimizer state)
@@ -183,7 +183,7 @@ def test_an_exception_in_the_training_thread_is_shown_logged_and_the_run_continu
 
 @pytest.mark.qt_no_exception_capture
 def test_an_exception_in_a_slot_is_shown_and_logged_and_the_app_keeps_going(qtbot, window, app_log, monkeypatch):
-    restore = install_excepthook(window.show_error)  # what run_gui installs
+    restore = show_uncaught_exceptions(window.show_error)  # what run_gui installs
     try:
         original = window.plots.append_batches
         calls = {"n": 0}

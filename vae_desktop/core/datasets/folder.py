@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -177,7 +178,7 @@ def _list_images(root: Path, skipped: Counter[str]) -> tuple[list[tuple[Path, in
     return files, [name for name, _ in groups]
 
 
-def _all_grey(files: list[tuple[Path, int]], image_module) -> bool:
+def _all_grey(files: list[tuple[Path, int]], image_module: ModuleType) -> bool:
     """Decide the channel count from image headers only (cheap): any colour mode means RGB."""
     for path, _ in files:
         try:
@@ -189,7 +190,7 @@ def _all_grey(files: list[tuple[Path, int]], image_module) -> bool:
     return True
 
 
-def _read_image(path: Path, channels: int, size: int, image_module) -> tuple[np.ndarray | None, str]:
+def _read_image(path: Path, channels: int, size: int, image_module: ModuleType) -> tuple[np.ndarray | None, str]:
     """(C, size, size) uint8 and "", or None and the reason it was skipped (a key of SKIP_REASONS)."""
     try:
         with decoded_image(path, image_module) as img:

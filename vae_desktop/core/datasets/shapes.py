@@ -130,7 +130,7 @@ def _read_cache(path: Path, count: int) -> dict[str, np.ndarray] | None:
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, images=arrays["images"], labels=arrays["labels"])
     try:
         atomic_write_bytes(path, buffer.getvalue())
     except OSError:
