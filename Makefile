@@ -46,8 +46,11 @@ bundle: $(VENV)/.installed-dev
 	$(BUNDLE_PYTHON) packaging/build_bundle.py $(BUNDLE_FLAGS)
 	VAE_DESKTOP_REQUIRE_BUNDLE=1 $(BIN)/python -m pytest -q tests/test_bundle.py
 
+# ruff, then the import contracts (pyproject's [tool.importlinter]), then mypy on vae_desktop/ ([tool.mypy]).
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -31,14 +31,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import (  # noqa: E402
+from benchmarks.machine import (
     machine_info,
     open_training_window,
     print_machine,
     wait,
     wait_until,
 )
-from benchmarks.platforms import run_benchmark  # noqa: E402
+from benchmarks.platforms import run_benchmark
 
 PROBE_MS = 10
 TARGET_P99_MS = 16.0
@@ -92,7 +92,7 @@ def measure(seconds: float) -> tuple[np.ndarray, float]:
     return lateness, worst_at
 
 
-def timed_application():  # noqa: ANN201
+def timed_application():
     """A QApplication that times each outermost event the GUI thread handles (for --explain).
 
     Made before the app's own `create_application`, which then reuses it (names, style, palette as usual).
@@ -106,7 +106,7 @@ def timed_application():  # noqa: ANN201
             self.events: list[tuple[float, float, float, str, str]] = []  # (at, wall ms, cpu ms, receiver, event)
             self._depth = 0
 
-        def notify(self, receiver, event) -> bool:  # noqa: ANN001
+        def notify(self, receiver, event) -> bool:
             if self._depth or not self.recording:
                 return super().notify(receiver, event)
             self._depth += 1

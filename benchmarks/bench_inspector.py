@@ -19,17 +19,17 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import torch  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import torch
+from PySide6.QtWidgets import QApplication
 
-from benchmarks._common import report  # noqa: E402
-from vae_desktop.core.config import ModelConfig  # noqa: E402
-from vae_desktop.core.datasets.shapes import load_shapes  # noqa: E402
-from vae_desktop.core.inspection import EpsilonSource, dimension_activity, inspect_image  # noqa: E402
-from vae_desktop.core.model import VAE  # noqa: E402
-from vae_desktop.ui.inspector import InspectorPanel  # noqa: E402
-from vae_desktop.ui.inspector.panel import ACTIVITY_IMAGES  # noqa: E402
-from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy  # noqa: E402
+from benchmarks._common import report
+from vae_desktop.core.config import ModelConfig
+from vae_desktop.core.datasets.shapes import load_shapes
+from vae_desktop.core.inspection import EpsilonSource, dimension_activity, inspect_image
+from vae_desktop.core.model import VAE
+from vae_desktop.ui.inspector import InspectorPanel
+from vae_desktop.ui.inspector.panel import ACTIVITY_IMAGES
+from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
 
 
 def _median_ms(action, repeats: int) -> float:

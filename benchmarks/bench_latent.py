@@ -33,26 +33,26 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-import torch  # noqa: E402
-from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from benchmarks.machine import machine_info  # noqa: E402
-from benchmarks.platforms import run_benchmark  # noqa: E402
-from tests.ui.mouse import mouse_move, mouse_press, mouse_release  # noqa: E402
-from vae_desktop.core.allocator import tune_allocator  # noqa: E402
-from vae_desktop.core.config import ModelConfig, TrainConfig  # noqa: E402
-from vae_desktop.core.datasets.shapes import load_shapes  # noqa: E402
-from vae_desktop.core.latent import identity_plane  # noqa: E402
-from vae_desktop.core.latent_map import decode_manifold  # noqa: E402
-from vae_desktop.core.model import VAE  # noqa: E402
-from vae_desktop.core.trainer import Trainer  # noqa: E402
-from vae_desktop.ui.app import create_application  # noqa: E402
-from vae_desktop.ui.latent_panel import LatentPanel  # noqa: E402
-from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy  # noqa: E402
-from vae_desktop.ui.run_controller import default_training_threads  # noqa: E402
+from benchmarks.machine import machine_info
+from benchmarks.platforms import run_benchmark
+from tests.ui.mouse import mouse_move, mouse_press, mouse_release
+from vae_desktop.core.allocator import tune_allocator
+from vae_desktop.core.config import ModelConfig, TrainConfig
+from vae_desktop.core.datasets.shapes import load_shapes
+from vae_desktop.core.latent import identity_plane
+from vae_desktop.core.latent_map import decode_manifold
+from vae_desktop.core.model import VAE
+from vae_desktop.core.trainer import Trainer
+from vae_desktop.ui.app import create_application
+from vae_desktop.ui.latent_panel import LatentPanel
+from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.run_controller import default_training_threads
 
 MOVE_SPACING_S = 0.012  # pyqtgraph ignores mouse moves closer than 10 ms apart
 WEIGHTS_EVERY_S = 0.5
@@ -80,7 +80,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 class BackgroundTraining:
     """A core Trainer in a thread; the GUI thread copies its latest weights into the mirror on a timer."""
 
-    def __init__(self, model: VAE, dataset, mirror: ModelMirror) -> None:  # noqa: ANN001
+    def __init__(self, model: VAE, dataset, mirror: ModelMirror) -> None:
         self._trainer = Trainer(model, dataset, TrainConfig(epochs=10_000, batch_size=128, lr=1e-3, device="cpu"))
         self._mirror = mirror
         self._lock = threading.Lock()

@@ -29,9 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks._common import report  # noqa: E402
-from benchmarks.machine import use_offscreen_without_display, wait, wait_until  # noqa: E402
-from benchmarks.process_memory import live_heap_bytes, resident_bytes, thread_count  # noqa: E402
+from benchmarks._common import report
+from benchmarks.machine import use_offscreen_without_display, wait, wait_until
+from benchmarks.process_memory import live_heap_bytes, resident_bytes, thread_count
 
 MB = 2**20
 WARM_UP_EPOCHS = 3
@@ -95,7 +95,7 @@ def main() -> int:
     samples: list[dict[str, float]] = []
     started = time.perf_counter()
 
-    def sample(metrics) -> None:  # noqa: ANN001
+    def sample(metrics) -> None:
         heap = live_heap_bytes()
         samples.append({
             "epoch": metrics.epoch,

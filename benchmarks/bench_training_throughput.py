@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import (  # noqa: E402
+from benchmarks.machine import (
     machine_info,
     open_training_window,
     print_machine,
@@ -44,13 +44,13 @@ from benchmarks.machine import (  # noqa: E402
     wait_until,
     wait_until_process_idle,
 )
-from benchmarks.platforms import run_benchmark  # noqa: E402
+from benchmarks.platforms import run_benchmark
 
 TARGET = 0.97
 WARMUP_STEPS = 5
 
 
-def bare_loop_rate(dataset, config, train_config, steps: int, threads: int) -> float:  # noqa: ANN001
+def bare_loop_rate(dataset, config, train_config, steps: int, threads: int) -> float:
     """Images per second of a plain loop: no GUI, no Trainer."""
     import torch
 
@@ -85,11 +85,11 @@ def bare_loop_rate(dataset, config, train_config, steps: int, threads: int) -> f
 class BundleClock:
     """Arrival time and last step of every batch bundle the window receives."""
 
-    def __init__(self, window) -> None:  # noqa: ANN001
+    def __init__(self, window) -> None:
         self.records: list[tuple[float, int, int, int]] = []  # (time, epoch, step_in_epoch, global_step)
         window.controller.batches.connect(self._on_batches)
 
-    def _on_batches(self, batches) -> None:  # noqa: ANN001
+    def _on_batches(self, batches) -> None:
         last = batches[-1]
         self.records.append((time.perf_counter(), last.epoch, last.step, last.global_step))
 
@@ -110,7 +110,7 @@ class BundleClock:
         return (steps * batch_size / seconds if seconds else 0.0), steps
 
 
-def window_rate(window, clock: BundleClock, steps: int, batch_size: int) -> tuple[float, int]:  # noqa: ANN001
+def window_rate(window, clock: BundleClock, steps: int, batch_size: int) -> tuple[float, int]:
     """Let the window train `steps` (plus what it takes to skip evaluations), then pause it."""
     since = len(clock.records)
     if window.state == "paused":

@@ -62,7 +62,7 @@ def wait(seconds: float) -> None:
     loop.exec()
 
 
-def wait_until(condition, timeout_s: float, step_s: float = 0.02) -> bool:  # noqa: ANN001
+def wait_until(condition, timeout_s: float, step_s: float = 0.02) -> bool:
     import time
 
     deadline = time.monotonic() + timeout_s
@@ -91,7 +91,7 @@ def wait_until_process_idle(timeout_s: float = 10.0, window_s: float = 0.2, busy
     return False
 
 
-def open_training_window(train_config, settle_s: float = 0.5):  # noqa: ANN001, ANN201
+def open_training_window(train_config, settle_s: float = 0.5):
     """The real app window as `run_gui` sets it up, on shapes with the default model, ready to train.
 
     Returns (window, dataset, training_threads). Shared by the benchmarks that time the window

@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vae_desktop.app_resources import ICO_SIZES, ICON_SIZES, icon_ico, icon_png, icon_svg  # noqa: E402
+from vae_desktop.app_resources import ICO_SIZES, ICON_SIZES, icon_ico, icon_png, icon_svg
 
 # A re-render may differ by antialiasing rounding between Qt versions; anything beyond this is a changed icon.
 MAX_MEAN_DIFFERENCE = 2.0  # in 0..255 units, averaged over RGBA
@@ -34,7 +34,7 @@ def render_svg(svg: Path, size: int) -> Image.Image:
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    _app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 - QPainter needs a GUI app
+    _app = QGuiApplication.instance() or QGuiApplication([])  # QPainter needs a GUI app
     renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
         raise SystemExit(f"render_icons: {svg} is not a valid SVG")

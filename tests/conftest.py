@@ -6,7 +6,7 @@ import os
 import tempfile
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001
+def pytest_configure(config) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     base = tempfile.mkdtemp(prefix="vae-desktop-tests-")
     os.environ["VAE_DESKTOP_DATA_DIR"] = os.path.join(base, "data")

@@ -74,3 +74,31 @@ def test_uncaught_exception_in_a_thread_is_logged(tmp_path: Path) -> None:
     thread.join()
     text = path.read_text(encoding="utf-8")
     assert "Uncaught exception in thread training" in text and "RuntimeError: worker fell over" in text
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_each_uncaught_exception_is_logged_once_while_the_window_shows_it(tmp_path: Path) -> None:
+    """One owner of the exception hooks: configuring the log again while the window reports errors
+    must not stack a second hook (each exception would be logged twice, the thread's too)."""
+    path = configure_logging(log_dir=tmp_path, console=False)
+    shown: list[BaseException] = []
+    restore = logging_setup.report_uncaught_exceptions(shown.append)  # what run_gui sets up for the window
+    try:
+        assert configure_logging(log_dir=tmp_path, console=False) == path
+        try:
+            raise ValueError("a slot fell over")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # what Qt does with a slot's exception
+        thread = threading.Thread(target=_raise_in_thread, name="loader")
+        thread.start()
+        thread.join()
+    finally:
+        restore()
+    text = path.read_text(encoding="utf-8")
+    assert text.count("ValueError: a slot fell over") == 1 and "_raise_in_thread" in text
+    assert text.count("RuntimeError: the loader fell over") == 1
+    assert [str(exc) for exc in shown] == ["a slot fell over"]  # the thread's exception is not the window's
+
+
+def _raise_in_thread() -> None:
+    raise RuntimeError("the loader fell over")

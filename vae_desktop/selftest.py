@@ -60,14 +60,17 @@ def _wait_until(ctx: SelfTestContext, done: Callable[[], bool], what: str, timeo
 def _watch_for_dialogs(ctx: SelfTestContext) -> None:
     """A modal dialog would wait forever for a click nobody makes: record its text and dismiss it."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
     def dismiss() -> None:
         dialog = QApplication.activeModalWidget()
         if dialog is not None:
             text = dialog.text() if isinstance(dialog, QMessageBox) else dialog.windowTitle()
             ctx.dialogs.append(text or type(dialog).__name__)
-            dialog.reject()
+            if isinstance(dialog, QDialog):
+                dialog.reject()
+            else:  # a modal top-level widget that is not a dialog
+                dialog.close()
 
     timer = QTimer(ctx.app)
     timer.setInterval(200)

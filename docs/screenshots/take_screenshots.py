@@ -59,7 +59,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     taken: list[Path] = []
 
-    def save(widget, name: str) -> None:  # noqa: ANN001
+    def save(widget, name: str) -> None:
         path = args.out / name
         widget.grab().save(str(path))
         shrink_png(path)
@@ -71,7 +71,7 @@ def main() -> int:
         window.form.epochs.setValue(30)
         window.start_training()
 
-    def on_epoch(metrics) -> None:  # noqa: ANN001
+    def on_epoch(metrics) -> None:
         if metrics.epoch == args.epoch:
             QTimer.singleShot(2500, training_shot)  # mid-way through the next epoch: curves still moving
 

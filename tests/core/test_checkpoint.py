@@ -162,7 +162,7 @@ def test_save_is_atomic_when_writing_fails(small_shapes, tmp_path, monkeypatch):
     save_checkpoint(Checkpoint.from_trainer(trainer, "shapes"), target)
     before = target.read_bytes()
 
-    def failing_save(obj, handle):  # noqa: ANN001
+    def failing_save(obj, handle):
         handle.write(b"partial")
         raise OSError(28, "No space left on device")
 

@@ -41,7 +41,7 @@ class _RunsCode:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
 
 
@@ -82,7 +82,7 @@ def test_damaged_cifar_files_are_clear_errors(tmp_path, damage):
 
 
 @pytest.fixture
-def mirror(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def mirror(tmp_path, monkeypatch):
     """Serve a folder on 127.0.0.1 as VAE_DESKTOP_DATASET_MIRROR; yields the folder."""
     import functools
     import http.server
@@ -94,7 +94,7 @@ def mirror(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     folder.mkdir()
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
@@ -105,7 +105,7 @@ def mirror(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     server.server_close()
 
 
-def _publish_archive(source_root: Path, mirror_folder: Path, monkeypatch) -> None:  # noqa: ANN001
+def _publish_archive(source_root: Path, mirror_folder: Path, monkeypatch) -> None:
     """Pack `source_root`/cifar-10-batches-py like the official archive and make its md5 the expected one."""
     import hashlib
     import tarfile

@@ -244,7 +244,7 @@ def _trained(images: Path, tmp_path: Path) -> Path:
     return out / "model.vaeckpt"
 
 
-def _edited(path: Path, target: Path, edit) -> Path:  # noqa: ANN001
+def _edited(path: Path, target: Path, edit) -> Path:
     payload = torch.load(path, weights_only=True)
     edit(payload)
     return save_payload(payload, target)

@@ -15,11 +15,11 @@ from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.export import (
     SHEET_GAP,
     gif_bytes,
+    json_bytes,
     png_bytes,
     reconstruction_sheet,
     tile_factor,
     write_gif,
-    write_json,
     write_png,
 )
 from vae_desktop.core.metrics import EpochMetrics
@@ -95,9 +95,9 @@ def test_gif_needs_frames():
         gif_bytes([])
 
 
-def test_json_writes_numpy_values(tmp_path):
-    path = write_json({"a": np.float32(1.5), "b": (1, 2), "c": np.arange(3)}, tmp_path / "x.json")
-    assert json.loads(path.read_text()) == {"a": 1.5, "b": [1, 2], "c": [0, 1, 2]}
+def test_json_writes_numpy_values():
+    data = json_bytes({"a": np.float32(1.5), "b": (1, 2), "c": np.arange(3)})
+    assert json.loads(data) == {"a": 1.5, "b": [1, 2], "c": [0, 1, 2]}
 
 
 def report_contents(n_epochs: int = 3) -> ReportContents:

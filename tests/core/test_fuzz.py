@@ -70,7 +70,7 @@ def valid_files(tmp_path_factory) -> dict[str, bytes]:
 
 def _same_content(a: Checkpoint, b: Checkpoint) -> bool:
     """Everything a user gets from a checkpoint is equal (the loaded file's notes aside)."""
-    def tensors_equal(x, y) -> bool:  # noqa: ANN001
+    def tensors_equal(x, y) -> bool:
         if isinstance(x, torch.Tensor):
             return isinstance(y, torch.Tensor) and x.dtype == y.dtype and torch.equal(x, y)
         if isinstance(x, dict):

@@ -38,14 +38,14 @@ from vae_desktop.core.errors import ConfigError, DatasetError
 posix_only = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes and sockets are POSIX")
 
 
-def load_within(seconds: float, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
+def load_within(seconds: float, fn, *args, **kwargs):
     """Run `fn` in a thread; fail (instead of hanging the suite) when it takes longer than `seconds`."""
     outcome: dict = {}
 
     def work() -> None:
         try:
             outcome["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             outcome["error"] = exc
 
     thread = threading.Thread(target=work, daemon=True)
@@ -83,7 +83,7 @@ def test_pipes_sockets_devices_and_broken_links_named_like_images_are_skipped_no
 # ---- deep trees and link loops --------------------------------------------------------------------------
 
 @pytest.fixture
-def deep_root(tmp_path):  # noqa: ANN001, ANN201
+def deep_root(tmp_path):
     root = tmp_path / "deep"
     yield root
     remove_deep_folder(root)

@@ -66,7 +66,7 @@ def test_pca_plane_round_trips_map_points(uv: np.ndarray) -> None:
     uv=arrays(np.float64, (3, 2), elements=finite),
     dims=st.permutations(range(5)).map(lambda p: (p[0], p[1])),
 )
-def test_chosen_dimensions_plane_sets_those_dims_and_holds_the_others(anchor, uv, dims) -> None:  # noqa: ANN001
+def test_chosen_dimensions_plane_sets_those_dims_and_holds_the_others(anchor, uv, dims) -> None:
     du, dv = dims
     plane = dims_plane(5, du, dv, anchor)
     z = plane.to_latent(uv)

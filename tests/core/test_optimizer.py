@@ -9,7 +9,7 @@ from vae_desktop.core.model import VAE
 from vae_desktop.core.optimizer import make_adam
 
 
-def _train_steps(optimizer_factory, steps: int = 5) -> dict[str, torch.Tensor]:  # noqa: ANN001
+def _train_steps(optimizer_factory, steps: int = 5) -> dict[str, torch.Tensor]:
     torch.manual_seed(0)
     model = VAE(ModelConfig(z_dim=4, base_width=8, hidden=32))
     optimizer = optimizer_factory(model.parameters())

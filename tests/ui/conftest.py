@@ -27,13 +27,13 @@ def small_shapes() -> ImageDataset:
 
 
 @pytest.fixture
-def settings(tmp_path) -> QSettings:  # noqa: ANN001
+def settings(tmp_path) -> QSettings:
     """A settings file of this test's own: nothing leaks between tests or into the user's settings."""
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture
-def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # noqa: ANN001
+def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:
     """Build real main windows (core attached, small model, one training thread); stopped and closed after."""
     windows: list[MainWindow] = []
 
@@ -65,12 +65,12 @@ def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:  # 
 
 
 @pytest.fixture
-def window(make_window, settings) -> MainWindow:  # noqa: ANN001
+def window(make_window, settings) -> MainWindow:
     return make_window(settings)
 
 
 @pytest.fixture
-def app_log(tmp_path, monkeypatch) -> Iterator[Path]:  # noqa: ANN001
+def app_log(tmp_path, monkeypatch) -> Iterator[Path]:
     """The app's log file, as `run_gui` sets it up, in this test's own folder; logging restored after."""
     with preserved_logging():
         monkeypatch.setenv("VAE_DESKTOP_LOG_DIR", str(tmp_path / "logs"))

@@ -17,7 +17,7 @@ from vae_desktop.ui.app_identity import app_icon, apply_app_identity
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_identity_matches_the_desktop_entry(qapp) -> None:  # noqa: ANN001
+def test_identity_matches_the_desktop_entry(qapp) -> None:
     old = qapp.desktopFileName(), qapp.windowIcon()
     try:
         apply_app_identity(qapp)
@@ -28,7 +28,7 @@ def test_identity_matches_the_desktop_entry(qapp) -> None:  # noqa: ANN001
         qapp.setWindowIcon(old[1])
 
 
-def test_icon_is_sharp_at_every_menu_size(qapp) -> None:  # noqa: ANN001
+def test_icon_is_sharp_at_every_menu_size(qapp) -> None:
     icon = app_icon()
     for size in (16, 22, 32, 48):
         image: QImage = icon.pixmap(size, size).toImage()

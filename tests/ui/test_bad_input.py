@@ -92,7 +92,7 @@ def latent_panel(window: MainWindow) -> LatentPanel:
     return next(p for p in panels if isinstance(p, LatentPanel))
 
 
-def train_a_little(qtbot, window: MainWindow, batches: int = 8) -> None:  # noqa: ANN001
+def train_a_little(qtbot, window: MainWindow, batches: int = 8) -> None:
     window.start_button.click()
     wait_for_batches(qtbot, window, batches)
     window.stop_button.click()
@@ -101,7 +101,7 @@ def train_a_little(qtbot, window: MainWindow, batches: int = 8) -> None:  # noqa
     qtbot.waitUntil(lambda: panel.map_version == window.mirror.version, timeout=15_000)
 
 
-def good_payload(dataset) -> dict:  # noqa: ANN001
+def good_payload(dataset) -> dict:
     torch.manual_seed(0)
     trainer = Trainer(VAE(SMALL_MODEL), dataset, TrainConfig(epochs=50, batch_size=100, device="cpu"))
     for metrics in trainer.run():
@@ -114,7 +114,7 @@ class _RunsCode:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
 
 
@@ -219,10 +219,10 @@ def test_an_unreadable_checkpoint_is_refused_and_the_run_survives(small_shapes, 
 
 # ---- image folders, through File-less "Open image folder…" in the dataset list -------------------
 
-def pick_folder(qtbot, window: MainWindow, monkeypatch, folder: Path, before_return=None) -> None:  # noqa: ANN001
+def pick_folder(qtbot, window: MainWindow, monkeypatch, folder: Path, before_return=None) -> None:
     """What the user does: choose "Open image folder…" in the dataset list and pick `folder` in the dialog."""
 
-    def dialog(*_args, **_kwargs) -> str:  # noqa: ANN002, ANN003
+    def dialog(*_args, **_kwargs) -> str:
         if before_return is not None:
             before_return()
         return str(folder)
@@ -302,7 +302,7 @@ def test_a_folder_that_disappears_while_being_read_is_a_clear_error(qtbot, windo
     qtbot.waitUntil(lambda: window.mirror.dataset is not None)
     original = folder_module._read_image
 
-    def read_then_vanish(path, *args):  # noqa: ANN001, ANN002, ANN202
+    def read_then_vanish(path, *args):
         if folder.exists() and path.name == "05.png":
             shutil.rmtree(folder)  # the user (or a sync tool) moves the folder away mid-load
         return original(path, *args)
@@ -458,7 +458,7 @@ def test_a_start_that_fails_unexpectedly_leaves_the_window_usable_with_a_message
 
 # ---- typed-in hyperparameters ---------------------------------------------------------------------
 
-def type_into(widget, text: str) -> None:  # noqa: ANN001
+def type_into(widget, text: str) -> None:
     """Select all and type, as a user does (spin boxes filter keys through their validator)."""
     line = widget.lineEdit() if hasattr(widget, "lineEdit") else widget
     line.setFocus()

@@ -28,7 +28,7 @@ from vae_desktop.ui.main_window import MainWindow
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _train_a_little(qtbot, window: MainWindow, batches: int = 4) -> int:  # noqa: ANN001
+def _train_a_little(qtbot, window: MainWindow, batches: int = 4) -> int:
     seen = len(window.plots.batch_data()["global_step"])
     window.start_button.click()
     wait_for_batches(qtbot, window, seen + batches)
@@ -59,7 +59,7 @@ class _Answer:
         self._timer.stop()
 
 
-def _open_with_answer(window: MainWindow, open_it, button: QMessageBox.StandardButton) -> list[str]:  # noqa: ANN001
+def _open_with_answer(window: MainWindow, open_it, button: QMessageBox.StandardButton) -> list[str]:
     answer = _Answer(button)
     try:
         open_it()
@@ -179,7 +179,7 @@ def test_the_first_save_to_a_file_removes_temp_files_a_killed_save_left(qtbot, w
 
 # ---- files that cannot be used, and unexpected failures -------------------------------------------------
 
-def _saved_payload(qtbot, window: MainWindow, path: Path) -> dict:  # noqa: ANN001
+def _saved_payload(qtbot, window: MainWindow, path: Path) -> dict:
     _train_a_little(qtbot, window)
     assert window.save_checkpoint(str(path))
     window.new_run()
@@ -209,7 +209,7 @@ def test_an_unexpected_failure_while_starting_returns_the_window_to_a_usable_sta
     qtbot, window, app_log, monkeypatch
 ):
     class BrokenTrainer:
-        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        def __init__(self, *args, **kwargs) -> None:
             raise AttributeError("simulated fault while building the trainer")
 
     monkeypatch.setattr(run_controller, "Trainer", BrokenTrainer)
@@ -232,7 +232,7 @@ def test_an_unexpected_failure_while_opening_keeps_the_run(qtbot, window, app_lo
     step = _train_a_little(qtbot, window)
     assert window.save_checkpoint(str(path))
 
-    def broken_load(_path):  # noqa: ANN001, ANN202
+    def broken_load(_path):
         raise OverflowError("simulated fault while reading")
 
     monkeypatch.setattr(run_controller, "load_checkpoint", broken_load)

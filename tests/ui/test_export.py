@@ -33,7 +33,7 @@ EPOCHS = 2
 
 
 @pytest.fixture
-def trained(qtbot, make_window, settings):  # noqa: ANN001
+def trained(qtbot, make_window, settings):
     """A window that has trained EPOCHS epochs, with the map encoded and two handles placed."""
     window = make_window(settings, epochs=EPOCHS)
     window.resize(1500, 900)
@@ -44,13 +44,13 @@ def trained(qtbot, make_window, settings):  # noqa: ANN001
     return window
 
 
-def exporter(window) -> ExportController:  # noqa: ANN001
+def exporter(window) -> ExportController:
     controller = window.findChild(ExportController)
     assert controller is not None
     return controller
 
 
-def png(path) -> np.ndarray:  # noqa: ANN001
+def png(path) -> np.ndarray:
     with Image.open(path) as image:
         assert image.format == "PNG"
         return np.asarray(image.convert("RGB"))

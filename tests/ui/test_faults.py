@@ -14,7 +14,7 @@ import pytest
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core import trainer as trainer_module
 from vae_desktop.core.checkpoint import load_checkpoint
-from vae_desktop.ui.logging_setup import install_excepthook
+from vae_desktop.ui.logging_setup import show_uncaught_exceptions
 from vae_desktop.ui.main_window import MainWindow
 
 TINY_DISK = "64k"  # smaller than any checkpoint of the test model (~200 KB with its optimizer state)
@@ -25,7 +25,7 @@ def _mount(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def disk(tmp_path) -> Iterator[Callable[[str], Path]]:  # noqa: ANN001
+def disk(tmp_path) -> Iterator[Callable[[str], Path]]:
     """Real small disks (tmpfs): `disk("64k")` fills up like a full disk, `disk("ro")` is read-only.
 
     Root ignores permission bits but not a full or read-only file system. Mounting needs root with
@@ -55,7 +55,7 @@ def _files(folder: Path) -> list[Path]:
     return [p for p in folder.iterdir() if not p.name.endswith((".lock", ".lock.json"))]
 
 
-def _run_with_progress(qtbot, window: MainWindow) -> int:  # noqa: ANN001
+def _run_with_progress(qtbot, window: MainWindow) -> int:
     window.start_button.click()
     wait_for_batches(qtbot, window, 6)
     window.stop_button.click()
@@ -155,7 +155,7 @@ def test_an_exception_in_the_training_thread_is_shown_logged_and_the_run_continu
     original = trainer_module.vae_loss
     calls = {"n": 0}
 
-    def failing_loss(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def failing_loss(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 12:
             raise RuntimeError("simulated fault in a training step")
@@ -183,12 +183,12 @@ def test_an_exception_in_the_training_thread_is_shown_logged_and_the_run_continu
 
 @pytest.mark.qt_no_exception_capture
 def test_an_exception_in_a_slot_is_shown_and_logged_and_the_app_keeps_going(qtbot, window, app_log, monkeypatch):
-    restore = install_excepthook(window.show_error)  # what run_gui installs
+    restore = show_uncaught_exceptions(window.show_error)  # what run_gui installs
     try:
         original = window.plots.append_batches
         calls = {"n": 0}
 
-        def failing_append(batches):  # noqa: ANN001, ANN202
+        def failing_append(batches):
             calls["n"] += 1
             if calls["n"] == 2:
                 raise ValueError("simulated fault in a slot")
@@ -217,7 +217,7 @@ def test_a_failure_in_the_latent_map_worker_is_shown_in_the_panel_and_logged(qtb
     from tests.ui.test_bad_input import latent_panel
     from vae_desktop.core import latent_map
 
-    def failing_run(self, job):  # noqa: ANN001, ANN202
+    def failing_run(self, job):
         raise RuntimeError("simulated fault in the map worker")
 
     monkeypatch.setattr(latent_map.MapComputer, "run", failing_run)
@@ -248,7 +248,7 @@ def test_the_map_worker_never_gets_a_job_for_another_models_plane(qtbot, monkeyp
     jobs = []
     original = MapWorker.submit
 
-    def recording_submit(self, job):  # noqa: ANN001, ANN202
+    def recording_submit(self, job):
         jobs.append(job)
         return original(self, job)
 

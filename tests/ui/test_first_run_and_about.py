@@ -14,7 +14,7 @@ from vae_desktop import __version__
 from vae_desktop.ui.about_dialog import AboutDialog
 
 
-def hint(window) -> QLabel:  # noqa: ANN001
+def hint(window) -> QLabel:
     label = window.findChild(QLabel, "firstRunHint")
     assert label is not None
     return label

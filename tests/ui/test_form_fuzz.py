@@ -30,7 +30,7 @@ numbers_ish = st.one_of(
 
 
 @pytest.fixture
-def form(qtbot) -> HyperparameterForm:  # noqa: ANN001
+def form(qtbot) -> HyperparameterForm:
     """One form for all examples of a test (hypothesis reuses it), closed after the test like any widget."""
     widget = HyperparameterForm()
     qtbot.addWidget(widget)

@@ -22,14 +22,14 @@ def ink(icon: QIcon, scale: float, mode: QIcon.Mode = QIcon.Mode.Normal) -> tupl
 
 
 @pytest.mark.parametrize("name", ACTION_ICONS)
-def test_icons_are_rendered_for_the_pixel_ratio_not_scaled_up(qapp, name):  # noqa: ANN001
+def test_icons_are_rendered_for_the_pixel_ratio_not_scaled_up(qapp, name):
     small, colours = ink(action_icon(name), 1.0)
     large, _ = ink(action_icon(name), 2.0)
     assert small == QSize(16, 16) and large == QSize(32, 32)
     assert colours, "the icon draws something"
 
 
-def test_icons_take_the_theme_text_colour_and_grey_when_disabled(qapp):  # noqa: ANN001
+def test_icons_take_the_theme_text_colour_and_grey_when_disabled(qapp):
     manager = theme_manager()
     try:
         manager.set_preference("light")

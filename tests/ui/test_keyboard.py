@@ -15,7 +15,7 @@ from vae_desktop.ui.keyboard import START_PAUSE_ACTION
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-def focus(qtbot, widget: QWidget) -> None:  # noqa: ANN001
+def focus(qtbot, widget: QWidget) -> None:
     widget.window().activateWindow()
     widget.setFocus(Qt.FocusReason.OtherFocusReason)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=2000)
@@ -130,7 +130,7 @@ def test_every_control_has_a_tooltip_and_a_status_tip_and_every_plot_a_name(qtbo
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == window.plots.log_scale.statusTip(), timeout=2000)
 
 
-def press_space_where_the_focus_is(window) -> None:  # noqa: ANN001
+def press_space_where_the_focus_is(window) -> None:
     QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_Space)
 
 

@@ -45,7 +45,7 @@ def make_mirror(z_dim: int, dataset: ImageDataset | None, seed: int = 0) -> Mode
 
 
 @pytest.fixture
-def open_panel(qtbot):  # noqa: ANN001, ANN201
+def open_panel(qtbot):
     def make(mirror: ModelMirror, wait_for_points: bool = True) -> LatentPanel:
         panel = LatentPanel(mirror)
         qtbot.addWidget(panel)
@@ -69,7 +69,7 @@ def handle_point(panel: LatentPanel, name: str) -> QPoint:
     return panel.map_view.point_to_widget(u, v)
 
 
-def real_drag(qtbot, panel: LatentPanel, start: QPoint, end: QPoint, steps: int = 8) -> list[np.ndarray]:  # noqa: ANN001
+def real_drag(qtbot, panel: LatentPanel, start: QPoint, end: QPoint, steps: int = 8) -> list[np.ndarray]:
     """Press, move with the button held (one image snapshot per move), release."""
     viewport = panel.map_view.viewport()
     mouse_move(viewport, start)
@@ -85,7 +85,7 @@ def real_drag(qtbot, panel: LatentPanel, start: QPoint, end: QPoint, steps: int 
 
 
 # ---- empty state and model changes -------------------------------------------------------------------
-def test_shows_an_empty_state_until_a_model_exists(qtbot, shapes) -> None:  # noqa: ANN001
+def test_shows_an_empty_state_until_a_model_exists(qtbot, shapes) -> None:
     mirror = ModelMirror()
     panel = LatentPanel(mirror)
     qtbot.addWidget(panel)
@@ -109,7 +109,7 @@ def test_shows_an_empty_state_until_a_model_exists(qtbot, shapes) -> None:  # no
     assert all(h.z.shape == (16,) for h in panel.handles)
 
 
-def test_works_without_a_dataset(open_panel) -> None:  # noqa: ANN001
+def test_works_without_a_dataset(open_panel) -> None:
     mirror = make_mirror(2, None)
     panel = open_panel(mirror, wait_for_points=False)
     assert len(panel.handles) == 2
@@ -118,7 +118,7 @@ def test_works_without_a_dataset(open_panel) -> None:  # noqa: ANN001
 
 
 # ---- scatter, hover, click ------------------------------------------------------------------------------
-def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) -> None:  # noqa: ANN001
+def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     indices, uv = panel.scatter()
@@ -129,7 +129,7 @@ def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) 
     assert legend == shapes.class_names
 
 
-def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shapes) -> None:  # noqa: ANN001
+def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shapes) -> None:
     """Made with the model, not in the first map refresh: that refresh was the GUI thread's longest task
     as training starts (bench_gui_latency --explain: 31 ms of GUI-thread CPU, now about half)."""
     mirror = make_mirror(2, shapes)
@@ -141,7 +141,7 @@ def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shap
     assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
 
 
-def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     indices, uv = panel.scatter()
@@ -162,7 +162,7 @@ def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, sha
     np.testing.assert_allclose(outline.max(0), mean[0] + std[0], atol=1e-3)
 
 
-def test_hovering_a_point_shows_its_image(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_hovering_a_point_shows_its_image(qtbot, open_panel, shapes) -> None:
     panel = open_panel(make_mirror(2, shapes))
     _, uv = panel.scatter()
     mouse_move(panel.map_view.viewport(), panel.map_view.point_to_widget(*uv[42]))
@@ -176,7 +176,7 @@ def test_hovering_a_point_shows_its_image(qtbot, open_panel, shapes) -> None:  #
 
 # ---- dragging -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("z_dim", [2, 4])
-def test_a_real_mouse_drag_moves_the_handle_and_decodes_live(qtbot, open_panel, shapes, z_dim) -> None:  # noqa: ANN001
+def test_a_real_mouse_drag_moves_the_handle_and_decodes_live(qtbot, open_panel, shapes, z_dim) -> None:
     mirror = make_mirror(z_dim, shapes)
     panel = open_panel(mirror)
     name = panel.handles.names[1]  # not the selected one: the drag selects it
@@ -201,7 +201,7 @@ def test_a_real_mouse_drag_moves_the_handle_and_decodes_live(qtbot, open_panel, 
     np.testing.assert_allclose(seen[-1], panel.selected_image())
 
 
-def test_double_click_adds_a_handle_delete_and_arrow_keys(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_double_click_adds_a_handle_delete_and_arrow_keys(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     view = panel.map_view
@@ -232,7 +232,7 @@ def test_double_click_adds_a_handle_delete_and_arrow_keys(qtbot, open_panel, sha
 
 
 # ---- planes and sliders ---------------------------------------------------------------------------------------------
-def test_pca_and_chosen_dimension_planes_place_points_and_handles(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_pca_and_chosen_dimension_planes_place_points_and_handles(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(5, shapes)
     panel = open_panel(mirror)
     means, _ = encode_means(mirror.model, shapes.test_images)
@@ -258,7 +258,7 @@ def test_pca_and_chosen_dimension_planes_place_points_and_handles(qtbot, open_pa
     assert not np.allclose(z_after[[3, 1]], z_before[[3, 1]])
 
 
-def test_slider_edits_change_z_and_image_and_leave_the_pca_plane(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_slider_edits_change_z_and_image_and_leave_the_pca_plane(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(4, shapes)
     panel = open_panel(mirror)
     name = panel.handles.selected.name
@@ -286,7 +286,7 @@ def test_slider_edits_change_z_and_image_and_leave_the_pca_plane(qtbot, open_pan
     qtbot.waitUntil(lambda: np.allclose(panel.sliders.values(), panel.handles.get(name).z, atol=1e-9))
 
 
-def test_sliders_cover_every_dimension_of_a_large_latent_space(open_panel, shapes) -> None:  # noqa: ANN001
+def test_sliders_cover_every_dimension_of_a_large_latent_space(open_panel, shapes) -> None:
     mirror = make_mirror(64, shapes)
     panel = open_panel(mirror)
     assert panel.sliders.z_dim == 64
@@ -296,7 +296,7 @@ def test_sliders_cover_every_dimension_of_a_large_latent_space(open_panel, shape
 
 
 # ---- interpolation, manifold, sampling ------------------------------------------------------------------------------
-def test_interpolation_endpoints_are_the_handles_decodings(open_panel, shapes) -> None:  # noqa: ANN001
+def test_interpolation_endpoints_are_the_handles_decodings(open_panel, shapes) -> None:
     mirror = make_mirror(3, shapes)
     panel = open_panel(mirror)
     panel.interpolation_box.steps.setValue(6)
@@ -312,7 +312,7 @@ def test_interpolation_endpoints_are_the_handles_decodings(open_panel, shapes) -
     )
 
 
-def test_manifold_tiles_are_decodings_of_the_visible_grid(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_manifold_tiles_are_decodings_of_the_visible_grid(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     panel.set_grid_size(6)
@@ -333,7 +333,7 @@ def test_manifold_tiles_are_decodings_of_the_visible_grid(qtbot, open_panel, sha
     assert not view._manifold.isVisible()
 
 
-def test_sampled_decoding_is_binary_resamples_and_leaves_the_global_rng_alone(open_panel, shapes) -> None:  # noqa: ANN001
+def test_sampled_decoding_is_binary_resamples_and_leaves_the_global_rng_alone(open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     mean_image = panel.selected_image().copy()
@@ -350,7 +350,7 @@ def test_sampled_decoding_is_binary_resamples_and_leaves_the_global_rng_alone(op
 
 
 # ---- files -----------------------------------------------------------------------------------------------------------
-def test_opening_and_dropping_image_files_places_handles(qtbot, open_panel, shapes, tmp_path: Path) -> None:  # noqa: ANN001
+def test_opening_and_dropping_image_files_places_handles(qtbot, open_panel, shapes, tmp_path: Path) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     picture = shapes.test_images[7, 0].numpy()
@@ -379,7 +379,7 @@ def test_opening_and_dropping_image_files_places_handles(qtbot, open_panel, shap
 
 
 # ---- training --------------------------------------------------------------------------------------------------------
-def test_keeps_working_while_training_updates_the_weights(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_keeps_working_while_training_updates_the_weights(qtbot, open_panel, shapes) -> None:
     torch.manual_seed(0)
     model = VAE(small_config(3))
     trainer = Trainer(model, shapes, TrainConfig(epochs=5, batch_size=100, lr=3e-3, seed=1, device="cpu"))
@@ -412,7 +412,7 @@ def test_keeps_working_while_training_updates_the_weights(qtbot, open_panel, sha
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, panel.handles.selected.z), atol=1e-6)
 
 
-def test_identity_plane_for_two_dims_hides_the_plane_choice(open_panel, shapes) -> None:  # noqa: ANN001
+def test_identity_plane_for_two_dims_hides_the_plane_choice(open_panel, shapes) -> None:
     panel = open_panel(make_mirror(2, shapes))
     assert not panel.controls.plane_combo.isVisibleTo(panel)
     assert "latent plane" in panel.controls.fixed_plane_label.text()
@@ -420,7 +420,7 @@ def test_identity_plane_for_two_dims_hides_the_plane_choice(open_panel, shapes) 
 
 
 # ---- lifecycle ---------------------------------------------------------------------------------------------------------
-def test_results_computed_for_a_replaced_model_are_dropped(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_results_computed_for_a_replaced_model_are_dropped(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     torch.manual_seed(5)
@@ -434,7 +434,7 @@ def test_results_computed_for_a_replaced_model_are_dropped(qtbot, open_panel, sh
     assert all(h.z.shape == (3,) for h in panel.handles)
 
 
-def test_a_closed_panel_shown_again_keeps_updating(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_a_closed_panel_shown_again_keeps_updating(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     panel.close()
@@ -445,7 +445,7 @@ def test_a_closed_panel_shown_again_keeps_updating(qtbot, open_panel, shapes) ->
     qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
 
 
-def test_dataset_changes_re_encode_and_a_mismatched_dataset_is_explained(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_dataset_changes_re_encode_and_a_mismatched_dataset_is_explained(qtbot, open_panel, shapes) -> None:
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
     smaller = load_shapes(num_train=2000, num_test=500, seed=3)
@@ -465,7 +465,7 @@ def test_dataset_changes_re_encode_and_a_mismatched_dataset_is_explained(qtbot, 
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, [0.5, 0.5]), atol=1e-6)
 
 
-def test_a_hidden_panel_does_no_work_for_new_weights_and_catches_up_when_shown(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_a_hidden_panel_does_no_work_for_new_weights_and_catches_up_when_shown(qtbot, open_panel, shapes) -> None:
     """Behind another tab, training's weight updates cost nothing here; showing the panel brings it up to date."""
     mirror = make_mirror(2, shapes)
     panel = open_panel(mirror)
@@ -502,7 +502,7 @@ def _mirror_with_unused_first_dimensions(shapes: ImageDataset) -> ModelMirror:
     return mirror
 
 
-def test_two_dimension_mode_starts_on_the_two_most_active_dimensions(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_two_dimension_mode_starts_on_the_two_most_active_dimensions(qtbot, open_panel, shapes) -> None:
     mirror = _mirror_with_unused_first_dimensions(shapes)
     panel = open_panel(mirror)
     means, _ = encode_means(mirror.model, shapes.test_images)
@@ -520,7 +520,7 @@ def test_two_dimension_mode_starts_on_the_two_most_active_dimensions(qtbot, open
     assert panel.controls.dims == (expected[0], 0)
 
 
-def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_panel, shapes) -> None:  # noqa: ANN001
+def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_panel, shapes) -> None:
     from vae_desktop.ui.inspector import InspectorPanel
 
     mirror = make_mirror(4, shapes)
@@ -547,14 +547,14 @@ def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_p
     assert [text for _value, text in ticks] == ["0", "1", "2", "3"]
 
 
-def test_the_plane_of_a_two_dimensional_model_is_named_z0_z1(open_panel, shapes) -> None:  # noqa: ANN001
+def test_the_plane_of_a_two_dimensional_model_is_named_z0_z1(open_panel, shapes) -> None:
     panel = open_panel(make_mirror(2, shapes))
     assert panel.controls.fixed_plane_label.text() == "the latent plane (z0, z1)"
     assert panel.map_view.getPlotItem().getAxis("bottom").labelText == "z0"
 
 
 # ---- opened images: letterboxed, inspectable, judged --------------------------------------------------------------
-def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(qtbot, open_panel, shapes, tmp_path):  # noqa: ANN001
+def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(qtbot, open_panel, shapes, tmp_path):
     torch.manual_seed(0)
     model = VAE(small_config(2))
     for _ in Trainer(model, shapes, TrainConfig(epochs=1, batch_size=50, lr=2e-3, device="cpu")).run():

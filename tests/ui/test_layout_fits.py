@@ -20,7 +20,7 @@ from vae_desktop.ui.recon_strip import LABEL_WIDTH, ReconstructionStrip
 DEFAULT_SIZE = (1320, 820)
 
 
-def text_rect_in_canvas(canvas, label) -> QRectF:  # noqa: ANN001
+def text_rect_in_canvas(canvas, label) -> QRectF:
     """Where a pyqtgraph LabelItem's text is drawn, in canvas viewport pixels (its whole laid-out text)."""
     item = label.item
     size = item.document().size()
@@ -43,7 +43,7 @@ def button_text_fits(button: QPushButton) -> bool:
     return button.width() >= button.sizeHint().width()
 
 
-def assert_legends_whole(window) -> None:  # noqa: ANN001
+def assert_legends_whole(window) -> None:
     canvas = window.plots.canvas
     visible = QRectF(canvas.viewport().rect())
     for loss_plot in (window.plots.recon, window.plots.kl):

@@ -37,7 +37,7 @@ def test_a_soak_run_keeps_memory_flat_and_the_plot_bounded(qtbot, make_window, s
     heap_after_epoch: dict[int, int | None] = {}
     rss_after_epoch: dict[int, int | None] = {}
 
-    def sample(metrics) -> None:  # noqa: ANN001
+    def sample(metrics) -> None:
         heap_after_epoch[metrics.epoch] = live_heap_bytes()
         release_free_memory()
         rss_after_epoch[metrics.epoch] = resident_bytes()

@@ -123,7 +123,7 @@ def test_live_batches_beyond_the_bound_thin_the_plot_but_keep_its_values(qtbot):
     np.testing.assert_allclose(data["recon_smoothed"], trailing_mean(recon, smoothing_window(50))[::16])
 
 
-def _drawn_tick_labels(axis) -> list[tuple[QRectF, str]]:  # noqa: ANN001
+def _drawn_tick_labels(axis) -> list[tuple[QRectF, str]]:
     """The tick labels an axis draws: (rectangle, text) each, as its paint computes them."""
     image = QImage(8, 8, QImage.Format.Format_ARGB32)
     painter = QPainter(image)

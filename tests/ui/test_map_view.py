@@ -12,7 +12,7 @@ from tests.ui.mouse import mouse_move
 from vae_desktop.ui.latent.map_view import LatentMapView
 
 
-def _open_view(qtbot) -> LatentMapView:  # noqa: ANN001
+def _open_view(qtbot) -> LatentMapView:
     view = LatentMapView()
     qtbot.addWidget(view)
     view.resize(400, 400)
@@ -29,7 +29,7 @@ def _drawn_colour_at(view: LatentMapView, u: float, v: float) -> QColor:
     return image.pixelColor(view.point_to_widget(u, v))
 
 
-def test_moved_points_are_drawn_and_found_where_they_now_are(qtbot) -> None:  # noqa: ANN001
+def test_moved_points_are_drawn_and_found_where_they_now_are(qtbot) -> None:
     view = _open_view(qtbot)
     labels = np.array([0, 0, 1, 1])
     names = ["a", "b"]
@@ -50,7 +50,7 @@ def test_moved_points_are_drawn_and_found_where_they_now_are(qtbot) -> None:  # 
     np.testing.assert_array_equal(view.scatter_positions(), moved)
 
 
-def test_a_different_number_of_points_replaces_them(qtbot) -> None:  # noqa: ANN001
+def test_a_different_number_of_points_replaces_them(qtbot) -> None:
     view = _open_view(qtbot)
     view.set_scatter(np.array([[1.0, 1.0], [2.0, 2.0]]), np.array([0, 0]), ["a"])
     view.set_scatter(np.array([[3.0, 3.0], [4.0, 4.0], [5.0, 5.0]]), np.array([0, 0, 0]), ["a"])
@@ -61,7 +61,7 @@ def test_a_different_number_of_points_replaces_them(qtbot) -> None:  # noqa: ANN
 
 
 # ---- the hover thumbnail -------------------------------------------------------------------------------
-def _hover_view(qtbot, points: np.ndarray) -> LatentMapView:  # noqa: ANN001
+def _hover_view(qtbot, points: np.ndarray) -> LatentMapView:
     view = _open_view(qtbot)
     view.set_scatter(points, np.zeros(len(points), np.int64), ["a"])
     view.set_hover_source(lambda i: (np.full((28, 28), 0.5, np.float32), f"#{i}", 0))
@@ -78,7 +78,7 @@ def _map_on_screen(view: LatentMapView) -> QRectF:
     return view.mapFromScene(view.getPlotItem().getViewBox().sceneBoundingRect()).boundingRect().toRectF()
 
 
-def test_the_thumbnail_goes_when_the_pointer_leaves_the_map(qtbot) -> None:  # noqa: ANN001
+def test_the_thumbnail_goes_when_the_pointer_leaves_the_map(qtbot) -> None:
     view = _hover_view(qtbot, np.array([[0.0, 0.0]]))
     mouse_move(view.viewport(), view.point_to_widget(0.0, 0.0))
     assert view.hover_thumbnail().isVisible()
@@ -86,7 +86,7 @@ def test_the_thumbnail_goes_when_the_pointer_leaves_the_map(qtbot) -> None:  # n
     assert not view.hover_thumbnail().isVisible()
 
 
-def test_the_thumbnail_follows_the_point_under_the_pointer_when_points_move(qtbot) -> None:  # noqa: ANN001
+def test_the_thumbnail_follows_the_point_under_the_pointer_when_points_move(qtbot) -> None:
     view = _hover_view(qtbot, np.array([[0.0, 0.0], [6.0, 6.0]]))
     mouse_move(view.viewport(), view.point_to_widget(0.0, 0.0))
     thumbnail = view.hover_thumbnail()
@@ -97,7 +97,7 @@ def test_the_thumbnail_follows_the_point_under_the_pointer_when_points_move(qtbo
     assert thumbnail.isVisible() and thumbnail.pos() == QPointF(0.0, 0.0)
 
 
-def test_the_thumbnail_is_never_cut_by_the_edge_of_the_map(qtbot) -> None:  # noqa: ANN001
+def test_the_thumbnail_is_never_cut_by_the_edge_of_the_map(qtbot) -> None:
     corners = np.array([[9.5, 9.5], [-9.5, 9.5], [9.5, -9.5], [-9.5, -9.5], [0.0, 9.5], [9.5, 0.0]])
     view = _hover_view(qtbot, corners)
     for u, v in corners:

@@ -47,7 +47,7 @@ def test_strip_paints_its_images(qtbot, window):
     originals = strip.originals()
     for column in (0, 5):
         x, y = strip.cell_center(column, row=0)
-        rect_size = int(strip._cell_size())  # noqa: SLF001 (test reads the layout it clicks on)
+        rect_size = int(strip._cell_size())  # test reads the layout it clicks on
         left, top = x - rect_size // 2, y - rect_size // 2
         # Sample the brightest source pixel and find it drawn at the matching place.
         r, c = np.unravel_index(np.argmax(originals[column]), originals[column].shape)

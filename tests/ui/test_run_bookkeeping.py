@@ -12,7 +12,7 @@ from vae_desktop.core.report import CONFIG_JSON
 from vae_desktop.ui.export_menu import ExportController
 
 
-def elapsed_seconds(window) -> int:  # noqa: ANN001
+def elapsed_seconds(window) -> int:
     """The 'Elapsed m:ss' the progress box shows, in seconds."""
     text = window.time_label.text().split("Elapsed ")[1].split(" ·")[0]
     minutes, seconds = text.split(":")[-2:]

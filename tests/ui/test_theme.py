@@ -19,7 +19,7 @@ def system_switches_to(scheme: Qt.ColorScheme) -> None:
 
 
 @pytest.fixture
-def system_light(qapp) -> Iterator[None]:  # noqa: ANN001
+def system_light(qapp) -> Iterator[None]:
     manager = theme_manager()
     manager.set_preference(SYSTEM)
     system_switches_to(Qt.ColorScheme.Light)
@@ -32,11 +32,11 @@ def background(view: pg.GraphicsView) -> str:
     return view.backgroundBrush().color().name()
 
 
-def pixel(widget, x: int, y: int) -> str:  # noqa: ANN001
+def pixel(widget, x: int, y: int) -> str:
     return widget.grab().toImage().pixelColor(x, y).name()
 
 
-def assert_window_in(qtbot, window, theme: Theme) -> None:  # noqa: ANN001
+def assert_window_in(qtbot, window, theme: Theme) -> None:
     app_palette = QGuiApplication.palette()
     assert app_palette.color(QPalette.ColorRole.Window).name() == theme.window
     # Widgets take the new application palette from an event the loop delivers.

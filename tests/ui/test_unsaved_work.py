@@ -13,7 +13,7 @@ from vae_desktop.core.checkpoint import load_checkpoint
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-def train_a_little(qtbot, window, batches: int = 5) -> None:  # noqa: ANN001
+def train_a_little(qtbot, window, batches: int = 5) -> None:
     window.start_training()
     wait_for_batches(qtbot, window, batches)
 

@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -24,6 +25,9 @@ from vae_desktop.core.model import new_model
 from vae_desktop.core.run_lock import RunLock
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.wording import counted
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 CHECKPOINT_NAME = "model.vaeckpt"
 METRICS_NAME = "metrics.csv"
@@ -203,7 +207,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _progress_bar(trainer: Trainer, quiet: bool):  # noqa: ANN202
+def _progress_bar(trainer: Trainer, quiet: bool) -> tqdm | None:
     if quiet:
         return None
     from tqdm import tqdm

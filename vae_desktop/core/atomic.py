@@ -20,7 +20,7 @@ TEMP_SUFFIX = ".tmp"
 _TEMP_RANDOM = r"[a-z0-9_]{8}"
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
     """Call `write(file)` on a temp file in the target folder and move it over `path` when complete."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

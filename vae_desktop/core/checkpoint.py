@@ -15,7 +15,7 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import torch
 
@@ -131,7 +131,7 @@ def save_payload(payload: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 def _write_payload(payload: dict[str, Any], handle: BinaryIO) -> None:
     writer = ChecksumWriter(handle)
     try:
-        torch.save(payload, writer)
+        torch.save(payload, cast(IO[bytes], writer))  # torch.save calls only write() and flush()
     except RuntimeError:
         if writer.error is not None:
             raise writer.error from None

@@ -111,10 +111,6 @@ def json_bytes(data: Mapping[str, Any]) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n").encode("utf-8")
 
 
-def write_json(data: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    return atomic_write_bytes(path, json_bytes(data))
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()

@@ -8,6 +8,7 @@ map position without changing what it decodes to.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ class HandleSet:
     def __len__(self) -> int:
         return len(self._handles)
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self) -> Iterator[Handle]:
         return iter(list(self._handles.values()))
 
     def __contains__(self, name: object) -> bool:

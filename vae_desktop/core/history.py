@@ -79,11 +79,11 @@ class TrainingHistory:
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> TrainingHistory:
-        history = cls(int(state["max_points"]))  # type: ignore[arg-type]
+        history = cls(int(state["max_points"]))  # type: ignore[call-overload]
         batch = np.asarray(state["batch"].numpy(), dtype=np.float64)  # type: ignore[attr-defined]
         if batch.ndim != 2 or batch.shape[0] != 3:
             raise ValueError("batch history has the wrong shape")
-        history._stride = max(1, int(state["stride"]))  # type: ignore[arg-type]
+        history._stride = max(1, int(state["stride"]))  # type: ignore[call-overload]
         history._batch = np.zeros((3, max(min(1024, history.max_points), batch.shape[1])), dtype=np.float64)
         history._batch[:, : batch.shape[1]] = batch
         history._count = batch.shape[1]

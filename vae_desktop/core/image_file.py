@@ -8,11 +8,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.regular_files import NotRegularFileError, open_regular
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PillowImage
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,7 @@ def read_image_file(path: str | os.PathLike[str], shape: tuple[int, int, int]) -
 
 
 @contextmanager
-def decoded_image(path: Path, image_module) -> Iterator:  # noqa: ANN001
+def decoded_image(path: Path, image_module: ModuleType) -> Iterator[PillowImage]:
     """Pillow's image of `path`, fully decoded: only a regular file is ever opened (see
     core/regular_files.py), and float pixels that are NaN or infinite are an InvalidPixelsError.
 
@@ -71,7 +76,7 @@ def decoded_image(path: Path, image_module) -> Iterator:  # noqa: ANN001
         yield img
 
 
-def check_finite_pixels(img, name: str) -> None:  # noqa: ANN001
+def check_finite_pixels(img: PillowImage, name: str) -> None:
     """Refuse a float image holding NaN or infinity: scaled to 0..255 it would turn all black (and
     numpy would print warnings with source lines), which trains on an image that is not there."""
     if img.mode == "F" and not np.isfinite(np.asarray(img)).all():
@@ -94,7 +99,7 @@ def pillow_warnings_logged() -> Iterator[None]:
                 log.info("%s: %s", warning.category.__name__, warning.message)
 
 
-def image_to_array(img, channels: int, height: int, width: int, image_module) -> np.ndarray:  # noqa: ANN001
+def image_to_array(img: PillowImage, channels: int, height: int, width: int, image_module: ModuleType) -> np.ndarray:
     """A loaded Pillow image as uint8 (channels, height, width): the one preparation for every image.
 
     Image-folder datasets and files opened onto the latent map both use it, so a file encodes exactly
@@ -111,7 +116,7 @@ def image_to_array(img, channels: int, height: int, width: int, image_module) ->
     return array[None].copy() if channels == 1 else array.transpose(2, 0, 1).copy()
 
 
-def letterbox(img, width: int, height: int, image_module) -> np.ndarray:  # noqa: ANN001
+def letterbox(img: PillowImage, width: int, height: int, image_module: ModuleType) -> np.ndarray:
     """An "L" or "RGB" Pillow image scaled to fit width×height with its aspect ratio kept, centred.
 
     The bands left over are filled with the median colour of the scaled image's outermost pixels, so
@@ -133,7 +138,7 @@ def letterbox(img, width: int, height: int, image_module) -> np.ndarray:  # noqa
     return out
 
 
-def _to_8bit(img, image_module):  # noqa: ANN001, ANN202
+def _to_8bit(img: PillowImage, image_module: ModuleType) -> PillowImage:
     """16-bit images scaled by the 16-bit range (by their own range when they use only 0..255), float
     images by their own range (by 1 when they lie in 0..1), so nothing is clipped at 255."""
     if img.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):

@@ -40,7 +40,8 @@ def decode_manifold(
     points = grid_points(u_range, v_range, rows, columns).reshape(-1, 2)
     images = decode_images(model, plane.to_latent(points))
     mosaic = tile_mosaic(images, rows, columns)
-    return ManifoldImage(mosaic, tuple(map(float, u_range)), tuple(map(float, v_range)), rows, columns)
+    u_span, v_span = (float(u_range[0]), float(u_range[1])), (float(v_range[0]), float(v_range[1]))
+    return ManifoldImage(mosaic, u_span, v_span, rows, columns)
 
 
 @dataclass(frozen=True)

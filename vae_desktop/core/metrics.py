@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class EpochMetrics:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> EpochMetrics:
-        kwargs = {f.name: float(data[f.name]) for f in fields(cls) if f.name != "kl_per_dim"}
+    def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
+        kwargs: dict[str, Any] = {f.name: float(data[f.name]) for f in fields(cls) if f.name != "kl_per_dim"}
         kwargs["epoch"] = int(data["epoch"])
         kwargs["kl_per_dim"] = tuple(float(v) for v in data.get("kl_per_dim", ()))
         return cls(**kwargs)

@@ -141,7 +141,3 @@ def empty_model(config: ModelConfig) -> VAE:
     with torch.device("meta"):
         model = VAE(config)
     return model.to_empty(device="cpu").eval().requires_grad_(False)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

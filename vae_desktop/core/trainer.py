@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
+from typing import NoReturn
 
 import numpy as np
 import torch
@@ -23,7 +24,7 @@ from vae_desktop.core.datasets.base import ImageDataset, to_float
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.errors import ConfigError, TrainingDivergedError
 from vae_desktop.core.history import TrainingHistory
-from vae_desktop.core.losses import kl_per_dimension, reconstruction_nats, vae_loss
+from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import VAE
 from vae_desktop.core.optimizer import make_adam
@@ -158,9 +159,51 @@ class Trainer:
             yield from self._run_epoch(wait)
 
     def _run_epoch(self, wait_while_paused: Callable[[], None]) -> Iterator[BatchMetrics | EpochMetrics]:
+        """The epoch's remaining steps, each yielded as it is done, then its test pass."""
         epoch = self.progress.epoch + 1
         steps = self.steps_per_epoch
-        batch_size = self.config.batch_size
+        order = self._start_epoch(epoch)
+        rate = 0.0
+        for step in range(self.progress.step_in_epoch, steps):
+            if self.is_paused:
+                wait_while_paused()
+            if self._stop.is_set():
+                return
+            started = time.perf_counter()
+            x = self._batch(order, step)
+            recon, kl = self._train_step(x, epoch, step)
+            elapsed = time.perf_counter() - started
+            n = x.shape[0]
+            rate = n / elapsed if rate == 0.0 else 0.9 * rate + 0.1 * n / elapsed
+            self._count_step(recon, kl, n, elapsed)
+            metrics = BatchMetrics(epoch, step + 1, steps, self.progress.global_step, recon, kl, recon + kl, rate)
+            self.history.add_batch(metrics)
+            yield metrics
+
+        if self.is_paused:  # paused after the epoch's last step: the test pass waits too
+            wait_while_paused()
+        result = self._finish_epoch(epoch)
+        if result is not None:  # None: stopped during the test pass; the steps are kept, the pass reruns
+            yield result
+
+    def _train_step(self, x: torch.Tensor, epoch: int, step: int) -> tuple[float, float]:
+        """One optimisation step, as in pytorch/examples' VAE: forward, loss, backward, update.
+
+        Returns the batch's mean reconstruction and KL per image (nats)."""
+        rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
+        out = self.model(x)
+        terms = vae_loss(out.logits, x, out.posterior, self.config.beta, self.config.recon_loss)
+        recon, kl = self._finite_losses(terms, epoch, step)
+        if rng_before is not None:
+            self._take_snapshot(rng_before)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms.objective.backward()
+        self.optimizer.step()
+        return recon, kl
+
+    def _start_epoch(self, epoch: int) -> torch.Tensor:
+        """The epoch's shuffle (on the device), with the sampling noise seeded for the epoch, or, when a
+        checkpoint resumes it mid-way, continued from the random state the checkpoint stored."""
         order = torch.randperm(
             self.dataset.num_train, generator=torch.Generator().manual_seed(epoch_seed(self.config.seed, epoch))
         ).to(self.device)
@@ -170,51 +213,33 @@ class Trainer:
             torch.set_rng_state(self._resume_rng)
         self._resume_rng = None
         self.model.train()
-        rate = 0.0
-        for step in range(self.progress.step_in_epoch, steps):
-            if self.is_paused:
-                wait_while_paused()
-            if self._stop.is_set():
-                return
-            started = time.perf_counter()
-            snapshot_due = self._snapshot is None or step % self._snapshot_every == 0
-            rng_before = torch.get_rng_state() if snapshot_due else None
-            x = to_float(self._train_images[order[step * batch_size : (step + 1) * batch_size]])
-            out = self.model(x)
-            terms = vae_loss(out.logits, x, out.posterior, self.config.beta, self.config.recon_loss)
-            recon, kl = terms.recon.item(), terms.kl.item()
-            if not (math.isfinite(recon) and math.isfinite(kl)):
-                self._roll_back_and_raise(epoch, step + 1, recon, kl)
-            if rng_before is not None:
-                self._take_snapshot(rng_before)
-            self.optimizer.zero_grad(set_to_none=True)
-            terms.objective.backward()
-            self.optimizer.step()
-            elapsed = time.perf_counter() - started
-            n = x.shape[0]
-            rate = n / elapsed if rate == 0.0 else 0.9 * rate + 0.1 * n / elapsed
-            p = self.progress
-            self.progress = replace(
-                p,
-                step_in_epoch=step + 1,
-                global_step=p.global_step + 1,
-                epoch_recon_sum=p.epoch_recon_sum + recon * n,
-                epoch_kl_sum=p.epoch_kl_sum + kl * n,
-                epoch_images=p.epoch_images + n,
-                epoch_seconds=p.epoch_seconds + elapsed,
-            )
-            metrics = BatchMetrics(epoch, step + 1, steps, self.progress.global_step, recon, kl, recon + kl, rate)
-            self.history.add_batch(metrics)
-            yield metrics
+        return order
 
-        if self.is_paused:  # paused after the epoch's last step: the test pass waits too
-            wait_while_paused()
+    def _batch(self, order: torch.Tensor, step: int) -> torch.Tensor:
+        """Step `step`'s images of the shuffled training set, as floats in [0, 1] (the last batch may be short)."""
+        size = self.config.batch_size
+        return to_float(self._train_images[order[step * size : (step + 1) * size]])
+
+    def _count_step(self, recon: float, kl: float, images: int, seconds: float) -> None:
+        """Add a finished step to the progress and to the epoch's running sums."""
+        p = self.progress
+        self.progress = replace(
+            p,
+            step_in_epoch=p.step_in_epoch + 1,
+            global_step=p.global_step + 1,
+            epoch_recon_sum=p.epoch_recon_sum + recon * images,
+            epoch_kl_sum=p.epoch_kl_sum + kl * images,
+            epoch_images=p.epoch_images + images,
+            epoch_seconds=p.epoch_seconds + seconds,
+        )
+
+    def _finish_epoch(self, epoch: int) -> EpochMetrics | None:
+        """The test pass and the epoch's record; None when stop() interrupts the pass."""
         eval_started = time.perf_counter()
         test = self.evaluate(self._test_images, stoppable=True)
         if test is None:
-            return  # stopped during the test pass; the epoch's steps are kept, the evaluation reruns
+            return None
         p = self.progress
-        seconds = p.epoch_seconds + time.perf_counter() - eval_started
         images = max(p.epoch_images, 1)
         result = EpochMetrics(
             epoch=epoch,
@@ -225,12 +250,12 @@ class Trainer:
             test_kl=test.kl,
             test_total=test.recon + test.kl,
             samples_per_s=p.epoch_images / max(p.epoch_seconds, 1e-9),
-            seconds=seconds,
+            seconds=p.epoch_seconds + time.perf_counter() - eval_started,
             kl_per_dim=tuple(test.kl_per_dim.tolist()),
         )
         self.progress = TrainingProgress(epoch=epoch, global_step=p.global_step)
         self.history.add_epoch(result)
-        yield result
+        return result
 
     def evaluate(self, images: torch.Tensor | None = None, stoppable: bool = False) -> Evaluation | None:
         """Mean test recon and KL per image. Noise comes from a fixed generator so curves are comparable.
@@ -241,6 +266,17 @@ class Trainer:
         return evaluate_model(self.model, images, self.config.recon_loss, self.config.seed, self._stop if stoppable else None)
 
     # ---- divergence ----------------------------------------------------------------------------
+    def _snapshot_due(self, step: int) -> bool:
+        return self._snapshot is None or step % self._snapshot_every == 0
+
+    def _finite_losses(self, terms: LossTerms, epoch: int, step: int) -> tuple[float, float]:
+        """The step's losses as numbers (the step's one wait for the device); if either is not finite,
+        the model is rolled back to its last snapshot and TrainingDivergedError raised, before any update."""
+        recon, kl = terms.recon.item(), terms.kl.item()
+        if not (math.isfinite(recon) and math.isfinite(kl)):
+            self._roll_back_and_raise(epoch, step + 1, recon, kl)
+        return recon, kl
+
     def _take_snapshot(self, rng_state: torch.Tensor) -> None:
         """Called after a finite loss and before the update: these weights are known to be good."""
         self._snapshot = _Snapshot(
@@ -250,7 +286,7 @@ class Trainer:
             rng_state=rng_state,
         )
 
-    def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> None:
+    def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> NoReturn:
         bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
         snap = self._snapshot
         # No snapshot: the very first step of this session failed, before any update. Nothing needs

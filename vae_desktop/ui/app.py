@@ -22,7 +22,7 @@ from vae_desktop.core.config import ModelConfig
 from vae_desktop.logging_setup import configure_logging
 from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
 from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
-from vae_desktop.ui.logging_setup import LOGGER_NAME, install_excepthook
+from vae_desktop.ui.logging_setup import LOGGER_NAME, show_uncaught_exceptions
 from vae_desktop.ui.main_window import MainWindow
 from vae_desktop.ui.platform_check import check_platform
 from vae_desktop.ui.theme import theme_manager
@@ -178,7 +178,7 @@ class _FirstFrame(QObject):
         window.installEventFilter(self)
         QTimer.singleShot(FIRST_FRAME_FALLBACK_MS, self, self._run)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._window and event.type() == QEvent.Type.Paint:
             self._window.removeEventFilter(self)
             QTimer.singleShot(0, self, self._run)  # queued from inside the paint pass: runs once it is flushed
@@ -208,7 +208,7 @@ def run_gui(checkpoint_path: str | None = None) -> int:
     configure_logging()
     previous_handler = qInstallMessageHandler(_log_qt_message)
     window = launch(checkpoint_path)
-    restore_hook = install_excepthook(window.show_error)
+    restore_hook = show_uncaught_exceptions(window.show_error)
     try:
         code = app.exec()
     finally:

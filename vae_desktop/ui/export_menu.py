@@ -134,7 +134,7 @@ class ExportController(QObject):
         plots = self._window.plots
         return bool(len(plots.batch_data()["global_step"]) or plots.epoch_data())
 
-    def _model(self):  # noqa: ANN202 (a VAE; torch is loaded by now)
+    def _model(self):  # a VAE; torch is loaded by now
         mirror = self._window.mirror
         return mirror.model if mirror is not None else None
 
@@ -206,7 +206,7 @@ class ExportController(QObject):
             raise ExportError("Choose two handles on the latent map to interpolate between (double-click adds one).")
         return frames
 
-    def _require_model(self):  # noqa: ANN202
+    def _require_model(self):
         model = self._model()
         if model is None:
             raise ExportError(NO_MODEL)
@@ -275,7 +275,7 @@ class ExportController(QObject):
             return "VAE Desktop report"
         return f"VAE Desktop report: {settings.dataset}, z = {settings.z_dim}, {epochs_done} epochs"
 
-    def _run_settings(self):  # noqa: ANN202 (RunSettings | None)
+    def _run_settings(self):  # RunSettings | None
         controller = self._window.controller
         return controller.run_settings() if controller is not None else None
 

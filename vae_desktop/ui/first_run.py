@@ -84,7 +84,7 @@ class FirstRunHint(QLabel):
         self.setFixedSize(width, self.heightForWidth(width))
         self.move((self._host.width() - width) // 2, max(8, self._host.height() // 3 - self.height() // 2))
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._host and event.type() == QEvent.Type.Resize and not self._done:
             self._place()
         return False

@@ -59,14 +59,14 @@ class ThemedSvgIconEngine(QIconEngine):
         image.setDevicePixelRatio(scale)
         return image
 
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:  # noqa: N802
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         scale = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         painter.drawImage(QPoint(rect.x(), rect.y()), self.render_image(rect.size(), mode, scale))
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         return QPixmap.fromImage(self.render_image(size, mode))
 
-    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:  # noqa: N802
+    def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
         return QPixmap.fromImage(self.render_image(size, mode, scale))
 
     def clone(self) -> QIconEngine:

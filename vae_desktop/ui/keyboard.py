@@ -59,7 +59,7 @@ class SpaceStartsAndPauses(QObject):
         self._window = window
         self._run_buttons = run_buttons
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or not _is_plain_space(event):
             return False

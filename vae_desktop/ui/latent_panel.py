@@ -410,14 +410,14 @@ class LatentPanel(QWidget):
         self._view_throttle.cancel()
         self._worker.shutdown()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event: QShowEvent) -> None:
         self._worker.reopen()
         super().showEvent(event)
         if self._stale_weights:
             self._stale_weights = False
             self._on_weights_updated()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
 

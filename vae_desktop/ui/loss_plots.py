@@ -54,11 +54,11 @@ class _TimedCanvas(pg.GraphicsLayoutWidget):
     last_paint_s = 0.0
     left = Signal()  # the pointer left the plots: the hover cursor and readout go away
 
-    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+    def leaveEvent(self, event: QEvent) -> None:
         super().leaveEvent(event)
         self.left.emit()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         started = time.perf_counter()
         super().paintEvent(event)
         self.last_paint_s = time.perf_counter() - started

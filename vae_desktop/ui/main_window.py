@@ -697,7 +697,7 @@ class MainWindow(QMainWindow):
         self.form.save_settings(s)
         s.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self._unsaved.may_close():
             event.ignore()  # cancelled, a save failed, or a save to wait for (that closes the window)
             return
@@ -718,7 +718,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def _action(parent: QWidget, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot) -> QAction:  # noqa: ANN001
+def _action(parent: QWidget, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | None, slot) -> QAction:
     act = QAction(text, parent)
     if shortcut is not None:
         act.setShortcut(shortcut)

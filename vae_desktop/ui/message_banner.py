@@ -58,7 +58,9 @@ class MessageBanner(QFrame):
     @property
     def kind(self) -> str:
         """'error', 'warning', 'info', or '' when hidden."""
-        return self._kind if self.isVisibleTo(self.parentWidget()) else ""
+        parent = self.parentWidget()
+        shown = self.isVisibleTo(parent) if parent is not None else not self.isHidden()  # (what Qt does for None)
+        return self._kind if shown else ""
 
     def message(self) -> str:
         return self.text.text() if self.kind else ""

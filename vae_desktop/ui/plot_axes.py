@@ -66,11 +66,11 @@ class LossAxis(pg.AxisItem):
     The gap is measured in text heights, so it suits left and right axes, where labels stack.
     """
 
-    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803
+    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:
         font = self.style.get("tickFont") or self.font()
         gap = LABEL_GAP * QFontMetrics(font).height()
         span = max(maxVal - minVal, 1e-12)
         return [(None, log_tick_positions(minVal, maxVal, size / span, gap))]
 
-    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [plain_number(10.0**v * scale) for v in values]

@@ -40,7 +40,8 @@ def image_png(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    # PySide6's stub wants the format as bytes, but only a str is accepted when it runs.
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
         raise OSError("Qt could not encode the image as PNG")
     buffer.close()
     return bytes(data.data())
@@ -49,7 +50,7 @@ def image_png(image: QImage) -> bytes:
 class _SvgExporter(Exporter):
     """A pyqtgraph exporter (so items switch to export mode) that paints into a QSvgGenerator."""
 
-    def export(self, fileName=None, toBytes=True, copy=False):  # noqa: ANN001, ANN201, N803 (pyqtgraph API)
+    def export(self, fileName: str | None = None, toBytes: bool = True, copy: bool = False) -> bytes:
         source = self.getSourceRect()
         size = QSize(max(1, round(source.width())), max(1, round(source.height())))
         data = QByteArray()

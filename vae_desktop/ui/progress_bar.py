@@ -34,7 +34,7 @@ class FittedProgressBar(QProgressBar):
         label = self.style().subElementRect(QStyle.SubElement.SE_ProgressBarLabel, option, self)
         return label.width() - 2 * TEXT_MARGIN_PX
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 

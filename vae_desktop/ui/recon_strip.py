@@ -59,7 +59,7 @@ class ReconstructionStrip(QWidget):
         self._theme = theme
         self.update()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:
         return QSize(LABEL_WIDTH + self._count * 70, 2 * 70 + 2 * PADDING + GAP)
 
     # ---- model and data -------------------------------------------------------------------------
@@ -143,7 +143,7 @@ class ReconstructionStrip(QWidget):
                     return column
         return -1
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().base())
         muted = self.palette().placeholderText().color()
@@ -178,18 +178,18 @@ class ReconstructionStrip(QWidget):
             painter.setPen(muted)
             _draw_wrapped(painter, self._cell_rect(1, 0).united(self._cell_rect(1, len(self._indices) - 1)), NO_MODEL_TEXT)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         column = self._column_at(event.position().x(), event.position().y())
         if column != self._hovered:
             self._hovered = column
             self.setCursor(Qt.CursorShape.PointingHandCursor if column >= 0 else Qt.CursorShape.ArrowCursor)
             self.update()
 
-    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+    def leaveEvent(self, event: QEvent) -> None:
         self._hovered = -1
         self.update()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
         column = self._column_at(event.position().x(), event.position().y())

@@ -252,11 +252,6 @@ class ThemeManager(QObject):
         """'system' (follow the desktop), 'light' or 'dark'."""
         return self._preference
 
-    @property
-    def system_scheme(self) -> str:
-        """What the desktop last reported: 'light' or 'dark'."""
-        return self._system
-
     def set_preference(self, preference: str) -> None:
         if preference not in PREFERENCES:
             raise ValueError(f"theme must be one of {PREFERENCES}, not {preference!r}")

@@ -22,11 +22,11 @@ def epoch_metrics(epoch: int, test_total: float | None = None, z_dim: int = 2) -
                         tuple(4.0 / z_dim for _ in range(z_dim)))
 
 
-def new_writer(folder, epochs: int = 3, steps_per_epoch: int = 10, **kwargs) -> RunWriter:  # noqa: ANN001
+def new_writer(folder, epochs: int = 3, steps_per_epoch: int = 10, **kwargs) -> RunWriter:
     return RunWriter(folder, model_config=ModelConfig(z_dim=2), train_config=TrainConfig(epochs=epochs),
                      dataset="shapes", steps_per_epoch=steps_per_epoch, **kwargs)
 
 
 @pytest.fixture
-def run_dir(tmp_path):  # noqa: ANN001, ANN201
+def run_dir(tmp_path):
     return tmp_path / "run"

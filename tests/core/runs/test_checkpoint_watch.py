@@ -48,7 +48,7 @@ def test_older_single_file_folders_and_kept_checkpoints_are_found(tmp_path):
 class _StatLikeSftp(LocalSource):
     """A real folder seen as SFTP shows it: no inode, whole-second mtimes."""
 
-    def stat(self, name):  # noqa: ANN001, ANN201
+    def stat(self, name):
         found = super().stat(name)
         if found is None:
             return None
@@ -85,7 +85,7 @@ def test_the_same_content_seen_again_is_not_reported_again(run_dir):
 class _ReplacedWhileFetching(LocalSource):
     """A real folder whose checkpoint is deleted between the listing and the fetch."""
 
-    def fetch(self, name):  # noqa: ANN001, ANN201
+    def fetch(self, name):
         os.unlink(self.path(name))
         return super().fetch(name)
 

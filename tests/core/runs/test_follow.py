@@ -19,13 +19,13 @@ from .conftest import batch, new_writer
 CHILD = Path(__file__).with_name("writer_child.py")
 
 
-def _start_child(folder, *args: str) -> subprocess.Popen:  # noqa: ANN001
+def _start_child(folder, *args: str) -> subprocess.Popen:
     child = subprocess.Popen([sys.executable, str(CHILD), str(folder), *args], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline() == "started\n"
     return child
 
 
-def _follow_until(follower, history, condition, timeout_s: float = 30.0):  # noqa: ANN001, ANN202
+def _follow_until(follower, history, condition, timeout_s: float = 30.0):
     checkpoints, states = [], []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -20,7 +20,7 @@ from vae_desktop.core.runs.schema import (
 )
 
 
-def _info(**changes) -> RunInfo:  # noqa: ANN003
+def _info(**changes) -> RunInfo:
     base = RunInfo(run_id="abc", dataset="shapes", model_config={"z_dim": 2}, train_config={"epochs": 5},
                    started_at_s=1_700_000_000.25, heartbeat_at_s=1_700_000_010.5,
                    progress=Progress(epoch=3, epochs_completed=2, global_step=25, epochs_planned=5, steps_per_epoch=10),

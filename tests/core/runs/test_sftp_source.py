@@ -27,7 +27,7 @@ CHILD = Path(__file__).with_name("writer_child.py")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):  # noqa: ANN001, ANN201
+def server(tmp_path_factory):
     ssh = sshd.make_server(tmp_path_factory.mktemp("sshd"))
     try:
         ssh.start()
@@ -37,7 +37,7 @@ def server(tmp_path_factory):  # noqa: ANN001, ANN201
     ssh.stop()
 
 
-def _source(server, folder: Path, **kwargs):  # noqa: ANN001, ANN202
+def _source(server, folder: Path, **kwargs):
     from vae_desktop.core.runs.sftp_source import SftpSource
 
     return SftpSource(parse_remote_address(f"testrun:{folder}"), ssh_config=server.client_config, **kwargs)
@@ -103,11 +103,11 @@ def test_a_url_with_user_and_port_connects_too(server, run_dir):
 class _CountingSftp:
     """Counts the downloads of a real SftpSource."""
 
-    def __init__(self, source) -> None:  # noqa: ANN001
+    def __init__(self, source) -> None:
         self.source, self.fetches = source, 0
         original = source.fetch
 
-        def fetch(name):  # noqa: ANN001, ANN202
+        def fetch(name):
             self.fetches += 1
             return original(name)
 

@@ -19,7 +19,7 @@ from .conftest import epoch_metrics, new_writer
 CHILD = Path(__file__).with_name("writer_child.py")
 
 
-def _wait_for(condition, timeout_s: float = 20.0):  # noqa: ANN001, ANN202
+def _wait_for(condition, timeout_s: float = 20.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
@@ -29,7 +29,7 @@ def _wait_for(condition, timeout_s: float = 20.0):  # noqa: ANN001, ANN202
     raise AssertionError("condition not met in time")
 
 
-def _start_child(folder, *args: str) -> subprocess.Popen:  # noqa: ANN001
+def _start_child(folder, *args: str) -> subprocess.Popen:
     child = subprocess.Popen([sys.executable, str(CHILD), str(folder), *args], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline() == "started\n"
     return child
@@ -105,7 +105,7 @@ def test_a_killed_writer_on_this_host_is_stalled_at_once(run_dir):
     assert status.message == f"The process that wrote it (pid {child.pid} on {status.info.host}) is no longer running."
 
 
-def _run_json_from_elsewhere(folder, heartbeat_at_s: float) -> None:  # noqa: ANN001
+def _run_json_from_elsewhere(folder, heartbeat_at_s: float) -> None:
     """A running run's run.json as another machine (own host, own clock) writes it."""
     if not (folder / "run.json").exists():
         new_writer(folder).start().stop()

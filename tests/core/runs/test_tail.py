@@ -23,19 +23,19 @@ def _lines(first: int, last: int) -> bytes:
     return b"".join(_line(g) for g in range(first, last + 1))
 
 
-def _write(path, data: bytes, mode: str = "ab") -> None:  # noqa: ANN001
+def _write(path, data: bytes, mode: str = "ab") -> None:
     with open(path, mode) as handle:
         handle.write(data)
 
 
-def _replace(path, data: bytes) -> None:  # noqa: ANN001
+def _replace(path, data: bytes) -> None:
     """What rsync and sync clients do: write a copy beside the file and rename it over."""
     temp = path.with_name(".metrics.jsonl.sync")
     temp.write_bytes(data)
     os.replace(temp, path)
 
 
-def _steps(update) -> list[int]:  # noqa: ANN001
+def _steps(update) -> list[int]:
     return [int(g) for g in update.batch["global_step"]]
 
 
@@ -167,7 +167,7 @@ def test_a_vanishing_file_is_reported_missing_and_never_raises(tmp_path):
 class _VanishAfterStat(LocalSource):
     """A real folder whose file is deleted between the stat and the read, as a sync client might."""
 
-    def stat(self, name):  # noqa: ANN001, ANN201
+    def stat(self, name):
         found = super().stat(name)
         if found is not None:
             os.unlink(self.path(name))

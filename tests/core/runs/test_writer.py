@@ -18,7 +18,7 @@ from vae_desktop.core.runs.source import LocalSource
 from .conftest import batch, epoch_metrics, new_writer
 
 
-def _train(writer, epochs, steps_per_epoch=10, totals=None, first_epoch=1):  # noqa: ANN001, ANN202
+def _train(writer, epochs, steps_per_epoch=10, totals=None, first_epoch=1):
     """Drive a writer the way a trainer does: batches, then the epoch, then its checkpoint."""
     for e in range(first_epoch, first_epoch + epochs):
         for s in range(1, steps_per_epoch + 1):
@@ -28,11 +28,11 @@ def _train(writer, epochs, steps_per_epoch=10, totals=None, first_epoch=1):  # n
         writer.save_checkpoint(f"weights after epoch {e}".encode(), epoch=metrics)
 
 
-def _jsonl(folder):  # noqa: ANN001, ANN202
+def _jsonl(folder):
     return [json.loads(line) for line in (folder / "metrics.jsonl").read_bytes().splitlines()]
 
 
-def _run_json(folder):  # noqa: ANN001, ANN202
+def _run_json(folder):
     return json.loads((folder / "run.json").read_text())
 
 

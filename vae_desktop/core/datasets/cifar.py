@@ -30,7 +30,7 @@ def _numpy_reconstruct() -> Any:
     try:
         from numpy._core.multiarray import _reconstruct  # numpy >= 2
     except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core.multiarray import _reconstruct
+        from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
     return _reconstruct
 
 
@@ -105,7 +105,7 @@ def _load(path: Path) -> dict:
                 f"{path} contains Python objects that could run code; it was refused and not loaded."
             ) from None
         raise DatasetError(f"{path} is damaged ({exc}).") from None
-    except Exception as exc:  # the unpickler raises many kinds of error on damaged bytes  # noqa: BLE001
+    except Exception as exc:  # the unpickler raises many kinds of error on damaged bytes
         raise DatasetError(f"{path} is damaged ({type(exc).__name__}: {str(exc)[:200]}).") from None
     if not isinstance(value, dict):
         raise DatasetError(f"{path} is not a CIFAR-10 batch.")

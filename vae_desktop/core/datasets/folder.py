@@ -13,6 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import torch
@@ -177,19 +178,19 @@ def _list_images(root: Path, skipped: Counter[str]) -> tuple[list[tuple[Path, in
     return files, [name for name, _ in groups]
 
 
-def _all_grey(files: list[tuple[Path, int]], image_module) -> bool:  # noqa: ANN001
+def _all_grey(files: list[tuple[Path, int]], image_module: ModuleType) -> bool:
     """Decide the channel count from image headers only (cheap): any colour mode means RGB."""
     for path, _ in files:
         try:
             with open_regular(path) as handle, image_module.open(handle) as img:
                 if img.mode not in GREY_MODES:
                     return False
-        except Exception:  # unusable files are counted later, when they are read  # noqa: BLE001
+        except Exception:  # unusable files are counted later, when they are read
             continue
     return True
 
 
-def _read_image(path: Path, channels: int, size: int, image_module) -> tuple[np.ndarray | None, str]:  # noqa: ANN001
+def _read_image(path: Path, channels: int, size: int, image_module: ModuleType) -> tuple[np.ndarray | None, str]:
     """(C, size, size) uint8 and "", or None and the reason it was skipped (a key of SKIP_REASONS)."""
     try:
         with decoded_image(path, image_module) as img:
@@ -202,5 +203,5 @@ def _read_image(path: Path, channels: int, size: int, image_module) -> tuple[np.
         return None, "not_regular"
     except PermissionError:
         return None, "permission"
-    except Exception:  # Pillow raises many types for damaged files; each is just "unreadable"  # noqa: BLE001
+    except Exception:  # Pillow raises many types for damaged files; each is just "unreadable"
         return None, "unreadable"

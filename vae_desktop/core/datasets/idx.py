@@ -11,16 +11,23 @@ import math
 import struct
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from vae_desktop.core.errors import DatasetError
 from vae_desktop.core.regular_files import NotRegularFileError, open_regular
 
-_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_DTYPES: dict[int, npt.DTypeLike] = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 MAX_DATA_BYTES = 4 << 30  # EMNIST, the largest of the family, holds 0.6 GB
 _CHUNK = 16 << 20
+
+
+class _Reader(Protocol):
+    """A plain file or a gzip stream: all `_parse` needs is `read`."""
+
+    def read(self, size: int, /) -> bytes: ...
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -45,7 +52,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise DatasetError(f"Cannot read {path}: {exc.strerror or exc}.") from None
 
 
-def _parse(path: Path, handle: BinaryIO) -> np.ndarray:
+def _parse(path: Path, handle: _Reader) -> np.ndarray:
     magic = handle.read(4)
     if not magic:
         raise DatasetError(f"{path} is empty.")

@@ -16,17 +16,16 @@ class DatasetInfo:
     name: str
     title: str
     image_shape: tuple[int, int, int]
-    needs_files: bool  # False for procedurally generated sets
 
 
 DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
-        DatasetInfo("shapes", "Shapes (built in)", (1, 28, 28), False),
-        DatasetInfo("mnist", "MNIST digits", (1, 28, 28), True),
-        DatasetInfo("fashion-mnist", "Fashion-MNIST", (1, 28, 28), True),
-        DatasetInfo("kmnist", "Kuzushiji-MNIST", (1, 28, 28), True),
-        DatasetInfo("cifar10", "CIFAR-10", (3, 32, 32), True),
+        DatasetInfo("shapes", "Shapes (built in)", (1, 28, 28)),
+        DatasetInfo("mnist", "MNIST digits", (1, 28, 28)),
+        DatasetInfo("fashion-mnist", "Fashion-MNIST", (1, 28, 28)),
+        DatasetInfo("kmnist", "Kuzushiji-MNIST", (1, 28, 28)),
+        DatasetInfo("cifar10", "CIFAR-10", (3, 32, 32)),
     )
 }
 DEFAULT_DATASET = "shapes"

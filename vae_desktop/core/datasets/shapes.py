@@ -117,7 +117,7 @@ def _read_cache(path: Path, count: int) -> dict[str, np.ndarray] | None:
     try:
         with open_regular(path) as handle, np.load(handle, allow_pickle=False) as data:
             images, labels = data["images"], data["labels"]
-    except Exception:  # noqa: BLE001 - zipfile, numpy and the OS raise many types for a damaged file
+    except Exception:  # zipfile, numpy and the OS raise many types for a damaged file
         return None
     if images.dtype != np.uint8 or images.shape != (count, 1, IMAGE_SIZE, IMAGE_SIZE):
         return None
@@ -130,7 +130,7 @@ def _read_cache(path: Path, count: int) -> dict[str, np.ndarray] | None:
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, images=arrays["images"], labels=arrays["labels"])
     try:
         atomic_write_bytes(path, buffer.getvalue())
     except OSError:

@@ -42,5 +42,5 @@ class Heartbeat:
                 self._beat()
                 self.beats += 1
                 self.last_error = None
-            except Exception as exc:  # noqa: BLE001 - a failed beat must not end the thread; the next one retries
+            except Exception as exc:  # a failed beat must not end the thread; the next one retries
                 self.last_error = exc

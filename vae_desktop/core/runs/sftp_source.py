@@ -233,7 +233,7 @@ class SftpSource(RunSource):
         if client is not None:
             try:
                 client.close()
-            except Exception:  # noqa: BLE001 - closing a dead connection may fail in many ways; it is gone anyway
+            except Exception:  # closing a dead connection may fail in many ways; it is gone anyway
                 pass
 
     # ------------------------------------------------------------------------------ helpers

@@ -157,7 +157,7 @@ class RunWriter:
                 self.stop("interrupted")
             else:
                 self.fail(str(exc) or type(exc).__name__)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     def start(self) -> RunWriter:
@@ -168,7 +168,7 @@ class RunWriter:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
             lines = self._prepare_metrics()
-            self._file = open(self.folder / METRICS_JSONL, "ab", buffering=0)  # noqa: SIM115 - kept open for the run
+            self._file = open(self.folder / METRICS_JSONL, "ab", buffering=0)  # kept open for the run
             for line in lines:
                 self._append(line)
             self._write_run_json()

@@ -400,7 +400,7 @@ class EpochAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)  # one epoch spans -0.5..0.5, which read "epoch (x0.001)"
         self.epochs: list[int] = []
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (Qt API)
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         labels = []
         for value in values:
             row = int(round(value))

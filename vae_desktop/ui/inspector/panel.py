@@ -206,7 +206,7 @@ class InspectorPanel(InspectorLayout, QWidget):
         self._refresh_throttle.request()
         self._activity_throttle.request()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
             self._stale = False

@@ -52,12 +52,12 @@ class HandleItem(pg.TargetItem):
         if label is not None:
             label.setColor(colour)
 
-    def mouseDragEvent(self, ev) -> None:  # noqa: ANN001, N802 (pyqtgraph API)
+    def mouseDragEvent(self, ev) -> None:
         if ev.isStart() and ev.button() == Qt.MouseButton.LeftButton:
             self.sigDragStarted.emit(self)
         super().mouseDragEvent(ev)
 
-    def mouseClickEvent(self, ev) -> None:  # noqa: ANN001, N802 (pyqtgraph API)
+    def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self.sigClicked.emit(self)

@@ -391,14 +391,14 @@ class LatentMapView(pg.PlotWidget):
     def hover_thumbnail(self) -> HoverThumbnail:
         return self._hover
 
-    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+    def leaveEvent(self, event: QEvent) -> None:
         """The pointer left the map: no thumbnail may stay behind (the scene reports no move for that)."""
         super().leaveEvent(event)
         self._pointer = None
         self._hovered = None
         self._hover.hide()
 
-    def _on_mouse_clicked(self, ev) -> None:  # noqa: ANN001 (pyqtgraph MouseClickEvent)
+    def _on_mouse_clicked(self, ev) -> None:  # pyqtgraph MouseClickEvent
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if ev.isAccepted() and isinstance(ev.currentItem, HandleItem):
             return
@@ -419,7 +419,7 @@ class LatentMapView(pg.PlotWidget):
         if picked is not None:
             self.pointClicked.emit(picked)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.deleteRequested.emit()
@@ -433,16 +433,16 @@ class LatentMapView(pg.PlotWidget):
             return
         super().keyPressEvent(event)
 
-    def dragEnterEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+    def dragMoveEvent(self, event) -> None:
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+    def dropEvent(self, event) -> None:
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         paths = [p for p in paths if Path(p).is_file()]
         if not paths:

@@ -69,7 +69,7 @@ class MapWorker(QThread):
                     return
             try:
                 result: MapResult = self._computer.run(job)
-            except Exception as exc:  # any failure is shown in the panel and logged, never kills the app  # noqa: BLE001
+            except Exception as exc:  # any failure is shown in the panel and logged, never kills the app
                 log.exception("Latent map job failed")
                 self.failed.emit(f"Updating the latent map failed: {exc}")
                 continue
