@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vae_desktop.core.metrics import EPOCH_COLUMNS
+from vae_desktop.core.metrics import EPOCH_COLUMNS, OPTIONAL_EPOCH_COLUMNS
 
 MAX_COUNT = 10**15  # steps, images, epochs: far beyond any real run, small enough for exact floats
 MAX_HISTORY_POINTS = 10**9
@@ -95,7 +95,11 @@ def check_history(data: Any, progress: dict, z_dim: int) -> None:
             raise InvalidField(f"history.epochs are out of order (epoch {number} after {previous})")
         previous = number
         for key in EPOCH_COLUMNS[1:]:
+            if key in OPTIONAL_EPOCH_COLUMNS:
+                continue
             check_real(entry.get(key), f"history.epochs[{index}].{key}")
+        if entry.get("active_units") is not None:
+            check_count(entry["active_units"], f"history.epochs[{index}].active_units", 0, z_dim)
         per_dim = entry.get("kl_per_dim", [])
         if not isinstance(per_dim, (list, tuple)) or len(per_dim) not in (0, z_dim):
             raise InvalidField(f"history.epochs[{index}].kl_per_dim does not have one value per latent dimension")
