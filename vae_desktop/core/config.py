@@ -98,6 +98,9 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("kl_warmup_epochs", "KL warm-up epochs", 0, 0, 100_000),
         FieldSpec("free_bits", "Free bits (nats per dim)", 0.0, 0.0, 1e3, whole=False),
         FieldSpec("seed", "Seed", 0, 0, 2**31 - 1),
+        # Not a training setting: `vae-desktop evaluate --importance-samples K` (core/likelihood.py).
+        # Memory is bounded for any K (samples are decoded in chunks); the limit bounds the time.
+        FieldSpec("importance_samples", "Importance samples (K)", 1, 1, 100_000),
     )
 }
 
