@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
@@ -89,7 +89,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
                           rng_state=resumed.rng_state)
     else:
         c, h, w = dataset.image_shape
-        model_kwargs = {"channels": c, "height": h, "width": w}
+        model_kwargs: dict[str, Any] = {"channels": c, "height": h, "width": w}
         for flag in _MODEL_FLAGS:
             if getattr(args, flag) is not None:
                 model_kwargs[flag] = getattr(args, flag)
