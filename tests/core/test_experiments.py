@@ -207,3 +207,24 @@ def test_settings_refuse_unknown_choices():
         ModelConfig(stddev="log")
     with pytest.raises(ConfigError, match="KL warm-up epochs must be a whole number"):
         TrainConfig(kl_warmup_epochs=-1)
+
+
+def test_every_consumer_of_the_encoder_output_makes_the_same_sigma(small_shapes):
+    """The model, the inspector, the latent map's encoder, the activity measure and the gradients all
+    take σ from `mean_and_stddev`: a softplus, logstd-first model gives the same σ in each."""
+    from vae_desktop.core.gradients import output_gradients
+    from vae_desktop.core.inference import encode_means
+
+    model = new_model(ModelConfig(**SMALL, layout="logstd-first", stddev="softplus"), 4).eval()
+    images = small_shapes.test_images[:6]
+    raw = model.encoder_output(images.float() / 255).detach()
+    want_mean, want_std = raw[:, 4:].numpy(), torch.nn.functional.softplus(raw[:, :4]).numpy()
+    means, stds = encode_means(model, images)
+    np.testing.assert_allclose(means, want_mean, rtol=1e-6)
+    np.testing.assert_allclose(stds, want_std, rtol=1e-6)
+    shown = inspect_image(model, images[0].numpy(), np.zeros(4, np.float32))
+    np.testing.assert_allclose(shown.std, want_std[0], rtol=1e-6)
+    np.testing.assert_allclose(shown.log_std, raw[0, :4].numpy(), rtol=1e-6)
+    grads = output_gradients(model, images, beta=1.0)
+    np.testing.assert_allclose(grads.per_image.mean_kl, want_mean, rtol=1e-5)  # β·μ
+    assert list(grads.mean_outputs) == [4, 5, 6, 7]
