@@ -5,6 +5,8 @@ another tool, an old bug or a hand edit can hold an optimizer state that crashes
 (a wrong-shaped exp_avg makes the fused Adam kernel write out of bounds), an RNG state torch
 refuses, an `epoch` of infinity, or NaN weights. Each check raises `InvalidField` whose text names
 the field and says what is wrong, so the user reads one sentence instead of a traceback later.
+The settings themselves (ranges, the encoder layout and stddev function, with their defaults for
+files saved before those existed) are checked by the config dataclasses, the one rule for them.
 """
 
 from __future__ import annotations

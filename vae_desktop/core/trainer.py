@@ -104,6 +104,8 @@ class Trainer:
         self.dataset = dataset
         self.device = torch.device(device) if device is not None else pick_device(config.device)
         self.model = model.to(self.device)
+        # exp and softplus are positive by construction (an underflow to 0 is an infinite KL, the NaN path)
+        self._check_raw_stddev = model.config.stddev == "raw"
         self.optimizer = make_adam(self.model.parameters(), config.lr, self.device)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
@@ -193,7 +195,7 @@ class Trainer:
         Returns the batch's mean reconstruction and KL per image (nats)."""
         rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
         out = self.model(x)
-        if self.model.config.stddev == "raw":  # exp and softplus are positive (an underflow to 0 is an infinite KL)
+        if self._check_raw_stddev:
             self._check_stddev(out.posterior.scale, epoch, step)
         terms = vae_loss(out.logits, x, out.posterior, self.kl_weight(), self.config.recon_loss, self.config.free_bits)
         recon, kl = self._finite_losses(terms, epoch, step)
