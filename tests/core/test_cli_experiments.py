@@ -83,6 +83,7 @@ def test_evaluate_reports_the_importance_weighted_bound_next_to_the_elbo(image_f
     text = run_cli("evaluate", checkpoint, "--importance-samples", "20")
     assert text.returncode == 0, text.stderr
     assert "negative ELBO" in text.stdout and "importance-weighted bound with K = 20: -log p(x) <= " in text.stdout
+    assert f"; {int(_rows(out / 'metrics.csv')[-1]['active_units'])} of 3 active units" in text.stdout
     as_json = run_cli("evaluate", checkpoint, "--importance-samples", "20", "--json")
     assert as_json.returncode == 0, as_json.stderr
     lines = as_json.stdout.strip().splitlines()

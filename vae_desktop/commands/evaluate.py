@@ -39,7 +39,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "negative_elbo": result.negative_elbo, "active_units": result.active_units,
     }
     sentence = (f"{dataset.name} test set ({dataset.num_test} images): recon {result.recon:.2f}, KL {result.kl:.2f}, "
-                f"negative ELBO {result.negative_elbo:.2f} nats per image")
+                f"negative ELBO {result.negative_elbo:.2f} nats per image; {result.active_units} of "
+                f"{checkpoint.model_config.z_dim} active units")
     samples = getattr(args, "importance_samples", None)
     if samples is not None:
         bound = importance_weighted_bound(model, dataset.test_images, samples, recon_loss, seed)
