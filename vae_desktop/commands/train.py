@@ -22,6 +22,7 @@ from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, R
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
+from vae_desktop.core.resume import ResumePoint, resume_trainer, resumed_config
 from vae_desktop.core.run_lock import RunLock
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.wording import counted
@@ -68,12 +69,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
             print(f"Note: {note}", file=sys.stderr)
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
-        if args.z_dim is not None and args.z_dim != resumed.model_config.z_dim:
-            raise ConfigError(
-                f"--z-dim {args.z_dim} differs from the checkpoint's z_dim {resumed.model_config.z_dim}; "
-                "a resumed run keeps its architecture."
-            )
-        train_config = TrainConfig.from_dict({**resumed.train_config.to_dict(), **overrides})
+        train_config = resumed_config(resumed, overrides, z_dim=args.z_dim)
         dataset_name = args.dataset or resumed.dataset
     else:
         train_config = TrainConfig(**overrides)
@@ -81,10 +77,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
 
     dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
     if resumed is not None:
-        model = resumed.build_model()
-        trainer = Trainer(model, dataset, train_config, history=resumed.history,
-                          optimizer_state=resumed.optimizer_state, progress=resumed.progress,
-                          rng_state=resumed.rng_state)
+        trainer = resume_trainer(ResumePoint.of_checkpoint(resumed), dataset, train_config)
     else:
         c, h, w = dataset.image_shape
         model_kwargs = {"channels": c, "height": h, "width": w}

@@ -9,7 +9,6 @@ This module imports no torch: the form is part of the first paint.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop.core.config import FIELDS, FieldSpec, TrainConfig, shown_text
+from vae_desktop.core.config import FIELDS, FieldSpec, RunSettings, TrainConfig, shown_text
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.ui.theme import Theme, on_theme
 
@@ -49,15 +48,6 @@ TOOLTIPS = {
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
 SPIN_FIELDS = ("z_dim", "batch_size", "epochs", "seed")  # whole numbers, in spin boxes
 TEXT_FIELDS = ("beta", "lr")  # any finite number, typed as text
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything the form describes: which data, which architecture size, how to train."""
-
-    dataset: str
-    z_dim: int
-    train: TrainConfig
 
 
 class HyperparameterForm(QWidget):
