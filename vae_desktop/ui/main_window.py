@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.errors import VaeDesktopError
@@ -23,6 +23,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.training_status import TrainingState, TrainingStatus, controls_for
 from vae_desktop.core.wording import counted
+from vae_desktop.ui import file_dialogs
 from vae_desktop.ui.actions import WindowCommands, build_menus
 from vae_desktop.ui.control_panel import ControlPanel
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -31,6 +32,7 @@ from vae_desktop.ui.message_banner import MessageBanner
 from vae_desktop.ui.recent_files import RecentFiles
 from vae_desktop.ui.recon_strip import ReconstructionStrip
 from vae_desktop.ui.unsaved_changes import UnsavedWorkGuard
+from vae_desktop.ui.window_settings import restore_window_settings, save_window_settings
 
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
     from vae_desktop.core.datasets import ImageDataset
@@ -44,7 +46,6 @@ if TYPE_CHECKING:  # these import torch; the window must paint before torch has 
 log = logging.getLogger(f"{LOGGER_NAME}.window")
 
 APP_TITLE = "VAE Desktop"
-CHECKPOINT_FILTER = "VAE Desktop checkpoints (*.vaeckpt);;All files (*)"
 NOT_STARTED = TrainingStatus()  # before the core has loaded: nothing can train yet
 CLOSE_WAIT_MS = 900  # how long closing waits for the current batch before it closes once the batch ends
 
@@ -77,8 +78,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 520)
         self._build_ui()
         self.menu_actions = build_menus(self, WindowCommands(
-            new_run=self.new_run, open=self._open_dialog, save=self.save_checkpoint, save_as=self._save_as_dialog,
-            export_metrics=self._export_dialog, quit=self.close, start=self.start_training,
+            new_run=self.new_run, open=lambda: file_dialogs.open_checkpoint(self), save=self.save_checkpoint,
+            save_as=lambda: file_dialogs.save_as(self), export_metrics=lambda: file_dialogs.export_metrics(self),
+            quit=self.close, start=self.start_training,
             pause=self.toggle_pause, stop=self.stop_training, about=self._about,
         ))
         acts = self.menu_actions
@@ -86,8 +88,8 @@ class MainWindow(QMainWindow):
         self.plots.log_scale.toggled.connect(acts.log_scale.setChecked)
         acts.follow_latest.toggled.connect(self.plots.follow_latest.setChecked)
         self.plots.follow_latest.toggled.connect(acts.follow_latest.setChecked)
-        self.recent = RecentFiles(self.settings, acts.recent_menu, self._open_over_run)
-        self._restore_settings()
+        self.recent = RecentFiles(self.settings, acts.recent_menu, self.open_over_run)
+        self._restored_main_splitter = restore_window_settings(self)
         self._unsaved = UnsavedWorkGuard(self)
         self._render(NOT_STARTED)
 
@@ -141,7 +143,7 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.form.validityChanged.connect(lambda _ok, _msg: self._render(self.status))
-        self.form.folderRequested.connect(self._choose_image_folder)
+        self.form.folderRequested.connect(lambda: file_dialogs.choose_image_folder(self))
         self.form.dataset.activated.connect(self._prefetch_selected_dataset)
         self.recon_strip.testImageSelected.connect(self.testImageSelected)
 
@@ -334,7 +336,7 @@ class MainWindow(QMainWindow):
             return False
         target = path or self.controller.checkpoint_path
         if not target:
-            return self._save_as_dialog()
+            return file_dialogs.save_as(self)
         return self.controller.save(str(target))
 
     def export_metrics_csv(self, path: str) -> bool:
@@ -362,48 +364,6 @@ class MainWindow(QMainWindow):
         name = Path(path).name if path else ""
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}" if name else f"{APP_TITLE}[*]")
 
-    def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self.recent.last_dir(), CHECKPOINT_FILTER)
-        if path:
-            self.recent.remember_dir(path)
-            self._open_over_run(path)
-
-    def _save_as_dialog(self) -> bool:
-        if self.controller is None or not self.controller.has_run:
-            return False
-        path = self.ask_save_path()
-        return self.controller.save(path) if path else False
-
-    def ask_save_path(self) -> str | None:
-        """A file name from the Save dialog (None when cancelled)."""
-        assert self.controller is not None
-        suggested = self.controller.checkpoint_path or str(Path(self.recent.last_dir()) / "model.vaeckpt")
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", suggested, CHECKPOINT_FILTER)
-        if not path:
-            return None
-        if not path.endswith(".vaeckpt"):
-            path += ".vaeckpt"
-        self.recent.remember_dir(path)
-        return path
-
-    def _export_dialog(self) -> None:
-        suggested = str(Path(self.recent.last_dir()) / "metrics.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", suggested, "CSV files (*.csv)")
-        if path:
-            self.recent.remember_dir(path)
-            self.export_metrics_csv(path)
-
-    @Slot()
-    def _choose_image_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open image folder", self.recent.last_dir())
-        if path:
-            self.recent.remember_dir(path + "/")
-            self.form.add_folder(path)
-            if self.controller is not None and not self.controller.has_run:
-                self.controller.prefetch_dataset(self.form.dataset_name(), report_errors=True, seed=self.form.seed.value())
-        else:
-            self.form.restore_dataset_selection()
-
     @Slot()
     def _prefetch_selected_dataset(self) -> None:
         if self.controller is not None and not self.controller.has_run:
@@ -414,7 +374,7 @@ class MainWindow(QMainWindow):
         unsaved training, and save when asked. True when the caller may go on. Not while training."""
         return self._unsaved.settle(before)
 
-    def _open_over_run(self, path: str) -> bool:
+    def open_over_run(self, path: str) -> bool:
         """File > Open and Open recent: ask, as New run does, before unsaved progress is replaced."""
         if not self.settle_unsaved_work("opening another checkpoint"):
             return False
@@ -426,35 +386,8 @@ class MainWindow(QMainWindow):
         show_about(self, self.status.device)
 
     # ==== persistence and closing =================================================================
-    def _restore_settings(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1320, 820)
-        for key, splitter in (("window/mainSplitter", self.main_splitter), ("window/centerSplitter", self.center_splitter)):
-            state = s.value(key)
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                splitter.restoreState(state)
-        self._restored_main_splitter = isinstance(s.value("window/mainSplitter"), QByteArray)
-        if not self._restored_main_splitter:
-            self.main_splitter.setSizes([300, 1000, 0])
-            self.center_splitter.setSizes([560, 170])
-        self.form.restore_settings(s)
-        self.plots.log_scale.setChecked(_bool(s.value("plots/logScale"), False))
-        self.plots.follow_latest.setChecked(_bool(s.value("plots/followLatest"), False))
-        self.recent.rebuild_menu()
-
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/mainSplitter", self.main_splitter.saveState())
-        s.setValue("window/centerSplitter", self.center_splitter.saveState())
-        s.setValue("plots/logScale", self.plots.log_scale.isChecked())
-        s.setValue("plots/followLatest", self.plots.follow_latest.isChecked())
-        self.form.save_settings(s)
-        s.sync()
+        save_window_settings(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Ask about unsaved training, then stop it; the window closes once no training thread runs."""
@@ -490,10 +423,3 @@ class MainWindow(QMainWindow):
         """Wait up to `timeout_s` for the controller's dataset loads; True when none is left running."""
         return self.controller is None or self.controller.join_dataset_loads(timeout_s)
 
-
-def _bool(value: object, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.lower() in ("true", "1", "yes")
-    return bool(value)

@@ -12,8 +12,7 @@ Run lifecycle: a run is born at the first Start (or by opening a checkpoint) and
 architecture, batch size and seed. Start / Stop / Start continues it exactly (core/resume.py, as
 `vae-desktop train --resume` does); File > New run ends it.
 
-One writer per checkpoint (core/run_lock.py): the first save to a file takes its lock, and the window
-keeps it while that file is the run's; another window or a `train` writing the same file is refused.
+Saving, and the one-writer-per-file locks, are `RunSaver`'s (ui/run_saver.py).
 Every step that runs in the GUI thread on behalf of a background one (dataset loaded, start, open)
 ends in a usable state: an unexpected exception is logged with its traceback and shown as a message.
 """
@@ -28,17 +27,15 @@ from dataclasses import replace
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
-from vae_desktop.core.atomic import describe_write_error
-from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.config import ModelConfig, RunSettings
 from vae_desktop.core.datasets import DATASETS, ImageDataset
 from vae_desktop.core.device import describe_device, pick_device
-from vae_desktop.core.errors import CheckpointError, ConfigError, RunInUseError, VaeDesktopError
+from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
 from vae_desktop.core.model import new_model
 from vae_desktop.core.resume import resume_trainer
 from vae_desktop.core.run_clock import RunClock
-from vae_desktop.core.run_lock import HeldLocks
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
@@ -46,12 +43,10 @@ from vae_desktop.ui.current_run import CurrentRun, HistorySnapshot, check_datase
 from vae_desktop.ui.dataset_loads import DatasetLoads
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.run_saver import RunSaver
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
 
 log = logging.getLogger(f"{LOGGER_NAME}.run")
-
-KEPT_AFTER_FAILED_SAVE = "Nothing was lost: the run is still open. Save elsewhere, or make room and save again."
-
 
 def default_training_threads() -> int:
     """Leave one core to the GUI thread so plots and the event loop stay responsive."""
@@ -90,7 +85,10 @@ class RunController(QObject):
         self._start_token: object | None = None  # the Start waiting for its dataset; None when cancelled
         self._status = TrainingStatus(TrainingState.IDLE, device=self.device_description())
         self._clock_run = 0  # the run number the clock is timing (0: none yet)
-        self._locks = HeldLocks("VAE Desktop window")
+        self._saver = RunSaver(self._report_unexpected, parent=self)
+        for mine, theirs in ((self._saver.saved, self.saved), (self._saver.saveFailed, self.saveFailed),
+                             (self._saver.pathChanged, self.pathChanged), (self._saver.errorRaised, self.errorRaised)):
+            mine.connect(theirs)
         self._runs_made = 0
 
     def _next_number(self) -> int:
@@ -360,7 +358,7 @@ class RunController(QObject):
         session = self._session
         if session is not None and not session.shutdown(timeout_ms):
             return False
-        self._locks.release_all()
+        self._saver.release_all()
         return True
 
     @Slot(int)
@@ -385,12 +383,7 @@ class RunController(QObject):
         if session is None:
             return
         self._session = None
-        unserved = session.worker.take_unserved_saves()
-        for path in unserved:  # served here instead; still pending, so each keeps its lock meanwhile
-            self._save_now(path)
-            self._locks.save_done(path)
-        if unserved and self._run is not None:
-            self._locks.release_all_but(self._run.path)
+        self._saver.save_unserved(self._run, session)
         run = self._run
         if reason == "failed" and run is not None and run.trainer is not None:
             # The trainer rolled back to its last good weights and truncated its history: show that.
@@ -407,7 +400,7 @@ class RunController(QObject):
         if self._session is not None:
             return False
         self._run = None
-        self._locks.release_all()
+        self._saver.release_all()
         self.mirror.clear_model()
         self.historyReset.emit(HistorySnapshot.empty())
         self.runLocked.emit(False)
@@ -432,7 +425,7 @@ class RunController(QObject):
         run = CurrentRun(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
                    saved_step=ckpt.progress.global_step, number=self._next_number())
         self._run = run
-        self._locks.release_all()
+        self._saver.release_all()
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
@@ -468,75 +461,13 @@ class RunController(QObject):
         if self._run is None:
             self.errorRaised.emit("Nothing to save yet: start training or open a checkpoint first.")
             return False
-        if not self._claim(str(path)):
-            self.saveFailed.emit(str(path))
-            return False
-        if self._session is not None:
-            self._locks.save_requested(path)
-            self._session.worker.request_save(str(path))
-            return True
-        return self._save_now(str(path))
-
-    def _save_now(self, path: str) -> bool:
-        run = self._run
-        assert run is not None
-        checkpoint = Checkpoint.from_trainer(run.trainer, run.dataset) if run.trainer is not None else run.checkpoint
-        if checkpoint is None:
-            return False
-        try:
-            save_checkpoint(checkpoint, path)
-        except CheckpointError as exc:
-            self.errorRaised.emit(f"{exc} {KEPT_AFTER_FAILED_SAVE}")
-            self._locks.release_all_but(run.path)
-            self.saveFailed.emit(path)
-            return False
-        except Exception as exc:
-            self._report_unexpected(f"Could not save {path}", exc)
-            self._locks.release_all_but(run.path)
-            self.saveFailed.emit(path)
-            return False
-        self._mark_saved(path, checkpoint.progress.global_step)
-        return True
+        return self._saver.save(self._run, self._session, str(path))
 
     @Slot(object)
     def _on_worker_saved(self, result: SaveResult) -> None:
-        self._locks.save_done(result.path)
-        if result.error is not None:
-            self.errorRaised.emit(f"{result.error} {KEPT_AFTER_FAILED_SAVE}")
-            self._locks.release_all_but(self._run.path if self._run is not None else None)
-            self.saveFailed.emit(result.path)
-        elif self._run is not None:
-            self._mark_saved(result.path, result.global_step)
+        self._saver.worker_saved(self._run, result)
 
-    def _claim(self, path: str) -> bool:
-        """Hold the lock on `path` before writing it; False (and a message) when that cannot be."""
-        try:
-            removed = self._locks.claim(path)
-        except RunInUseError as exc:
-            self.errorRaised.emit(f"Not saved: {exc} Save under another name, or end that run first.")
-            return False
-        except OSError as exc:
-            self.errorRaised.emit(f"Could not save the checkpoint to {path}: {describe_write_error(exc, path)}. "
-                                  f"Any earlier file there is unchanged. {KEPT_AFTER_FAILED_SAVE}")
-            return False
-        if removed:
-            log.info("Removed stale temporary files: %s", ", ".join(str(p) for p in removed))
-        return True
-
-    # ---- unexpected failures ------------------------------------------------------------------------
     def _report_unexpected(self, what: str, exc: BaseException) -> None:
         log.error("%s", what, exc_info=exc)
         self.errorRaised.emit(f"{what}: an unexpected error ({type(exc).__name__}: {exc}). "
                               f"Details are in {log_file_path()}.")
-
-    def _mark_saved(self, path: str, step: int) -> None:
-        run = self._run
-        assert run is not None
-        run.saved_step = step
-        self._locks.release_all_but(path)  # the run's file is this one now
-        if run.path != path:
-            run.path = path
-            self.pathChanged.emit(path)
-        log.info("Saved checkpoint %s", path)
-        self.saved.emit(path)
-

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from vae_desktop.core.wording import counted
+from vae_desktop.ui.file_dialogs import ask_save_path
 
 if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
@@ -121,7 +122,7 @@ class UnsavedWorkGuard(QObject):
         assert controller is not None
         if not controller.is_training:
             return self._save_now()
-        path = controller.checkpoint_path or self._window.ask_save_path()
+        path = controller.checkpoint_path or ask_save_path(self._window)
         if not path:
             return False
         if not controller.is_training:  # it finished while the file dialog was open
@@ -135,7 +136,7 @@ class UnsavedWorkGuard(QObject):
     def _save_now(self) -> bool:
         controller = self._window.controller
         assert controller is not None
-        path = controller.checkpoint_path or self._window.ask_save_path()
+        path = controller.checkpoint_path or ask_save_path(self._window)
         return bool(path) and controller.save(path)
 
     # ---- a save chosen on quit while training -------------------------------------------------------
