@@ -25,6 +25,11 @@ def controller_on(qtbot, dataset, states: list[TrainingStatus]) -> RunController
     return controller
 
 
+def changes(values: list) -> list:
+    """`values` without repeats in a row (batch bundles re-send the same state)."""
+    return [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
 def settings(epochs: int = 200) -> RunSettings:
     return RunSettings("shapes", SMALL_MODEL.z_dim, TrainConfig(epochs=epochs, batch_size=100))
 
@@ -40,9 +45,7 @@ def test_start_and_stop_go_through_the_states_with_the_batches_progress(qtbot, s
         qtbot.waitUntil(lambda: controller.status.state is S.READY, timeout=20_000)
     finally:
         assert controller.shutdown(10_000)
-    states = [s.state for s in statuses]
-    deduplicated = [s for i, s in enumerate(states) if i == 0 or s is not states[i - 1]]
-    assert deduplicated == [S.LOADING, S.TRAINING, S.STOPPING, S.READY]
+    assert changes([s.state for s in statuses]) == [S.LOADING, S.TRAINING, S.STOPPING, S.READY]
     during = [s for s in statuses if s.state is S.TRAINING and s.global_step > 0]
     assert during and all(s.steps_per_epoch == 20 and s.epochs == 200 and s.images_per_s for s in during)
     steps = [s.global_step for s in during]
@@ -73,8 +76,9 @@ def test_a_pause_is_shown_only_once_the_worker_has_paused(qtbot, small_shapes):
         qtbot.waitUntil(lambda: controller.status.state is S.READY, timeout=20_000)
     finally:
         assert controller.shutdown(10_000)
-    waits = [s for s in statuses if s.awaiting_worker]
-    assert [s.state for s in waits] == [S.TRAINING, S.PAUSED]
+    shown = changes([(s.state, s.awaiting_worker) for s in statuses])
+    assert shown == [(S.LOADING, False), (S.TRAINING, False), (S.TRAINING, True), (S.PAUSED, False),
+                     (S.PAUSED, True), (S.TRAINING, False), (S.STOPPING, False), (S.READY, False)]
 
 
 def test_a_window_continue_and_a_cli_resume_of_one_checkpoint_train_the_same_next_epoch(qtbot, tmp_path):

@@ -47,8 +47,10 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     Raises PlatformUnavailableError (a VaeDesktopError: one message, exit 1) where Qt would abort
     because its X11 plugin cannot load or there is no display.
     """
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         check_platform()
         prepare_app_identity()  # before QApplication: the X11 WM_CLASS must match the launcher entry
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
@@ -59,7 +61,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setStyle("Fusion")
     theme_manager()  # the light or dark Fusion palette of the system's colour scheme, before any widget exists
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    return app  # type: ignore[return-value]
+    return app
 
 
 def create_main_window(

@@ -38,6 +38,8 @@ from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.plot_export import plot_svg, widget_png
 
 if TYPE_CHECKING:
+    from vae_desktop.core.config import RunSettings
+    from vae_desktop.core.model import VAE
     from vae_desktop.ui.latent_panel import LatentPanel
     from vae_desktop.ui.main_window import MainWindow
 
@@ -131,7 +133,7 @@ class ExportController(QObject):
         plots = self._window.plots
         return bool(len(plots.batch_data()["global_step"]) or plots.epoch_data())
 
-    def _model(self):  # a VAE; torch is loaded by now
+    def _model(self) -> VAE | None:  # torch is loaded by now
         mirror = self._window.mirror
         return mirror.model if mirror is not None else None
 
@@ -203,7 +205,7 @@ class ExportController(QObject):
             raise ExportError("Choose two handles on the latent map to interpolate between (double-click adds one).")
         return frames
 
-    def _require_model(self):
+    def _require_model(self) -> VAE:
         model = self._model()
         if model is None:
             raise ExportError(NO_MODEL)
@@ -272,7 +274,7 @@ class ExportController(QObject):
             return "VAE Desktop report"
         return f"VAE Desktop report: {settings.dataset}, z = {settings.z_dim}, {epochs_done} epochs"
 
-    def _run_settings(self):  # RunSettings | None
+    def _run_settings(self) -> RunSettings | None:
         controller = self._window.controller
         return controller.run_settings() if controller is not None else None
 

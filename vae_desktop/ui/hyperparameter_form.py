@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -192,6 +193,7 @@ class HyperparameterForm(QWidget):
     def set_available_devices(self, available: Iterable[str]) -> None:
         usable = set(available) | {"auto", "cpu"}
         model = self.device.model()
+        assert isinstance(model, QStandardItemModel)  # a QComboBox's own model
         for i in range(self.device.count()):
             name = self.device.itemData(i)
             item = model.item(i)
@@ -233,12 +235,17 @@ class HyperparameterForm(QWidget):
         for name in ("beta", "lr", "epochs", "device"):
             self._fields[name].setEnabled(not active)
 
+    def _text_field(self, name: str) -> QLineEdit:
+        field = self._fields[name]
+        assert isinstance(field, QLineEdit)
+        return field
+
     @Slot()
     def _validate(self) -> None:
         problems: list[tuple[str, str]] = []
         for name in TEXT_FIELDS:
             try:
-                FIELDS[name].parse(self._fields[name].text())
+                FIELDS[name].parse(self._text_field(name).text())
             except ConfigError as exc:
                 problems.append((name, str(exc)))
         for name in SPIN_FIELDS:
@@ -323,7 +330,9 @@ def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
 
 
 def _int(value: object, default: int) -> int:
+    if not isinstance(value, (int, float, str)):  # what QSettings gives back: a number or its text
+        return default
     try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return default

@@ -86,7 +86,7 @@ def _is_plain_space(event: QEvent) -> bool:
 
 def install_keyboard(window: MainWindow) -> QAction:
     """Add Space (start/pause/resume) to the window and its Training menu; returns the menu action."""
-    run_buttons: tuple[QObject, ...] = (window.start_button, window.pause_button, window.stop_button)
+    run_buttons = (window.start_button, window.pause_button, window.stop_button)
     space = SpaceStartsAndPauses(window, run_buttons)
     window.installEventFilter(space)
     for button in run_buttons:

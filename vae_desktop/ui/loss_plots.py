@@ -469,7 +469,7 @@ def _wrap_title(label: pg.LabelItem) -> None:
         }
         label.updateGeometry()
 
-    label.updateMin = update_min_wrapped  # type: ignore[method-assign]
+    label.updateMin = update_min_wrapped
     label.updateMin()
 
 

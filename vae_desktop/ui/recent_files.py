@@ -21,9 +21,9 @@ class RecentFiles:
 
     def paths(self) -> list[str]:
         value = self._settings.value("recentFiles", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
+        if isinstance(value, str):  # QSettings gives a list of one as the plain string
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def add(self, path: str) -> None:
         path = str(Path(path).resolve())

@@ -137,7 +137,7 @@ class UnsavedWorkGuard(QObject):
         controller = self._window.controller
         assert controller is not None
         path = controller.checkpoint_path or ask_save_path(self._window)
-        return bool(path) and controller.save(path)
+        return controller.save(path) if path else False
 
     # ---- a save chosen on quit while training -------------------------------------------------------
     @Slot(str)
