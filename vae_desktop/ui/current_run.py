@@ -5,17 +5,18 @@ No Qt here: `RunController` keeps one `CurrentRun` and sends `HistorySnapshot`s 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from vae_desktop.core.checkpoint import Checkpoint
-from vae_desktop.core.config import ModelConfig, TrainConfig
-from vae_desktop.core.datasets import DATASETS
+from vae_desktop.core.config import ModelConfig, RunSettings, TrainConfig
+from vae_desktop.core.datasets import DATASETS, ImageDataset
 from vae_desktop.core.errors import CheckpointError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import EpochMetrics
-from vae_desktop.core.resume import ResumePoint
+from vae_desktop.core.model import new_model
+from vae_desktop.core.resume import ResumePoint, resume_trainer
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 
 
@@ -72,13 +73,27 @@ class CurrentRun:
             return self.trainer.steps_per_epoch
         return recorded_steps_per_epoch(self.progress) or self.dataset_steps_per_epoch
 
-    def resume_point(self) -> ResumePoint | None:
-        """Where Continue goes on from (None for a run that has not trained or been opened)."""
+    @classmethod
+    def begin(cls, settings: RunSettings, dataset: ImageDataset, template: ModelConfig, number: int) -> CurrentRun:
+        """A new run of `settings` on `dataset`: a fresh model shaped for its images."""
+        c, h, w = dataset.image_shape
+        model_config = replace(template, z_dim=settings.z_dim, channels=c, height=h, width=w)
+        trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
+        return cls(settings.dataset, model_config, settings.train, trainer=trainer, number=number)
+
+    def continue_training(self, config: TrainConfig, dataset: ImageDataset) -> bool:
+        """Make `trainer` a new Trainer that continues this run exactly (core/resume.py) with `config`'s
+        epochs, learning rate and beta (batch size and seed stay the run's). False when there is
+        nothing to continue from yet."""
         if self.trainer is not None:
-            return ResumePoint.of_trainer(self.trainer)
-        if self.checkpoint is not None:
-            return ResumePoint.of_checkpoint(self.checkpoint)
-        return None
+            point = ResumePoint.of_trainer(self.trainer)
+        elif self.checkpoint is not None:
+            point = ResumePoint.of_checkpoint(self.checkpoint)
+        else:
+            return False
+        config = replace(config, batch_size=self.train_config.batch_size, seed=self.train_config.seed)
+        self.trainer, self.checkpoint, self.train_config = resume_trainer(point, dataset, config), None, config
+        return True
 
     @property
     def trained_seconds(self) -> float:

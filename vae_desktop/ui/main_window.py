@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         """Create the torch-side controller (imports torch if nobody has yet). Idempotent."""
         if self.controller is not None:
             return
+        from vae_desktop.ui.devices import available_devices, dataset_choices
         from vae_desktop.ui.run_controller import RunController
 
         controller = RunController(self._model_template, self._training_threads, parent=self)
@@ -175,8 +176,8 @@ class MainWindow(QMainWindow):
         controller.noticeRaised.connect(lambda text: self.banner.show_message(text, "info"))
         controller.saved.connect(self._on_saved)
         controller.pathChanged.connect(self._on_path_changed)
-        self.form.set_dataset_choices(controller.dataset_choices())
-        self.form.set_available_devices(controller.available_devices())
+        self.form.set_dataset_choices(dataset_choices())
+        self.form.set_available_devices(available_devices())
         self.recon_strip.set_mirror(controller.mirror)
         self.progress.follow(lambda: controller.status, controller.times)
         self._on_status(controller.status)

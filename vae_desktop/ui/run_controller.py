@@ -29,18 +29,16 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.config import ModelConfig, RunSettings
-from vae_desktop.core.datasets import DATASETS, ImageDataset
-from vae_desktop.core.device import describe_device, pick_device
-from vae_desktop.core.errors import CheckpointError, ConfigError, VaeDesktopError
+from vae_desktop.core.datasets import ImageDataset
+from vae_desktop.core.errors import CheckpointError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
-from vae_desktop.core.model import new_model
-from vae_desktop.core.resume import resume_trainer
 from vae_desktop.core.run_clock import RunClock
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
 from vae_desktop.ui.current_run import CurrentRun, HistorySnapshot, check_dataset_shape, recorded_steps_per_epoch
 from vae_desktop.ui.dataset_loads import DatasetLoads
+from vae_desktop.ui.devices import describe_training_device
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
 from vae_desktop.ui.run_saver import RunSaver
@@ -148,27 +146,7 @@ class RunController(QObject):
         return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config)
 
     def device_description(self, requested: str = "auto") -> str:
-        try:
-            device = pick_device(requested)
-        except ConfigError:
-            device = torch.device("cpu")
-        if device.type == "cpu":
-            return f"CPU ({counted(self.threads, 'training thread')})"
-        return describe_device(device)
-
-    @staticmethod
-    def dataset_choices() -> list[tuple[str, str]]:
-        return [(info.name, info.title) for info in DATASETS.values()]
-
-    @staticmethod
-    def available_devices() -> list[str]:
-        found = []
-        if torch.cuda.is_available():
-            found.append("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            found.append("mps")
-        return found
+        return describe_training_device(requested, self.threads)
 
     def _publish(self, status: TrainingStatus) -> None:
         if status != self._status:
@@ -306,40 +284,26 @@ class RunController(QObject):
     def _make_trainer(self, settings: RunSettings, dataset: ImageDataset) -> tuple[Trainer, bool]:
         """A Trainer continuing the current run (core/resume.py), or a fresh run when there is none."""
         run = self._run
-        point = run.resume_point() if run is not None else None
-        if run is not None and point is not None:
-            config = replace(settings.train, batch_size=run.train_config.batch_size, seed=run.train_config.seed)
-            trainer = resume_trainer(point, dataset, config)
-            run.trainer, run.checkpoint, run.train_config = trainer, None, config
-            return trainer, False
-        c, h, w = dataset.image_shape
-        model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
-        trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
-        self._run = CurrentRun(settings.dataset, model_config, settings.train, trainer=trainer,
-                               number=self._next_number())
-        return trainer, True
-
-    def pause(self) -> None:
-        """Ask the worker to pause after its current batch; the state says "paused" once it has."""
-        # "paused" too: a Resume the worker has not confirmed yet leaves this state at "paused"
-        if self._session is not None and self._status.state in (TrainingState.TRAINING, TrainingState.PAUSED):
-            self._session.pause()
-            if self._status.state is TrainingState.TRAINING:
-                self._publish(replace(self._status, awaiting_worker=True))
-
-    def resume(self) -> None:
-        """Ask a paused worker to go on; the state says "training" once it has."""
-        if self._session is not None:
-            self._session.resume()
-            if self._status.state is TrainingState.PAUSED:
-                self._publish(replace(self._status, awaiting_worker=True))
+        if run is not None and run.continue_training(settings.train, dataset):
+            assert run.trainer is not None
+            return run.trainer, False
+        self._run = CurrentRun.begin(settings, dataset, self._template, number=self._next_number())
+        assert self._run.trainer is not None
+        return self._run.trainer, True
 
     def toggle_pause(self) -> None:
-        """Pause while training, resume while paused."""
-        if self._status.state is TrainingState.TRAINING:
-            self.pause()
-        elif self._status.state is TrainingState.PAUSED:
-            self.resume()
+        """Pause while training, resume while paused. The state changes once the worker confirms; a
+        toggle before that undoes the one it has not confirmed yet (Space pressed twice)."""
+        session, status = self._session, self._status
+        if session is None or status.state not in (TrainingState.TRAINING, TrainingState.PAUSED):
+            return
+        training = (status.state is TrainingState.TRAINING) != status.awaiting_worker  # where it is heading
+        if training:
+            session.pause()
+        else:
+            session.resume()
+        awaiting = status.state is (TrainingState.TRAINING if training else TrainingState.PAUSED)
+        self._publish(replace(status, awaiting_worker=awaiting))
 
     def stop(self) -> None:
         """Stop training, or stop waiting for a dataset that is still loading (a slow network folder):
