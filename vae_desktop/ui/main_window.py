@@ -153,10 +153,6 @@ class MainWindow(QMainWindow):
         """The GUI's model copy (None until the core has loaded)."""
         return self.controller.mirror if self.controller is not None else None
 
-    @property
-    def core_ready(self) -> bool:
-        return self.controller is not None
-
     def attach_core(self) -> None:
         """Create the torch-side controller (imports torch if nobody has yet). Idempotent."""
         if self.controller is not None:
@@ -313,7 +309,7 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         if self.controller is None or self.controller.is_training:
             return
-        if not self.settle_unsaved_work("starting a new run"):
+        if not self._unsaved.settle("starting a new run"):
             return
         self.controller.new_run()
         self.banner.dismiss()
@@ -370,14 +366,9 @@ class MainWindow(QMainWindow):
         if self.controller is not None and not self.controller.has_run:
             self.controller.prefetch_dataset(self.form.dataset_name(), seed=self.form.seed.value())
 
-    def settle_unsaved_work(self, before: str) -> bool:
-        """Before the run is replaced (New run, Open): ask Save / Discard / Cancel when the title shows
-        unsaved training, and save when asked. True when the caller may go on. Not while training."""
-        return self._unsaved.settle(before)
-
     def open_over_run(self, path: str) -> bool:
         """File > Open and Open recent: ask, as New run does, before unsaved progress is replaced."""
-        if not self.settle_unsaved_work("opening another checkpoint"):
+        if not self._unsaved.settle("opening another checkpoint"):
             return False
         return self.open_checkpoint(path)
 
