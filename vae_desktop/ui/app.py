@@ -103,7 +103,9 @@ def add_side_panels(window: MainWindow) -> None:
 
     def planned_epochs(*_: object) -> None:  # until they are done, the inspector says "so far"
         settings = window.controller.run_settings() if window.controller is not None else None
-        inspector.set_planned_epochs(settings.train.epochs if settings is not None else None)
+        planned = settings.train.epochs if settings is not None else None
+        if planned != inspector.stage.planned:  # the status changes with every batch bundle; this rarely
+            inspector.set_planned_epochs(planned)
 
     window.statusChanged.connect(planned_epochs)
     window.historyRestored.connect(planned_epochs)

@@ -130,8 +130,10 @@ class ExportController(QObject):
 
     # ---- what is available ----------------------------------------------------------------------
     def _has_losses(self) -> bool:
-        plots = self._window.plots
-        return bool(len(plots.batch_data()["global_step"]) or plots.epoch_data())
+        """The run has trained a step (read from the status: copying the plots' data would cost a
+        frame on every batch bundle of a long run)."""
+        status = self._window.status
+        return status.has_run and status.global_step > 0
 
     def _model(self) -> VAE | None:  # torch is loaded by now
         mirror = self._window.mirror

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.inspector_panel: InspectorPanel | None = None
         self._close_when_stopped = False
         self._shut_down = False
+        self._state_note: str | None = None  # said instead of the state until the run settles ("Saving…")
 
         self.setWindowTitle(f"{APP_TITLE}[*]")
         self.setMinimumSize(760, 520)
@@ -238,6 +239,11 @@ class MainWindow(QMainWindow):
         if self.controller is not None:
             self.controller.stop()
 
+    def show_state_note(self, text: str) -> None:
+        """Say `text` where the state is shown, until the run is next idle or ready."""
+        self._state_note = text
+        self.state_label.setText(text)
+
     @property
     def is_training(self) -> bool:
         return self.controller is not None and self.controller.is_training
@@ -273,8 +279,9 @@ class MainWindow(QMainWindow):
         acts.export_metrics.setEnabled(controls.export)
         self.form.set_training_active(controls.settings_fixed_by_training)
         self.form.setEnabled(controls.form)
-        if not self._close_when_stopped:
-            self.state_label.setText(controls.state_text)
+        if status.state.settled:
+            self._state_note = None
+        self.state_label.setText(self._state_note or controls.state_text)
         self.rate_label.setText(f"{status.images_per_s:,.0f} images/s" if status.images_per_s is not None else "")
         self.device_label.setText(status.device)
         self.progress.show_status(status)
@@ -391,7 +398,7 @@ class MainWindow(QMainWindow):
         if controller is not None and not controller.shutdown(timeout_ms=CLOSE_WAIT_MS):
             # A very slow batch is still running: never destroy a running thread. Close when it ends.
             self._close_when_stopped = True
-            self.state_label.setText("Stopping… the window closes when the current batch ends")
+            self.show_state_note("Stopping… the window closes when the current batch ends")
             event.ignore()
             return
         self.shutdown()

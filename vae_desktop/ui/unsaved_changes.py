@@ -130,7 +130,7 @@ class UnsavedWorkGuard(QObject):
         self._closing_after = path
         controller.stop()  # first, so that no step follows the save: the window is then unmodified
         controller.save(path)  # written by the worker as it stops (or by the controller just after)
-        self._window.state_label.setText("Saving… the window closes once the run is saved")
+        self._window.show_state_note("Saving… the window closes once the run is saved")
         return False
 
     def _save_now(self) -> bool:
@@ -150,4 +150,4 @@ class UnsavedWorkGuard(QObject):
     def _on_save_failed(self, path: str) -> None:
         if path == self._closing_after:  # the message is in the banner; the window and the run stay
             self._closing_after = None
-            self._window.state_label.setText("Not saved: the window stays open")
+            self._window.show_state_note("Not saved: the window stays open")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from vae_desktop.core.training_status import TrainingState
+from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.ui.accessibility import fill_status_tips, name_plots
 from vae_desktop.ui.first_run import install_first_run_hint
 from vae_desktop.ui.icons import action_icon
@@ -64,9 +64,13 @@ def add_icons(window: MainWindow) -> None:
     window.stop_button.setIcon(action_icon("stop"))
     play, pause = action_icon("start"), action_icon("pause")
     window.pause_button.setIcon(pause)
-    window.statusChanged.connect(  # "Resume" plays on
-        lambda status: window.pause_button.setIcon(play if status.state is TrainingState.PAUSED else pause)
-    )
+
+    def show_pause_icon(status: TrainingStatus) -> None:  # "Resume" plays on
+        wanted = play if status.state is TrainingState.PAUSED else pause
+        if window.pause_button.icon().cacheKey() != wanted.cacheKey():  # the status changes every batch bundle
+            window.pause_button.setIcon(wanted)
+
+    window.statusChanged.connect(show_pause_icon)
     acts = window.menu_actions
     for action, name in ((acts.open, "open"), (acts.save, "save"), (acts.start, "start"), (acts.pause, "pause"),
                          (acts.stop, "stop")):
