@@ -73,6 +73,13 @@ class CurrentRun:
             return self.trainer.steps_per_epoch
         return recorded_steps_per_epoch(self.progress) or self.dataset_steps_per_epoch
 
+    @property
+    def has_unsaved_progress(self) -> bool:
+        """Training that is not in a file yet. A run still at step 0 that was never saved (a first
+        step that diverged, say) holds nothing to lose: its settings stay in the form."""
+        step = self.progress.global_step
+        return step != self.saved_step and not (step == 0 and self.saved_step < 0)
+
     @classmethod
     def begin(cls, settings: RunSettings, dataset: ImageDataset, template: ModelConfig, number: int) -> CurrentRun:
         """A new run of `settings` on `dataset`: a fresh model shaped for its images."""

@@ -74,14 +74,14 @@ class RunController(QObject):
         torch.set_num_threads(1)
         self.mirror = ModelMirror(self)
         self.threads = threads or default_training_threads()
-        self.clock = RunClock()  # the run's active seconds and this session's pace (elapsed, ETA)
+        self._clock = RunClock()  # the run's active seconds and this session's pace (elapsed, ETA)
         self._template = model_template or ModelConfig()
         self._run: CurrentRun | None = None
         self._session: TrainingSession | None = None
         self._datasets = DatasetLoads(self._report_unexpected, self._leave_loading, parent=self)
         self._datasets.errorRaised.connect(self.errorRaised)
         self._start_token: object | None = None  # the Start waiting for its dataset; None when cancelled
-        self._status = TrainingStatus(TrainingState.IDLE, device=self.device_description())
+        self._status = TrainingStatus(TrainingState.IDLE, device=describe_training_device("auto", self.threads))
         self._clock_run = 0  # the run number the clock is timing (0: none yet)
         self._saver = RunSaver(self._report_unexpected, parent=self)
         for mine, theirs in ((self._saver.saved, self.saved), (self._saver.saveFailed, self.saveFailed),
@@ -98,10 +98,6 @@ class RunController(QObject):
     def status(self) -> TrainingStatus:
         """Where the run stands now (the value last sent on `statusChanged`)."""
         return self._status
-
-    @property
-    def state(self) -> TrainingState:
-        return self._status.state
 
     @property
     def has_run(self) -> bool:
@@ -133,20 +129,12 @@ class RunController(QObject):
 
     @property
     def has_unsaved_progress(self) -> bool:
-        """Training that is not in a file yet. A run still at step 0 that was never saved (a first
-        step that diverged, say) holds nothing to lose: its settings stay in the form."""
-        run = self._run
-        if run is None:
-            return False
-        step = run.progress.global_step
-        return step != run.saved_step and not (step == 0 and run.saved_step < 0)
+        """Training that is not in a file yet (what the window's title marks with [*])."""
+        return self._run is not None and self._run.has_unsaved_progress
 
     def run_settings(self) -> RunSettings | None:
         run = self._run
         return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config)
-
-    def device_description(self, requested: str = "auto") -> str:
-        return describe_training_device(requested, self.threads)
 
     def _publish(self, status: TrainingStatus) -> None:
         if status != self._status:
@@ -158,11 +146,11 @@ class RunController(QObject):
         if state is previous and not self._status.awaiting_worker:
             return
         if state is TrainingState.TRAINING and previous is TrainingState.PAUSED:
-            self.clock.resume()
+            self._clock.resume()
         elif state is TrainingState.PAUSED:
-            self.clock.pause()
+            self._clock.pause()
         elif state.settled:
-            self.clock.stop()
+            self._clock.stop()
         self._publish(self._status.with_state(state))
 
     def _settle(self) -> None:
@@ -181,7 +169,7 @@ class RunController(QObject):
 
     def times(self, remaining_steps: int) -> tuple[float, float | None]:
         """The run's active seconds, and the seconds left at this session's pace (None when not training)."""
-        clock = self.clock
+        clock = self._clock
         return clock.elapsed(), (clock.eta(remaining_steps) if clock.running else None)
 
     def _leave_loading(self) -> None:
@@ -273,9 +261,10 @@ class RunController(QObject):
         # Continue in this window: the clock goes on from where it stood. A run new to this window
         # (an opened checkpoint) starts from the time its history records.
         same_run = run.number == self._clock_run
-        self.clock.start(self.clock.elapsed() if same_run else run.trained_seconds)
+        self._clock.start(self._clock.elapsed() if same_run else run.trained_seconds)
         self._clock_run = run.number
-        started = replace(self._run_status(self._status), device=self.device_description(trainer.config.device))
+        device = describe_training_device(trainer.config.device, self.threads)
+        started = replace(self._run_status(self._status), device=device)
         self._publish(started.with_state(TrainingState.TRAINING))
         log.info("Training %s on %s from step %d (%s)", run.dataset, trainer.device, trainer.progress.global_step,
                  trainer.config)
@@ -337,7 +326,7 @@ class RunController(QObject):
 
     @Slot(object)
     def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
-        self.clock.add_steps(len(batches))
+        self._clock.add_steps(len(batches))
         self._publish(self._status.with_batch(batches[-1]))
         self.batches.emit(batches)
 
