@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
 from vae_desktop.core.datasets.shapes import render_shapes
-from vae_desktop.ui import run_controller
+from vae_desktop.ui import current_run, run_controller
 from vae_desktop.ui.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def test_an_unexpected_failure_while_starting_returns_the_window_to_a_usable_sta
         def __init__(self, *args, **kwargs) -> None:
             raise AttributeError("simulated fault while building the trainer")
 
-    monkeypatch.setattr(run_controller, "Trainer", BrokenTrainer)
+    monkeypatch.setattr(current_run, "Trainer", BrokenTrainer)  # where a new run's trainer is built
     window.start_button.click()
     wait_for_state(qtbot, window, "idle", "ready")
     message = window.banner.message()
