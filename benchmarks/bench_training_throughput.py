@@ -114,7 +114,7 @@ def window_rate(window, clock: BundleClock, steps: int, batch_size: int) -> tupl
     """Let the window train `steps` (plus what it takes to skip evaluations), then pause it."""
     since = len(clock.records)
     if window.state == "paused":
-        window.resume_training()
+        window.toggle_pause()  # resume
     else:
         window.start_training()
     if not wait_until(lambda: window.state == "training", 120):
@@ -125,7 +125,7 @@ def window_rate(window, clock: BundleClock, steps: int, batch_size: int) -> tupl
 
     if not wait_until(done, 600, step_s=0.25):  # the check itself runs on the GUI thread: rarely
         raise SystemExit("training did not make progress")
-    window.pause_training()
+    window.toggle_pause()  # pause
     wait_until(lambda: window.state == "paused", 60)
     return clock.rate(since, batch_size)
 

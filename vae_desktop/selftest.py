@@ -201,10 +201,13 @@ def _decode_in_latent_panel(ctx: SelfTestContext) -> str:
     from vae_desktop.core.inference import decode_images
     from vae_desktop.ui.latent_panel import LatentPanel
 
-    panel = ctx.window.findChild(LatentPanel)
-    if panel is None:  # the window has not been given one: add it the way the app does
-        panel = LatentPanel(ctx.window.mirror)
-        ctx.window.add_panel("Latent map", panel)
+    panel: LatentPanel | None = ctx.window.latent_panel
+    if panel is None:  # the window has not been given its side panels: add them the way the app does
+        from vae_desktop.ui.app import add_side_panels
+
+        add_side_panels(ctx.window)
+        panel = ctx.window.latent_panel
+        assert panel is not None
     panel.add_handle_at(0.5, -0.5)
     handle = panel.handles.selected
     if handle is None:

@@ -49,7 +49,6 @@ def main() -> int:
     from PySide6.QtCore import QTimer
 
     from vae_desktop.ui.app import create_application, launch
-    from vae_desktop.ui.background import wait_for_background_threads
     from vae_desktop.ui.theme import theme_manager
 
     app = create_application()
@@ -93,7 +92,7 @@ def main() -> int:
     window.coreReady.connect(lambda: QTimer.singleShot(500, start))
     window.epochFinished.connect(on_epoch)
     app.exec()
-    wait_for_background_threads(30)
+    window.join_background_work(30)
     return 0 if len(taken) == 2 else 1
 
 

@@ -12,6 +12,7 @@ from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.errors import CheckpointError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import VAE
+from vae_desktop.core.resume import ResumePoint, resume_trainer
 from vae_desktop.core.trainer import Trainer
 
 
@@ -56,8 +57,7 @@ def test_resume_takes_the_same_next_step(small_shapes, tmp_path, stop_after):
     _run_steps(first, stop_after)
     path = save_checkpoint(Checkpoint.from_trainer(first, "shapes"), tmp_path / "m.vaeckpt")
     ckpt = load_checkpoint(path)
-    resumed = Trainer(ckpt.build_model(), small_shapes, ckpt.train_config, history=ckpt.history,
-                      optimizer_state=ckpt.optimizer_state, progress=ckpt.progress, rng_state=ckpt.rng_state)
+    resumed = resume_trainer(ResumePoint.of_checkpoint(ckpt), small_shapes, ckpt.train_config)  # as CLI and window do
     rest = [m for m in resumed.run() if isinstance(m, BatchMetrics)]
     assert [m.global_step for m in rest] == list(range(stop_after + 1, 41))
     for got, want in zip(rest, reference[stop_after:], strict=False):

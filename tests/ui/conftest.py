@@ -14,7 +14,6 @@ from vae_desktop.core.datasets.base import ImageDataset
 from vae_desktop.core.datasets.shapes import load_shapes
 from vae_desktop.logging_setup import configure_logging
 from vae_desktop.ui.app import build_main_window
-from vae_desktop.ui.background import wait_for_background_threads
 from vae_desktop.ui.main_window import MainWindow
 
 SMALL_MODEL = ModelConfig(z_dim=2, base_width=8, hidden=64)
@@ -61,7 +60,7 @@ def make_window(qtbot, small_shapes) -> Iterator[Callable[..., MainWindow]]:
         window.setWindowModified(False)  # (as above)
         window.close()
     # A background dataset load left running would abort the interpreter at exit.
-    assert wait_for_background_threads(60), "a background thread did not finish"
+    assert all(w.join_background_work(60) for w in windows), "a background thread did not finish"
 
 
 @pytest.fixture

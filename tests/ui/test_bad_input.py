@@ -67,7 +67,7 @@ def snapshot(window: MainWindow) -> Snapshot:
         dataset_name=mirror.dataset.name if mirror.dataset is not None else None,
         latent_image=None if image is None else image.copy(),
         form=(form.dataset_name(), form.z_dim.value(), form.lr.text(), form.batch_size.value(), form.epochs.value()),
-        recent=window.recent_files(),
+        recent=window.recent.paths(),
     )
 
 
@@ -194,21 +194,19 @@ def test_an_unreadable_checkpoint_is_refused_and_the_run_survives(small_shapes, 
         from vae_desktop.core.config import ModelConfig
         from vae_desktop.core.datasets.shapes import load_shapes
         from vae_desktop.ui.app import build_main_window
-        from vae_desktop.ui.background import wait_for_background_threads
-
         window = build_main_window(settings=QSettings({str(tmp_path / "settings.ini")!r}, QSettings.Format.IniFormat),
                                    model_template=ModelConfig(z_dim=2, base_width=8, hidden=64), training_threads=1)
         window.provide_dataset(load_shapes(num_train=2000, num_test=500), "shapes")
         def state():
             return [window.windowTitle(), window.plots.batch_data()["global_step"].tolist(), window.mirror.version,
-                    window.controller.checkpoint_path, window.recent_files()]
+                    window.controller.checkpoint_path, window.recent.paths()]
         assert window.open_checkpoint({str(good)!r})
         before = state()
         opened = window.open_checkpoint({str(locked)!r})
         print(json.dumps({{"opened": opened, "kind": window.banner.kind, "message": window.banner.message(),
                           "unchanged": state() == before, "steps": len(before[1])}}))
         window.close()
-        assert wait_for_background_threads(30)
+        assert window.join_background_work(30)
     """)
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
@@ -366,8 +364,8 @@ def test_thousands_of_tiny_files_load_through_the_window(qtbot, window, monkeypa
 
 def usable(window: MainWindow) -> bool:
     """What a wedged window lost: Start, Open, New and the form."""
-    return (window.state in ("idle", "ready") and window.start_button.isEnabled() and window.open_action.isEnabled()
-            and window.new_action.isEnabled() and window.form.isEnabled())
+    return (window.state in ("idle", "ready") and window.start_button.isEnabled() and window.menu_actions.open.isEnabled()
+            and window.menu_actions.new_run.isEnabled() and window.form.isEnabled())
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
@@ -429,7 +427,7 @@ def test_stop_cancels_a_start_that_waits_for_a_slow_dataset_load(qtbot, window, 
     pick_folder(qtbot, window, monkeypatch, folder)
     window.start_button.click()
     assert window.state == "loading" and not window.form.isEnabled()
-    assert window.stop_button.isEnabled() and window.stop_action.isEnabled()
+    assert window.stop_button.isEnabled() and window.menu_actions.stop.isEnabled()
     window.stop_button.click()
     assert usable(window) and window.state == "idle"  # at once, while the load goes on
     assert window.banner.kind == "info" and window.banner.message().startswith("Start cancelled.")
@@ -496,7 +494,7 @@ def check_refused(window: MainWindow, field: str, text: str, expected: str) -> N
     type_into(widget, text)
     assert expected in window.form.error.text(), window.form.error.text()
     assert window.form.error.isVisibleTo(window) and widget.property("invalid") is True
-    assert not window.start_button.isEnabled() and not window.start_action.isEnabled()
+    assert not window.start_button.isEnabled() and not window.menu_actions.start.isEnabled()
     window.banner.dismiss()
     window.start_training()  # even when asked directly: the same clear message, nothing started
     assert window.banner.kind == "error" and expected in window.banner.message()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
 from vae_desktop.core.datasets.shapes import render_shapes
-from vae_desktop.ui import run_controller
+from vae_desktop.ui import current_run, run_controller
 from vae_desktop.ui.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,10 +76,10 @@ def test_opening_over_unsaved_progress_asks_first(qtbot, window, tmp_path, monke
     window.new_run()
     if via == "File > Open":
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))
-        open_it = window.open_action.trigger
+        open_it = window.menu_actions.open.trigger
     else:
-        window._rebuild_recent_menu()
-        recent = next(a for a in window.recent_menu.actions() if a.toolTip() == str(other.resolve()))
+        window.recent.rebuild_menu()
+        recent = next(a for a in window.menu_actions.recent_menu.actions() if a.toolTip() == str(other.resolve()))
         open_it = recent.trigger
     step = _train_a_little(qtbot, window)  # a new run, never saved
     assert window.controller.has_unsaved_progress
@@ -99,7 +99,7 @@ def test_opening_without_unsaved_progress_does_not_ask(qtbot, window, tmp_path, 
     _train_a_little(qtbot, window)
     assert window.save_checkpoint(str(path))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    assert _open_with_answer(window, window.open_action.trigger, QMessageBox.StandardButton.Cancel) == []
+    assert _open_with_answer(window, window.menu_actions.open.trigger, QMessageBox.StandardButton.Cancel) == []
     assert window.controller.checkpoint_path == str(path)
 
 
@@ -200,7 +200,7 @@ def test_a_checkpoint_with_a_malformed_field_is_refused_and_the_window_stays_usa
     bad = save_payload(payload, tmp_path / "bad.vaeckpt")
     assert not window.open_checkpoint(str(bad))
     assert window.banner.kind == "error" and needle in window.banner.message()
-    assert window.state == "idle" and window.start_button.isEnabled() and window.open_action.isEnabled()
+    assert window.state == "idle" and window.start_button.isEnabled() and window.menu_actions.open.isEnabled()
     window.start_button.click()  # and training works
     wait_for_batches(qtbot, window, 3)
 
@@ -212,13 +212,13 @@ def test_an_unexpected_failure_while_starting_returns_the_window_to_a_usable_sta
         def __init__(self, *args, **kwargs) -> None:
             raise AttributeError("simulated fault while building the trainer")
 
-    monkeypatch.setattr(run_controller, "Trainer", BrokenTrainer)
+    monkeypatch.setattr(current_run, "Trainer", BrokenTrainer)  # where a new run's trainer is built
     window.start_button.click()
     wait_for_state(qtbot, window, "idle", "ready")
     message = window.banner.message()
     assert window.banner.kind == "error" and "Could not start training: an unexpected error (AttributeError: " in message
     assert str(app_log) in message
-    assert window.start_button.isEnabled() and window.form.isEnabled() and window.new_action.isEnabled()
+    assert window.start_button.isEnabled() and window.form.isEnabled() and window.menu_actions.new_run.isEnabled()
     log_text = app_log.read_text(encoding="utf-8")
     assert "Traceback" in log_text and "simulated fault while building the trainer" in log_text
 

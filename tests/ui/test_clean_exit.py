@@ -48,7 +48,7 @@ DRIVER = textwrap.dedent("""
     def step():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
         window = windows[0] if windows else None
-        if window is None or not window.core_ready:
+        if window is None or window.controller is None:
             QTimer.singleShot(20, step)
             return
         if scenario == "generating":

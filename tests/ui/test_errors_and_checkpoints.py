@@ -73,7 +73,7 @@ def test_opening_a_checkpoint_restores_history_settings_and_resumes_exactly(qtbo
     assert window.form.lr.text() == "0.001" and window.form.seed.value() == 3 and window.form.epochs.value() == 3
     assert window.form.z_dim.value() == 2 and not window.form.z_dim.isEnabled()  # fixed for this run
     assert "run.vaeckpt" in window.windowTitle()
-    assert str(path.resolve()) in window.recent_files()
+    assert str(path.resolve()) in window.recent.paths()
 
     window.start_button.click()
     wait_for_state(qtbot, window, "ready", timeout=60_000)
@@ -132,4 +132,4 @@ def test_export_metrics_csv_writes_one_row_per_epoch(qtbot, make_window, setting
 
 def test_saving_without_a_run_explains_why(window):
     assert not window.save_checkpoint("/tmp/never-written.vaeckpt")
-    assert not window.save_action.isEnabled()
+    assert not window.menu_actions.save.isEnabled()

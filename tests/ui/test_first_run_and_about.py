@@ -6,7 +6,7 @@ import importlib.metadata
 import platform
 
 from PySide6.QtCore import qVersion
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
 from tests.ui.helpers import wait_for_state
@@ -53,8 +53,7 @@ def test_no_hint_over_a_history_from_a_checkpoint(qtbot, make_window, settings, 
 
 
 def test_about_names_the_app_python_torch_qt_pyqtgraph_and_the_device(qtbot, window):
-    about = next(a for a in window.findChildren(QAction) if a.objectName() == "aboutAction")
-    about.trigger()
+    window.menu_actions.about.trigger()
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, AboutDialog) and w.isVisible())
     qtbot.addWidget(dialog)
     values = {name: label.text() for name, label in dialog.value_labels.items()}
@@ -63,7 +62,8 @@ def test_about_names_the_app_python_torch_qt_pyqtgraph_and_the_device(qtbot, win
     assert values["PyTorch"].startswith(importlib.metadata.version("torch").split("+")[0])
     assert values["Qt"] == qVersion()
     assert values["pyqtgraph"] == importlib.metadata.version("pyqtgraph")
-    assert values["Device in use"] == window.device_label.text() and values["Device in use"].startswith("CPU")
+    assert values["Device in use"] == window.device_label.text() == window.controller.status.device
+    assert values["Device in use"].startswith("CPU")
 
     dialog.copy_button.click()
     copied = QGuiApplication.clipboard().text()

@@ -87,7 +87,7 @@ def test_geometry_splitters_and_last_settings_persist(qtbot, make_window, tmp_pa
     assert second.main_splitter.sizes() == saved_sizes
     assert second.form.lr.text() == "3e-4" and second.form.beta.text() == "4"
     assert second.form.z_dim.value() == 7 and second.form.epochs.value() == 42
-    assert second.plots.log_scale.isChecked() and second.log_action.isChecked()
+    assert second.plots.log_scale.isChecked() and second.menu_actions.log_scale.isChecked()
 
 
 def test_a_refused_number_that_snaps_back_on_tab_clears_its_error(qtbot, window):

@@ -82,8 +82,7 @@ def test_standard_shortcuts_trigger_their_actions(qtbot, window, tmp_path, monke
 def test_the_training_menu_names_space(window):
     action = window.findChild(QAction, START_PAUSE_ACTION)
     assert action is not None and action.text().endswith("\tSpace")
-    training_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Training")
-    assert action in training_menu.actions()
+    assert action in window.menu_actions.training_menu.actions()
 
 
 def test_tab_walks_the_settings_then_the_buttons_then_the_plots_then_the_panels(qtbot, window):

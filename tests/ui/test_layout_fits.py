@@ -102,14 +102,14 @@ def test_after_training_hover_keeps_the_columns_and_every_control_reads_whole(qt
     sizes = window.main_splitter.sizes()
     narrowest = window.form.parentWidget().minimumWidth()
     window.main_splitter.setSizes([narrowest, sizes[1] + sizes[0] - narrowest, sizes[2]])
-    for bar in (window.epoch_progress, window.run_progress):
+    for bar in (window.progress.epoch_progress, window.progress.run_progress):
         font = QFont(bar.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         bar.setFont(font)
     qtbot.wait(50)
-    for bar in (window.epoch_progress, window.run_progress):
+    for bar in (window.progress.epoch_progress, window.progress.run_progress):
         assert bar.fontMetrics().horizontalAdvance(bar.text()) <= bar.width() - 8, f"{bar.text()!r} overflows"
-    assert window.epoch_progress.text().startswith("Epoch 1")  # shortened, never emptied
+    assert window.progress.epoch_progress.text().startswith("Epoch 1")  # shortened, never emptied
 
     window.main_splitter.setSizes(sizes)
     qtbot.wait(50)

@@ -14,7 +14,7 @@ from vae_desktop.ui.export_menu import ExportController
 
 def elapsed_seconds(window) -> int:
     """The 'Elapsed m:ss' the progress box shows, in seconds."""
-    text = window.time_label.text().split("Elapsed ")[1].split(" ·")[0]
+    text = window.progress.time_label.text().split("Elapsed ")[1].split(" ·")[0]
     minutes, seconds = text.split(":")[-2:]
     return int(minutes) * 60 + int(seconds)
 
@@ -70,7 +70,7 @@ def test_the_reports_config_names_the_checkpoint_only_when_it_holds_the_reported
     assert window.save_checkpoint(str(path))
     window.form.epochs.setValue(2)
     window.start_training()
-    qtbot.waitUntil(lambda: len(window.controller.epochs()) == 2 and window.state == "ready", timeout=30_000)
+    qtbot.waitUntil(lambda: len(window.plots.epoch_data()) == 2 and window.state == "ready", timeout=30_000)
     exporter = window.findChild(ExportController)
 
     config = json.loads((exporter.export_report(tmp_path / "r1") / CONFIG_JSON).read_text())

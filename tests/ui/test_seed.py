@@ -10,7 +10,6 @@ from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.shapes import render_shapes
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.ui.app import build_main_window
-from vae_desktop.ui.background import wait_for_background_threads
 
 
 def test_the_window_and_the_cli_train_the_same_numbers_from_the_same_seed(qtbot, settings, tmp_path):
@@ -35,12 +34,12 @@ def test_the_window_and_the_cli_train_the_same_numbers_from_the_same_seed(qtbot,
         window.show()
         qtbot.waitUntil(window.start_button.isEnabled, timeout=10_000)
         window.start_training()
-        qtbot.waitUntil(lambda: len(window.controller.epochs()) == 2, timeout=120_000)
+        qtbot.waitUntil(lambda: len(window.plots.epoch_data()) == 2, timeout=120_000)
         wait_for_state(qtbot, window, "ready")
-        write_metrics_csv(window.controller.epochs(), tmp_path / "window.csv")
+        write_metrics_csv(window.plots.epoch_data(), tmp_path / "window.csv")
     finally:
         window.controller.shutdown(10_000)
         window.setWindowModified(False)  # the test is over: nothing to save
         window.close()
-        assert wait_for_background_threads(60)
+        assert window.join_background_work(60)
     assert _numbers(tmp_path / "window.csv") == _numbers(tmp_path / "cli" / "metrics.csv")

@@ -51,7 +51,7 @@ def test_run_gui_loads_the_core_in_the_background_and_exits_cleanly(tmp_path):
         started = time.perf_counter()
         def close_when_ready():
             windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].core_ready:
+            if windows and windows[0].controller is not None:
                 print("ready after", round(time.perf_counter() - started, 2), "s")
                 windows[0].close()
             else:
@@ -78,7 +78,7 @@ def test_run_gui_with_a_bad_checkpoint_shows_an_error_instead_of_exiting(tmp_pat
 
         def report_when_ready():
             windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].core_ready:
+            if windows and windows[0].controller is not None:
                 print("banner:", windows[0].banner.kind, windows[0].banner.message())
                 windows[0].close()
             else:
@@ -116,7 +116,7 @@ def test_torch_starts_loading_only_after_the_first_frame_is_out():
 
         def close_when_ready():
             windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].core_ready:
+            if windows and windows[0].controller is not None:
                 print("order:", sorted(("torch", "paint_began", "paint_done"), key=lambda k: marks[k][0]
                       if k == "torch" else marks[k]), "torch thread:", marks["torch"][1])
                 windows[0].close()

@@ -7,7 +7,7 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication
 
 from tests.ui.helpers import wait_for_batches, wait_for_state
-from vae_desktop.ui.main_window import PROGRESS_INTERVAL_MS
+from vae_desktop.ui.progress_box import PROGRESS_INTERVAL_MS
 
 
 class ModalWatch:

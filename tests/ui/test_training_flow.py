@@ -70,9 +70,9 @@ def test_progress_bars_and_labels_follow_training(qtbot, make_window, settings):
     window = make_window(settings, epochs=2)
     window.start_button.click()
     wait_for_state(qtbot, window, "ready", timeout=60_000)
-    assert window.run_progress.value() == 1000
-    assert "40 of 40 steps" in window.run_progress.format()
-    assert window.epoch_progress.format().startswith("Epoch 2 of 2")
-    assert "Epoch 2" in window.latest_label.text()
+    assert window.progress.run_progress.value() == 1000
+    assert "40 of 40 steps" in window.progress.run_progress.format()
+    assert window.progress.epoch_progress.format().startswith("Epoch 2 of 2")
+    assert "Epoch 2" in window.progress.latest_label.text()
     assert window.banner.kind == "info" and "finished" in window.banner.message()
-    assert window.time_label.text().startswith("Elapsed 0:0")
+    assert window.progress.time_label.text().startswith("Elapsed 0:0")

@@ -22,6 +22,7 @@ from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, R
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
+from vae_desktop.core.resume import ResumePoint, resume_trainer, resumed_config
 from vae_desktop.core.run_lock import RunLock
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.wording import counted
@@ -70,12 +71,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
             print(f"Note: {note}", file=sys.stderr)
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
-        for flag in _MODEL_FLAGS:
-            given, stored = getattr(args, flag), getattr(resumed.model_config, flag)
-            if given is not None and given != stored:
-                raise ConfigError(f"--{flag.replace('_', '-')} {given} differs from the checkpoint's {flag} "
-                                  f"{stored}; a resumed run keeps its architecture.")
-        train_config = TrainConfig.from_dict({**resumed.train_config.to_dict(), **overrides})
+        train_config = resumed_config(resumed, overrides, **{flag: getattr(args, flag) for flag in _MODEL_FLAGS})
         dataset_name = args.dataset or resumed.dataset
     else:
         train_config = TrainConfig(**overrides)
@@ -83,10 +79,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
 
     dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
     if resumed is not None:
-        model = resumed.build_model()
-        trainer = Trainer(model, dataset, train_config, history=resumed.history,
-                          optimizer_state=resumed.optimizer_state, progress=resumed.progress,
-                          rng_state=resumed.rng_state)
+        trainer = resume_trainer(ResumePoint.of_checkpoint(resumed), dataset, train_config)
     else:
         c, h, w = dataset.image_shape
         model_kwargs: dict[str, Any] = {"channels": c, "height": h, "width": w}

@@ -232,3 +232,12 @@ def _check_fields(config: Any) -> None:
     for f in fields(config):
         if f.name in FIELDS:
             FIELDS[f.name].check(getattr(config, f.name))
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything the window's form describes: which data, which architecture size, how to train."""
+
+    dataset: str
+    z_dim: int
+    train: TrainConfig

@@ -94,10 +94,10 @@ def name_plots(window: MainWindow) -> None:
         "Ten test images above their reconstructions by the current model; click one to inspect it.",
         "Test images above their reconstructions: click one to inspect it.",
     )
-    describe(window.epoch_progress, "Epoch progress", "Steps done in the current epoch.")
-    describe(window.run_progress, "Run progress", "Steps done in the whole run.")
-    window.epoch_progress.setToolTip("Steps done in the current epoch")
-    window.run_progress.setToolTip("Steps done of all the epochs of this run")
+    describe(window.progress.epoch_progress, "Epoch progress", "Steps done in the current epoch.")
+    describe(window.progress.run_progress, "Run progress", "Steps done in the whole run.")
+    window.progress.epoch_progress.setToolTip("Steps done in the current epoch")
+    window.progress.run_progress.setToolTip("Steps done of all the epochs of this run")
     window.banner.close_button.setAccessibleName("Dismiss message")
     tips = {
         "Latent map": "The encoded test set on a plane through latent space, with handles you can drag to decode",

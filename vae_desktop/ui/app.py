@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, QtMsgType, qInstallMessageHandler
@@ -21,7 +22,7 @@ from vae_desktop.core.allocator import tune_allocator
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.logging_setup import configure_logging
 from vae_desktop.ui.app_identity import apply_app_identity, prepare_app_identity
-from vae_desktop.ui.background import BackgroundCall, wait_for_background_threads
+from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.logging_setup import LOGGER_NAME, show_uncaught_exceptions
 from vae_desktop.ui.main_window import MainWindow
 from vae_desktop.ui.platform_check import check_platform
@@ -46,8 +47,10 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     Raises PlatformUnavailableError (a VaeDesktopError: one message, exit 1) where Qt would abort
     because its X11 plugin cannot load or there is no display.
     """
-    app = QApplication.instance()
-    if app is None:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
         check_platform()
         prepare_app_identity()  # before QApplication: the X11 WM_CLASS must match the launcher entry
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
@@ -58,7 +61,7 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setStyle("Fusion")
     theme_manager()  # the light or dark Fusion palette of the system's colour scheme, before any widget exists
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    return app  # type: ignore[return-value]
+    return app
 
 
 def create_main_window(
@@ -67,6 +70,9 @@ def create_main_window(
     """The window without the core: it paints at once; Start is enabled by `finish_main_window`."""
     window = MainWindow(settings=settings, model_template=model_template, training_threads=training_threads)
     polish_window(window)
+    app = QApplication.instance()
+    if app is not None:  # the one shutdown path: quitting stops training, file locks and panels' work
+        app.aboutToQuit.connect(window.shutdown)
     return window
 
 
@@ -86,8 +92,7 @@ def add_side_panels(window: MainWindow) -> None:
     assert window.mirror is not None, "attach_core() first"
     latent = LatentPanel(window.mirror)
     inspector = InspectorPanel(window.mirror)
-    window.add_panel("Latent map", latent)
-    window.add_panel("Encoder inspector", inspector)
+    window.add_side_panels(latent, inspector)
     latent.testImageSelected.connect(inspector.show_test_image)
     latent.imageOpened.connect(inspector.show_image)  # an opened file can be followed through the encoder
     window.testImageSelected.connect(latent.show_test_image)
@@ -98,9 +103,11 @@ def add_side_panels(window: MainWindow) -> None:
 
     def planned_epochs(*_: object) -> None:  # until they are done, the inspector says "so far"
         settings = window.controller.run_settings() if window.controller is not None else None
-        inspector.set_planned_epochs(settings.train.epochs if settings is not None else None)
+        planned = settings.train.epochs if settings is not None else None
+        if planned != inspector.stage.planned:  # the status changes with every batch bundle; this rarely
+            inspector.set_planned_epochs(planned)
 
-    window.trainingStateChanged.connect(planned_epochs)
+    window.statusChanged.connect(planned_epochs)
     window.historyRestored.connect(planned_epochs)
     polish_side_panels(window, latent, inspector)
 
@@ -147,25 +154,43 @@ def freeze_startup_objects() -> None:
     gc.freeze()  # no collect first: that full pass would itself be the 160 ms stall
 
 
-def launch(checkpoint_path: str | None = None) -> MainWindow:
+class Launch:
+    """The shown window and the start-up work running for it, held so that exit can join it."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.calls: list[BackgroundCall] = []
+
+    def start(self, call: BackgroundCall) -> None:
+        self.calls.append(call)
+        call.start()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for start-up work and dataset loads; True when none is left running."""
+        deadline = time.monotonic() + timeout_s
+        calls_done = all(call.join(deadline - time.monotonic()) for call in self.calls)
+        return self.window.join_background_work(max(0.0, deadline - time.monotonic())) and calls_done
+
+
+def launch(checkpoint_path: str | None = None) -> Launch:
     """Show the window now; load the core in the background and finish the window when it is in."""
     window = create_main_window()
     window.show()
+    started = Launch(window)
 
     def core_loaded(_: object) -> None:
         finish_main_window(window, checkpoint_path)
-        warm_up = BackgroundCall(warm_up_core, lambda _: freeze_startup_objects(),
-                                 lambda exc: log.warning("Warm-up failed (training still works)", exc_info=exc),
-                                 name="warm up", parent=window)
-        warm_up.start()
+        started.start(BackgroundCall(warm_up_core, lambda _: freeze_startup_objects(),
+                                     lambda exc: log.warning("Warm-up failed (training still works)", exc_info=exc),
+                                     name="warm up", parent=window))
 
     def core_failed(exc: BaseException) -> None:
         log.error("Could not load the core", exc_info=exc)
         window.show_error(f"PyTorch could not be loaded, so training is unavailable: {exc}")
 
     loader = BackgroundCall(import_core, core_loaded, core_failed, name="import core", parent=window)
-    after_first_frame(window, loader.start)
-    return window
+    after_first_frame(window, lambda: started.start(loader))
+    return started
 
 
 class _FirstFrame(QObject):
@@ -207,16 +232,18 @@ def run_gui(checkpoint_path: str | None = None) -> int:
     app = create_application()
     configure_logging()
     previous_handler = qInstallMessageHandler(_log_qt_message)
-    window = launch(checkpoint_path)
-    restore_hook = show_uncaught_exceptions(window.show_error)
+    started = launch(checkpoint_path)
+    restore_hook = show_uncaught_exceptions(started.window.show_error)
     try:
         code = app.exec()
     finally:
         restore_hook()
         qInstallMessageHandler(previous_handler)
-    if not wait_for_background_threads(EXIT_WAIT_S):
-        # A dataset download or generation is still running in native code; interpreter shutdown
-        # would abort the process under it. Everything the user saved is on disk: leave directly.
+    if not started.join(EXIT_WAIT_S):
+        # Why os._exit: a dataset download or generation is still running in native code, and such a
+        # call cannot be interrupted; interpreter shutdown would then abort the process under it
+        # ("terminate called without an active exception"). The training thread has been joined by
+        # then (aboutToQuit), so everything the user saved is on disk: leave directly.
         log.info("VAE Desktop closed (background work abandoned)")
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,20 +17,7 @@ from vae_desktop.ui.logging_setup import LOGGER_NAME
 
 log = logging.getLogger(f"{LOGGER_NAME}.background")
 
-THREAD_PREFIX = "vae-desktop: "
-
-
-def wait_for_background_threads(timeout_s: float) -> bool:
-    """Join the app's background threads for up to `timeout_s`; True when none is left.
-
-    A daemon thread still inside torch when the interpreter shuts down aborts the process
-    ("terminate called without an active exception"), so the app must not simply exit past one.
-    """
-    deadline = time.monotonic() + timeout_s
-    for thread in threading.enumerate():
-        if thread.name.startswith(THREAD_PREFIX):
-            thread.join(max(0.0, deadline - time.monotonic()))
-    return not any(t.name.startswith(THREAD_PREFIX) and t.is_alive() for t in threading.enumerate())
+THREAD_PREFIX = "vae-desktop: "  # names the threads in a debugger or a crash report
 
 
 class BackgroundCall(QObject):
@@ -61,6 +47,14 @@ class BackgroundCall(QObject):
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"{THREAD_PREFIX}{self._name}", daemon=True)
         self._thread.start()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for the call's thread; True when it has ended (or never started)."""
+        thread = self._thread
+        if thread is None:
+            return True
+        thread.join(max(0.0, timeout_s))
+        return not thread.is_alive()
 
     def _run(self) -> None:
         try:

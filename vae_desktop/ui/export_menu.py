@@ -38,6 +38,8 @@ from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.plot_export import plot_svg, widget_png
 
 if TYPE_CHECKING:
+    from vae_desktop.core.config import RunSettings
+    from vae_desktop.core.model import VAE
     from vae_desktop.ui.latent_panel import LatentPanel
     from vae_desktop.ui.main_window import MainWindow
 
@@ -109,20 +111,17 @@ class ExportController(QObject):
         self.report_action.setIcon(action_icon("report"))
         for action in (self.loss_png_action, self.map_png_action, self.gif_action):
             action.setIcon(action_icon("export"))
-        metrics = window.export_action  # the window's "Export metrics CSV…" moves into this menu
-        for owner in metrics.associatedObjects():
-            if isinstance(owner, QMenu):
-                owner.removeAction(metrics)
+        acts = window.menu_actions
+        metrics = acts.export_metrics  # the window's "Export metrics CSV…" moves into this menu
+        acts.file_menu.removeAction(metrics)
         metrics.setText("&Metrics as CSV…")
         metrics.setStatusTip("Save one row per finished epoch: train and test losses, speed and time")
         self.menu.addAction(metrics)
         self.metrics_action = metrics
 
-        bar = window.menuBar()
-        help_action = next((a for a in bar.actions() if a.text() == "&Help"), None)
-        bar.insertMenu(help_action, self.menu) if help_action is not None else bar.addMenu(self.menu)
+        window.menuBar().insertMenu(acts.help_menu.menuAction(), self.menu)
         # Greyed out while there is nothing to export; kept current so the report shortcut works at once.
-        window.trainingStateChanged.connect(self.update_actions)
+        window.statusChanged.connect(self.update_actions)
         window.historyRestored.connect(self.update_actions)
         window.epochFinished.connect(self.update_actions)
         if window.mirror is not None:
@@ -131,10 +130,12 @@ class ExportController(QObject):
 
     # ---- what is available ----------------------------------------------------------------------
     def _has_losses(self) -> bool:
-        plots = self._window.plots
-        return bool(len(plots.batch_data()["global_step"]) or plots.epoch_data())
+        """The run has trained a step (read from the status: copying the plots' data would cost a
+        frame on every batch bundle of a long run)."""
+        status = self._window.status
+        return status.has_run and status.global_step > 0
 
-    def _model(self):  # a VAE; torch is loaded by now
+    def _model(self) -> VAE | None:  # torch is loaded by now
         mirror = self._window.mirror
         return mirror.model if mirror is not None else None
 
@@ -206,7 +207,7 @@ class ExportController(QObject):
             raise ExportError("Choose two handles on the latent map to interpolate between (double-click adds one).")
         return frames
 
-    def _require_model(self):
+    def _require_model(self) -> VAE:
         model = self._model()
         if model is None:
             raise ExportError(NO_MODEL)
@@ -275,21 +276,21 @@ class ExportController(QObject):
             return "VAE Desktop report"
         return f"VAE Desktop report: {settings.dataset}, z = {settings.z_dim}, {epochs_done} epochs"
 
-    def _run_settings(self):  # RunSettings | None
+    def _run_settings(self) -> RunSettings | None:
         controller = self._window.controller
         return controller.run_settings() if controller is not None else None
 
     def _config(self, epochs_done: int) -> dict:
         settings, model = self._run_settings(), self._model()
-        steps = self._window.plots.batch_data()["global_step"]
         if settings is None or model is None:
             return {"software": dict(software_versions({"Qt": qVersion()})), "progress": {"epochs_done": epochs_done}}
         controller = self._window.controller
+        status = self._window.status  # the controller's facts, not what a label shows
         return run_config(
             settings.dataset, model.config, settings.train,
             epochs_done=epochs_done,
-            global_step=int(steps[-1]) if len(steps) else 0,
-            device=self._window.device_label.text(),
+            global_step=status.global_step,
+            device=status.device,
             versions=software_versions({"Qt": qVersion()}),
             checkpoint=controller.checkpoint_path if controller is not None else None,
             checkpoint_step=controller.saved_step if controller is not None else None,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
+from vae_desktop.core.metrics import EpochMetrics
+from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.ui.theme import Theme, on_theme
 
 if TYPE_CHECKING:
@@ -41,7 +43,7 @@ class FirstRunHint(QLabel):
         host.installEventFilter(self)
         self.hide()
         window.coreReady.connect(self._update)
-        window.trainingStateChanged.connect(self._on_state)
+        window.statusChanged.connect(self._on_status)
         window.historyRestored.connect(self._on_history)
         self._update()
 
@@ -56,13 +58,13 @@ class FirstRunHint(QLabel):
         """True once training started or a history arrived: the hint does not come back."""
         return self._done
 
-    def _on_state(self, state: str) -> None:
-        if state in ("loading", "training"):
+    def _on_status(self, status: TrainingStatus) -> None:
+        if status.state in (TrainingState.LOADING, TrainingState.TRAINING):
             self._finish()
         else:
             self._update()
 
-    def _on_history(self, epochs: list) -> None:
+    def _on_history(self, epochs: list[EpochMetrics]) -> None:
         if epochs or len(self._window.plots.batch_data()["global_step"]):
             self._finish()
 
@@ -71,7 +73,7 @@ class FirstRunHint(QLabel):
         self.hide()
 
     def _update(self) -> None:
-        show = not self._done and self._window.core_ready and self._window.state == "idle"
+        show = not self._done and self._window.status.state is TrainingState.IDLE
         if show:
             self._place()
         self.setVisible(show)

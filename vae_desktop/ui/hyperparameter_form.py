@@ -9,10 +9,10 @@ This module imports no torch: the form is part of the first paint.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop.core.config import FIELDS, FieldSpec, TrainConfig, shown_text
+from vae_desktop.core.config import FIELDS, FieldSpec, RunSettings, TrainConfig, shown_text
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.ui.theme import Theme, on_theme
 
@@ -49,15 +49,6 @@ TOOLTIPS = {
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
 SPIN_FIELDS = ("z_dim", "batch_size", "epochs", "seed")  # whole numbers, in spin boxes
 TEXT_FIELDS = ("beta", "lr")  # any finite number, typed as text
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything the form describes: which data, which architecture size, how to train."""
-
-    dataset: str
-    z_dim: int
-    train: TrainConfig
 
 
 class HyperparameterForm(QWidget):
@@ -202,6 +193,7 @@ class HyperparameterForm(QWidget):
     def set_available_devices(self, available: Iterable[str]) -> None:
         usable = set(available) | {"auto", "cpu"}
         model = self.device.model()
+        assert isinstance(model, QStandardItemModel)  # a QComboBox's own model
         for i in range(self.device.count()):
             name = self.device.itemData(i)
             item = model.item(i)
@@ -243,12 +235,17 @@ class HyperparameterForm(QWidget):
         for name in ("beta", "lr", "epochs", "device"):
             self._fields[name].setEnabled(not active)
 
+    def _text_field(self, name: str) -> QLineEdit:
+        field = self._fields[name]
+        assert isinstance(field, QLineEdit)
+        return field
+
     @Slot()
     def _validate(self) -> None:
         problems: list[tuple[str, str]] = []
         for name in TEXT_FIELDS:
             try:
-                FIELDS[name].parse(self._fields[name].text())
+                FIELDS[name].parse(self._text_field(name).text())
             except ConfigError as exc:
                 problems.append((name, str(exc)))
         for name in SPIN_FIELDS:
@@ -333,7 +330,9 @@ def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
 
 
 def _int(value: object, default: int) -> int:
+    if not isinstance(value, (int, float, str)):  # what QSettings gives back: a number or its text
+        return default
     try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return default

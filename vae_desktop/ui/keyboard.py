@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent
-from PySide6.QtWidgets import QMenu
+
+from vae_desktop.core.training_status import TrainingState, controls_for
 
 if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
@@ -32,14 +33,15 @@ START_PAUSE_ACTION = "startPauseAction"  # object name: find it with window.find
 def start_or_pause(window: MainWindow) -> str:
     """What Space does now: start (or continue) when idle, pause while training, resume when paused.
     Returns the action taken ('start', 'pause', 'resume' or '' when none applies)."""
-    state = window.state
-    if state in ("idle", "ready") and window.start_button.isEnabled():
+    status = window.status
+    controls = controls_for(status, window.form.is_valid())
+    if status.state.settled and controls.start:
         window.start_training()
         return "start"
-    if state == "training" and window.pause_button.isEnabled():
+    if status.state is TrainingState.TRAINING and controls.pause:
         window.toggle_pause()
         return "pause"
-    if state == "paused":
+    if status.state is TrainingState.PAUSED:
         window.toggle_pause()
         return "resume"
     return ""
@@ -94,15 +96,7 @@ def install_keyboard(window: MainWindow) -> QAction:
     action.setObjectName(START_PAUSE_ACTION)
     action.setStatusTip("Start training, or pause and resume it (Space, when no field or check box has the focus)")
     action.triggered.connect(lambda _checked=False: start_or_pause(window))
-    menu = _menu_of(window.start_action)
-    if menu is not None:
-        menu.insertAction(window.start_action, action)
-        menu.insertSeparator(window.start_action)
+    acts = window.menu_actions
+    acts.training_menu.insertAction(acts.start, action)
+    acts.training_menu.insertSeparator(acts.start)
     return action
-
-
-def _menu_of(action: QAction) -> QMenu | None:
-    for owner in action.associatedObjects():
-        if isinstance(owner, QMenu):
-            return owner
-    return None

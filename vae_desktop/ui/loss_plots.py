@@ -17,8 +17,8 @@ from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPaintEvent
+from PySide6.QtCore import QPointF, Qt, QTimer, Slot
+from PySide6.QtGui import QFont, QFontMetrics, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
@@ -26,8 +26,9 @@ from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
 )
+from vae_desktop.ui.loss_plot_items import LossPlot, TimedCanvas
 from vae_desktop.ui.plot_axes import LossAxis
-from vae_desktop.ui.theme import Theme, current_theme, on_theme
+from vae_desktop.ui.theme import Theme, on_theme
 
 FOLLOW_SPAN_EPOCHS = 2.0
 MAX_EPOCH_MARKERS = 200
@@ -48,92 +49,8 @@ def smoothing_window(steps_per_epoch: int) -> int:
     return int(min(200, max(5, steps_per_epoch // 5)))
 
 
-class _TimedCanvas(pg.GraphicsLayoutWidget):
-    """Remembers how long its last paint took, so redraws can be spaced to keep the GUI responsive."""
-
-    last_paint_s = 0.0
-    left = Signal()  # the pointer left the plots: the hover cursor and readout go away
-
-    def leaveEvent(self, event: QEvent) -> None:
-        super().leaveEvent(event)
-        self.left.emit()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        started = time.perf_counter()
-        super().paintEvent(event)
-        self.last_paint_s = time.perf_counter() - started
-
-
-class _LossPlot:
-    """One quantity (recon or KL): raw and smoothed batch curves, train and test epoch curves."""
-
-    def __init__(self, plot: pg.PlotItem, title: str, quantity: str) -> None:
-        self.plot = plot
-        self.title = title
-        self.quantity = quantity  # "recon" or "kl": the Theme field holding its colour
-        # Opaque pale grid lines: pyqtgraph's default translucent grid costs ~15 ms per frame to blend.
-        plot.showGrid(x=True, y=True, alpha=1.0)
-        plot.setClipToView(True)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.enableAutoSIPrefix(False)  # "epoch (x0.001)" reads worse than plain fractions
-            axis.setStyle(tickAlpha=255, maxTickLevel=0)  # grid at labelled ticks only
-            axis.setZValue(-1)  # grid lines under the curves
-        # Raw batches: opaque pale colour (no alpha blending), 1 px, peak-downsampled so spikes stay visible.
-        self.raw = plot.plot(name="batch", autoDownsampleFactor=1.0)
-        self.raw.setDownsampling(auto=True, method="peak")
-        # The smoothed curve has no spikes to keep: plain subsampling to ~1 point per pixel draws fast.
-        self.smooth = plot.plot(name="batch, smoothed", antialias=True, autoDownsampleFactor=1.0)
-        self.smooth.setDownsampling(auto=True, method="subsample")
-        self.train = plot.plot(
-            name="epoch, train", symbol="o", symbolSize=7, antialias=True, autoDownsampleFactor=1.0
-        )
-        self.test = plot.plot(name="epoch, test", symbol="s", symbolSize=7, antialias=True, autoDownsampleFactor=1.0)
-        self._symbols = {self.train: "o", self.test: "s"}
-        self._markers_shown = True
-        for curve in (self.train, self.test):
-            curve.setDownsampling(auto=True, method="subsample")
-        for curve in (self.raw, self.smooth):
-            curve.setSkipFiniteCheck(True)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, style=Qt.PenStyle.DotLine))
-        self.cursor.setVisible(False)
-        plot.addItem(self.cursor, ignoreBounds=True)
-        _wrap_title(plot.titleLabel)
-        self.apply_theme(current_theme())
-
-    def apply_theme(self, theme: Theme) -> None:
-        """Axes, grid, curves and the title's inline legend in the theme's colours."""
-        plot = self.plot
-        axis_color = QColor(theme.plot_axis)
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(axis_color))
-            axis.setTextPen(pg.mkPen(axis_color))  # the axis label takes its colour from the text pen
-            axis.setTickPen(pg.mkPen(theme.plot_grid))
-        color = QColor(getattr(theme, self.quantity))
-        pale = theme.raw_curve_color(color.name())
-        plot.setTitle(_title_with_legend(self.title, theme, color, pale), size="9pt", justify="left")
-        self.raw.setPen(pg.mkPen(pale, width=1))
-        self.smooth.setPen(pg.mkPen(color, width=2))
-        for curve, series in ((self.train, theme.train), (self.test, theme.test)):
-            curve.setPen(pg.mkPen(series, width=1.5))
-            curve.setSymbolBrush(pg.mkBrush(series))
-            curve.setSymbolPen(pg.mkPen(theme.plot_marker_edge))
-
-    def show_epoch_markers(self, show: bool) -> None:
-        """Markers help with a few epochs; thousands of them would only cost drawing time."""
-        if show != self._markers_shown:
-            self._markers_shown = show
-            for curve, symbol in self._symbols.items():
-                curve.setSymbol(symbol if show else None)
-
-
 class LossPlots(QWidget):
     """Recon and KL plots with log-scale and follow-latest toggles and a hover readout."""
-
-    followLatestChanged = Signal(bool)
 
     def __init__(
         self, parent: QWidget | None = None, redraw_interval_ms: int = REDRAW_INTERVAL_MS, max_points: int | None = None
@@ -168,10 +85,10 @@ class LossPlots(QWidget):
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.readout.setFixedHeight(2 * QFontMetrics(font).lineSpacing() + 4)
 
-        self.canvas = _TimedCanvas()
+        self.canvas = TimedCanvas()
         self.canvas.ci.setSpacing(4)
-        self.recon = _LossPlot(self._add_plot(0), "Reconstruction loss", "recon")
-        self.kl = _LossPlot(self._add_plot(1), "KL divergence", "kl")
+        self.recon = LossPlot(self._add_plot(0), "Reconstruction loss", "recon")
+        self.kl = LossPlot(self._add_plot(1), "KL divergence", "kl")
         self.kl.plot.setXLink(self.recon.plot)
         for lp in (self.recon, self.kl):
             lp.plot.setLabel("left", "nats / image")
@@ -200,10 +117,11 @@ class LossPlots(QWidget):
 
         self._min_interval_ms = redraw_interval_ms
         self._frame_cost_s = 0.0
+        # Started by new data, not a poll: at most one frame per interval, none while nothing changes.
         self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._redraw_if_dirty)
-        self._timer.start()
         self._theme = on_theme(self, self.apply_theme)
 
     def _add_plot(self, row: int) -> pg.PlotItem:
@@ -310,6 +228,13 @@ class LossPlots(QWidget):
     # ---- drawing --------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
         self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty and not self._timer.isActive():  # data came while hidden: draw it now
+            self._timer.start()
 
     @Slot()
     def _redraw_if_dirty(self) -> None:
@@ -379,7 +304,6 @@ class LossPlots(QWidget):
             for lp in (self.recon, self.kl):
                 lp.plot.getViewBox().setAutoVisible(y=False)
                 lp.plot.enableAutoRange()
-        self.followLatestChanged.emit(on)
 
     @Slot()
     def _on_manual_range(self, *_: object) -> None:
@@ -446,61 +370,11 @@ class LossPlots(QWidget):
         return text
 
 
-def _wrap_title(label: pg.LabelItem) -> None:
-    """Wrap the title line (title and inline legend) at the plot's width instead of cutting it off.
-
-    pyqtgraph sizes a title to its text on one line and makes that the plot's minimum width
-    (LabelItem.updateMin runs on every resize). In a narrow column that pushed the plot's right
-    edge out of view, and letting the title shrink instead cut off the end of the legend ("train",
-    "test"). With a text width the legend flows onto a second line when the first is full.
-    """
-
-    def update_min_wrapped() -> None:
-        width = label.size().width()
-        label.item.setTextWidth(width if width > 1 else -1)
-        bounds = label.itemRect()
-        label.setMinimumWidth(0)
-        label.setMinimumHeight(bounds.height())
-        label._sizeHint = {  # what LabelItem.updateMin stores, without the one-line width as minimum
-            Qt.SizeHint.MinimumSize: (0, bounds.height()),
-            Qt.SizeHint.PreferredSize: (0, bounds.height()),
-            Qt.SizeHint.MaximumSize: (-1, -1),
-            Qt.SizeHint.MinimumDescent: (0, 0),
-        }
-        label.updateGeometry()
-
-    label.updateMin = update_min_wrapped  # type: ignore[method-assign]
-    label.updateMin()
-
-
 def _nearest(sorted_values: np.ndarray, value: float) -> int:
     i = int(np.clip(np.searchsorted(sorted_values, value), 0, len(sorted_values) - 1))
     if i > 0 and abs(sorted_values[i - 1] - value) < abs(sorted_values[i] - value):
         i -= 1
     return i
-
-
-def _title_with_legend(title: str, theme: Theme, color: QColor, pale: QColor) -> str:
-    """The plot title with an inline legend: it never covers a curve, unlike a legend box inside the plot."""
-
-    def key(glyph: str, glyph_color: str, label: str) -> str:
-        return (
-            f"<span style='color:{glyph_color}; font-size:11pt'>{glyph}</span>"
-            f"<span style='color:{theme.plot_axis}'>&nbsp;{label}</span>"
-        )
-
-    keys = "&nbsp;&nbsp; ".join(  # a plain space between keys: the legend may wrap there, never inside a key
-        [
-            key("━", pale.name(), "batch"),
-            key("━", color.name(), "smoothed"),
-            key("●", theme.train, "train"),
-            key("■", theme.test, "test"),
-        ]
-    )
-    return (
-        f"<span style='color:{theme.plot_axis}; font-weight:600'>{title}</span>"
-        f"&nbsp;&nbsp;&nbsp;&nbsp; {keys}"
-    )
 
 
 def _fmt(value: float) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from vae_desktop.core.showcase import pick_showcase_indices
@@ -49,10 +49,11 @@ class ReconstructionStrip(QWidget):
         self.setMinimumHeight(120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setToolTip("Click an image to inspect it")
+        # Started by new weights, not a poll: at most one refresh per interval, none while nothing changes.
         self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
         self._timer.setInterval(refresh_interval_ms)
         self._timer.timeout.connect(self._refresh_if_dirty)
-        self._timer.start()
         self._theme = on_theme(self, self._apply_theme)
 
     def _apply_theme(self, theme: Theme) -> None:
@@ -99,11 +100,18 @@ class ReconstructionStrip(QWidget):
     @Slot()
     def _mark_dirty(self) -> None:
         self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start()
 
     @Slot()
     def _refresh_if_dirty(self) -> None:
-        if self._dirty and self.isVisible():
+        if self._dirty and self.isVisible():  # hidden: showEvent catches up
             self.refresh_now()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty and not self._timer.isActive():
+            self._timer.start()
 
     @Slot()
     def refresh_now(self) -> None:

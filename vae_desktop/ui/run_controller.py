@@ -2,15 +2,17 @@
 
 The main window presents; this object decides. It imports torch, so the window creates it only
 once the core has loaded (after the first paint). Everything here runs in the GUI thread except
-the training loop (a `TrainingSession`) and dataset loading (a `BackgroundCall`).
+the training loop (a `TrainingSession`) and dataset loading (`DatasetLoads`).
+
+Where the run stands is one `TrainingStatus` (core/training_status.py), replaced and emitted on
+`statusChanged` whenever it changes; the window renders it and keeps no copy. A Pause or Resume
+changes the state only once the worker confirms it.
 
 Run lifecycle: a run is born at the first Start (or by opening a checkpoint) and fixes dataset,
-architecture, batch size and seed. Start / Stop / Start continues it exactly (a new Trainer built
-from the previous one's model, optimizer, history, progress and random state); File > New run
-ends it.
+architecture, batch size and seed. Start / Stop / Start continues it exactly (core/resume.py, as
+`vae-desktop train --resume` does); File > New run ends it.
 
-One writer per checkpoint (core/run_lock.py): the first save to a file takes its lock, and the window
-keeps it while that file is the run's; another window or a `train` writing the same file is refused.
+Saving, and the one-writer-per-file locks, are `RunSaver`'s (ui/run_saver.py).
 Every step that runs in the GUI thread on behalf of a background one (dataset loaded, start, open)
 ends in a usable state: an unexpected exception is logged with its traceback and shown as a message.
 """
@@ -20,96 +22,37 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
-from vae_desktop.core.atomic import describe_write_error
-from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from vae_desktop.core.config import ModelConfig, TrainConfig
-from vae_desktop.core.datasets import DATASETS, ImageDataset, load_dataset
-from vae_desktop.core.device import describe_device, pick_device
-from vae_desktop.core.errors import CheckpointError, ConfigError, RunInUseError, VaeDesktopError
-from vae_desktop.core.history import TrainingHistory
-from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import new_model
-from vae_desktop.core.run_lock import HeldLocks
-from vae_desktop.core.trainer import Trainer, TrainingProgress
+from vae_desktop.core.checkpoint import load_checkpoint
+from vae_desktop.core.config import ModelConfig, RunSettings
+from vae_desktop.core.datasets import ImageDataset
+from vae_desktop.core.errors import CheckpointError, VaeDesktopError
+from vae_desktop.core.metrics import BatchMetrics
+from vae_desktop.core.run_clock import RunClock
+from vae_desktop.core.trainer import Trainer
+from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
-from vae_desktop.ui.background import BackgroundCall
-from vae_desktop.ui.hyperparameter_form import RunSettings
+from vae_desktop.ui.current_run import CurrentRun, HistorySnapshot, check_dataset_shape, recorded_steps_per_epoch
+from vae_desktop.ui.dataset_loads import DatasetLoads
+from vae_desktop.ui.devices import describe_training_device
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.run_saver import RunSaver
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
 
 log = logging.getLogger(f"{LOGGER_NAME}.run")
-
-KEPT_AFTER_FAILED_SAVE = "Nothing was lost: the run is still open. Save elsewhere, or make room and save again."
-
 
 def default_training_threads() -> int:
     """Leave one core to the GUI thread so plots and the event loop stay responsive."""
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-@dataclass(frozen=True)
-class RunInfo:
-    """What the window shows about the run that just started."""
-
-    steps_per_epoch: int
-    epochs: int
-    global_step: int
-    device: str
-    run_number: int  # the same number for every session of one run (Start, Stop, Continue)
-    trained_seconds: float  # active seconds the run had trained before this session, by its history
-
-
-@dataclass(frozen=True)
-class HistorySnapshot:
-    """A whole loss history for the plots (opened checkpoint, rolled-back run, new run)."""
-
-    steps: np.ndarray
-    recon: np.ndarray
-    kl: np.ndarray
-    epochs: list[EpochMetrics]
-    steps_per_epoch: int
-
-    @classmethod
-    def of(cls, history: TrainingHistory, steps_per_epoch: int) -> HistorySnapshot:
-        arrays = history.batch_arrays()
-        return cls(arrays["global_step"], arrays["recon"], arrays["kl"], list(history.epochs), steps_per_epoch)
-
-
-@dataclass
-class _Run:
-    dataset: str  # registry name ("shapes", "folder:/path", ...)
-    model_config: ModelConfig
-    train_config: TrainConfig
-    trainer: Trainer | None = None  # set once trained in this window; holds the live state
-    checkpoint: Checkpoint | None = None  # an opened checkpoint not trained since
-    path: str | None = None  # where it was last opened from or saved to
-    saved_step: int = -1
-    number: int = 0  # counts the runs of this window
-
-    @property
-    def progress(self) -> TrainingProgress:
-        if self.trainer is not None:
-            return self.trainer.progress
-        return self.checkpoint.progress if self.checkpoint is not None else TrainingProgress()
-
-    @property
-    def history(self) -> TrainingHistory:
-        if self.trainer is not None:
-            return self.trainer.history
-        return self.checkpoint.history if self.checkpoint is not None else TrainingHistory()
-
-
 class RunController(QObject):
-    stateChanged = Signal(str)  # "idle" (no run), "ready", "loading", "training", "paused", "stopping"
-    runStarted = Signal(object)  # RunInfo
+    statusChanged = Signal(object)  # TrainingStatus: state, progress and speed, whenever one changes
     batches = Signal(object)  # tuple[BatchMetrics, ...]
     epochFinished = Signal(object)  # EpochMetrics
     historyReset = Signal(object)  # HistorySnapshot: the plots replace their data
@@ -131,15 +74,19 @@ class RunController(QObject):
         torch.set_num_threads(1)
         self.mirror = ModelMirror(self)
         self.threads = threads or default_training_threads()
+        self._clock = RunClock()  # the run's active seconds and this session's pace (elapsed, ETA)
         self._template = model_template or ModelConfig()
-        self._run: _Run | None = None
+        self._run: CurrentRun | None = None
         self._session: TrainingSession | None = None
-        self._datasets: dict[tuple[str, int | None], ImageDataset] = {}
-        self._loads: dict[tuple[str, int], BackgroundCall] = {}
-        self._load_waiters: dict[tuple[str, int], list[tuple[Callable[[ImageDataset | None], None], str]]] = {}
+        self._datasets = DatasetLoads(self._report_unexpected, self._leave_loading, parent=self)
+        self._datasets.errorRaised.connect(self.errorRaised)
         self._start_token: object | None = None  # the Start waiting for its dataset; None when cancelled
-        self._state = "idle"
-        self._locks = HeldLocks("VAE Desktop window")
+        self._status = TrainingStatus(TrainingState.IDLE, device=describe_training_device("auto", self.threads))
+        self._clock_run = 0  # the run number the clock is timing (0: none yet)
+        self._saver = RunSaver(self._report_unexpected, parent=self)
+        for mine, theirs in ((self._saver.saved, self.saved), (self._saver.saveFailed, self.saveFailed),
+                             (self._saver.pathChanged, self.pathChanged), (self._saver.errorRaised, self.errorRaised)):
+            mine.connect(theirs)
         self._runs_made = 0
 
     def _next_number(self) -> int:
@@ -148,8 +95,9 @@ class RunController(QObject):
 
     # ---- state ----------------------------------------------------------------------------------
     @property
-    def state(self) -> str:
-        return self._state
+    def status(self) -> TrainingStatus:
+        """Where the run stands now (the value last sent on `statusChanged`)."""
+        return self._status
 
     @property
     def has_run(self) -> bool:
@@ -181,57 +129,57 @@ class RunController(QObject):
 
     @property
     def has_unsaved_progress(self) -> bool:
-        """Training that is not in a file yet. A run still at step 0 that was never saved (a first
-        step that diverged, say) holds nothing to lose: its settings stay in the form."""
-        run = self._run
-        if run is None:
-            return False
-        step = run.progress.global_step
-        return step != run.saved_step and not (step == 0 and run.saved_step < 0)
+        """Training that is not in a file yet (what the window's title marks with [*])."""
+        return self._run is not None and self._run.has_unsaved_progress
 
     def run_settings(self) -> RunSettings | None:
         run = self._run
         return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config)
 
-    def device_description(self, requested: str = "auto") -> str:
-        try:
-            device = pick_device(requested)
-        except ConfigError:
-            device = torch.device("cpu")
-        if device.type == "cpu":
-            return f"CPU ({counted(self.threads, 'training thread')})"
-        return describe_device(device)
+    def _publish(self, status: TrainingStatus) -> None:
+        if status != self._status:
+            self._status = status
+            self.statusChanged.emit(status)
 
-    @staticmethod
-    def dataset_choices() -> list[tuple[str, str]]:
-        return [(info.name, info.title) for info in DATASETS.values()]
+    def _set_state(self, state: TrainingState) -> None:
+        previous = self._status.state
+        if state is previous and not self._status.awaiting_worker:
+            return
+        if state is TrainingState.TRAINING and previous is TrainingState.PAUSED:
+            self._clock.resume()
+        elif state is TrainingState.PAUSED:
+            self._clock.pause()
+        elif state.settled:
+            self._clock.stop()
+        self._publish(self._status.with_state(state))
 
-    @staticmethod
-    def available_devices() -> list[str]:
-        found = []
-        if torch.cuda.is_available():
-            found.append("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            found.append("mps")
-        return found
+    def _settle(self) -> None:
+        """No session and no Start waiting: ready with a run, idle without one."""
+        self._publish(self._run_status(self._status))
+        self._set_state(TrainingState.READY if self._run is not None else TrainingState.IDLE)
 
-    def _set_state(self, state: str) -> None:
-        if state != self._state:
-            self._state = state
-            self.stateChanged.emit(state)
+    def _run_status(self, base: TrainingStatus) -> TrainingStatus:
+        """`base` with the current run's progress (or no progress at all when there is no run)."""
+        run = self._run
+        if run is None:
+            return TrainingStatus(base.state, device=base.device)
+        timed = run.number if run.number == self._clock_run else 0  # trained in this window: it has times
+        shown = replace(base, run_number=timed)
+        return shown.with_progress(run.progress, run.steps_per_epoch or 1, run.train_config.epochs)
 
-    def _settled_state(self) -> str:
-        return "ready" if self._run is not None else "idle"
+    def times(self, remaining_steps: int) -> tuple[float, float | None]:
+        """The run's active seconds, and the seconds left at this session's pace (None when not training)."""
+        clock = self._clock
+        return clock.elapsed(), (clock.eta(remaining_steps) if clock.running else None)
+
+    def _leave_loading(self) -> None:
+        if self._session is None and self._status.state is TrainingState.LOADING:
+            self._settle()
 
     # ---- datasets ---------------------------------------------------------------------------------
-    # A dataset is loaded for a (name, seed): an image folder's train/test split follows the run's seed,
-    # as in `vae-desktop train`, so the same seed gives the same run in both. A provided dataset
-    # (tests, benchmarks) is stored under seed None and serves any seed.
     def provide_dataset(self, dataset: ImageDataset, name: str | None = None) -> None:
         """Use an already-loaded dataset for `name` (default: its own name) instead of loading it."""
-        name = name or dataset.name
-        self._datasets = {(name, None): dataset}
+        self._datasets.provide(dataset, name or dataset.name)
         if self._run is None:
             self.mirror.set_dataset(dataset)
 
@@ -248,71 +196,18 @@ class RunController(QObject):
                 if report_errors and dataset.notes:  # "20 images from /x; skipped 1 unreadable file"
                     self.noticeRaised.emit("Loaded " + "; ".join(dataset.notes) + ".")
 
-        self._with_dataset(name, seed, show, download=False, quiet=not report_errors)
+        self._datasets.with_dataset(name, seed, show, download=False, quiet=not report_errors)
 
-    def _loaded(self, name: str, seed: int) -> ImageDataset | None:
-        return self._datasets.get((name, None)) or self._datasets.get((name, seed))
-
-    def _with_dataset(
-        self, name: str, seed: int, then: Callable[[ImageDataset | None], None], download: bool = True,
-        quiet: bool = False, purpose: str = "show the dataset",
-    ) -> None:
-        """Call `then(dataset)` in the GUI thread once `name` is loaded (`then(None)` when it failed).
-        `purpose` completes "Could not ..." should `then` fail."""
-        loaded = self._loaded(name, seed)
-        if loaded is not None:
-            self._deliver(then, purpose, loaded)
-            return
-        key = (name, seed)
-        self._load_waiters.setdefault(key, []).append((then, purpose))
-        if key in self._loads:
-            return
-
-        def done(dataset: ImageDataset) -> None:
-            provided = self._datasets.get((name, None))
-            if provided is not None:  # provided meanwhile (tests, benchmarks): that one wins
-                dataset = provided
-            else:
-                self._datasets = {key: dataset}  # keep one dataset in memory: CIFAR-10 alone is 180 MB
-            for waiter, why in self._load_waiters.pop(key, []):
-                self._deliver(waiter, why, dataset)
-
-        def failed(exc: BaseException) -> None:
-            if not quiet:
-                if isinstance(exc, VaeDesktopError):
-                    self.errorRaised.emit(str(exc))
-                else:
-                    log.error("Loading dataset %s failed", name, exc_info=exc)
-                    self.errorRaised.emit(f"Could not load the dataset {name}: {exc}")
-            for waiter, why in self._load_waiters.pop(key, []):
-                self._deliver(waiter, why, None)
-
-        call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
-                              name=f"load {name}", parent=self)
-        call.completed.connect(lambda: self._loads.pop(key, None))
-        self._loads[key] = call
-        call.start()
-
-    def _deliver(self, then: Callable[[ImageDataset | None], None], purpose: str, dataset: ImageDataset | None) -> None:
-        """Run one waiter; whatever it raises becomes a message and the window leaves "loading", so a
-        dataset load can never leave Start, Open and the form disabled."""
-        try:
-            then(dataset)
-        except VaeDesktopError as exc:
-            self.errorRaised.emit(str(exc))
-        except Exception as exc:  # any failure: say so (the log has the traceback), stay usable
-            self._report_unexpected(f"Could not {purpose}", exc)
-        else:
-            return
-        if self._session is None and self._state == "loading":
-            self._set_state(self._settled_state())
+    def join_dataset_loads(self, timeout_s: float) -> bool:
+        """Wait up to `timeout_s` for dataset loads still running; True when none is left."""
+        return self._datasets.join(timeout_s)
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
-        if self._session is not None or self._state == "loading":
+        if self._session is not None or self._status.state is TrainingState.LOADING:
             return
         run = self._run
-        self._set_state("loading")
+        self._set_state(TrainingState.LOADING)
         name, seed = (run.dataset, run.train_config.seed) if run is not None else (settings.dataset, settings.train.seed)
         token = self._start_token = object()
 
@@ -321,21 +216,21 @@ class RunController(QObject):
                 self._start_token = None
                 self._start_with(settings, dataset)
 
-        self._with_dataset(name, seed, start_if_still_wanted, purpose="start training")
+        self._datasets.with_dataset(name, seed, start_if_still_wanted, purpose="start training")
 
     def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
         if dataset is None:
-            self._set_state(self._settled_state())
+            self._settle()
             return
         try:
             trainer, new_run = self._make_trainer(settings, dataset)
         except VaeDesktopError as exc:
             self.errorRaised.emit(str(exc))
-            self._set_state(self._settled_state())
+            self._settle()
             return
         except Exception as exc:  # never leave the window in "loading" with its controls off
             self._report_unexpected("Could not start training", exc)
-            self._set_state(self._settled_state())
+            self._settle()
             return
         run = self._run
         assert run is not None
@@ -349,7 +244,7 @@ class RunController(QObject):
             self.noticeRaised.emit(
                 f"This run has already trained {counted(trainer.progress.epoch, 'epoch')}. Raise Epochs to train further."
             )
-            self._set_state("ready")
+            self._settle()
             return
         session = TrainingSession(trainer, run.dataset, self.threads, parent=self)
         worker = session.worker
@@ -363,56 +258,51 @@ class RunController(QObject):
         worker.saved.connect(self._on_worker_saved)
         session.ended.connect(self._on_session_ended)
         self._session = session
-        self.runStarted.emit(RunInfo(trainer.steps_per_epoch, trainer.config.epochs, trainer.progress.global_step,
-                                     self.device_description(trainer.config.device), run.number,
-                                     _trained_seconds(trainer.history, trainer.progress)))
-        self._set_state("training")
+        # Continue in this window: the clock goes on from where it stood. A run new to this window
+        # (an opened checkpoint) starts from the time its history records.
+        same_run = run.number == self._clock_run
+        self._clock.start(self._clock.elapsed() if same_run else run.trained_seconds)
+        self._clock_run = run.number
+        device = describe_training_device(trainer.config.device, self.threads)
+        started = replace(self._run_status(self._status), device=device)
+        self._publish(started.with_state(TrainingState.TRAINING))
         log.info("Training %s on %s from step %d (%s)", run.dataset, trainer.device, trainer.progress.global_step,
                  trainer.config)
         session.start()
 
     def _make_trainer(self, settings: RunSettings, dataset: ImageDataset) -> tuple[Trainer, bool]:
-        """A Trainer continuing the current run, or a fresh run when there is none."""
+        """A Trainer continuing the current run (core/resume.py), or a fresh run when there is none."""
         run = self._run
-        if run is not None and (run.trainer is not None or run.checkpoint is not None):
-            config = replace(settings.train, batch_size=run.train_config.batch_size, seed=run.train_config.seed)
-            if run.trainer is not None:
-                previous = run.trainer
-                trainer = Trainer(previous.model, dataset, config, history=previous.history,
-                                  optimizer_state=previous.optimizer.state_dict(), progress=previous.progress,
-                                  rng_state=previous.rng_state())
-            else:
-                ckpt = run.checkpoint
-                assert ckpt is not None
-                trainer = Trainer(ckpt.build_model(), dataset, config, history=ckpt.history,
-                                  optimizer_state=ckpt.optimizer_state, progress=ckpt.progress,
-                                  rng_state=ckpt.rng_state)
-            run.trainer, run.checkpoint, run.train_config = trainer, None, config
-            return trainer, False
-        c, h, w = dataset.image_shape
-        model_config = replace(self._template, z_dim=settings.z_dim, channels=c, height=h, width=w)
-        trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
-        self._run = _Run(settings.dataset, model_config, settings.train, trainer=trainer, number=self._next_number())
-        return trainer, True
+        if run is not None and run.continue_training(settings.train, dataset):
+            assert run.trainer is not None
+            return run.trainer, False
+        self._run = CurrentRun.begin(settings, dataset, self._template, number=self._next_number())
+        assert self._run.trainer is not None
+        return self._run.trainer, True
 
-    def pause(self) -> None:
-        # "paused" too: a Resume the worker has not confirmed yet leaves this state at "paused"
-        if self._session is not None and self._state in ("training", "paused"):
-            self._session.pause()
-
-    def resume(self) -> None:
-        if self._session is not None:
-            self._session.resume()
+    def toggle_pause(self) -> None:
+        """Pause while training, resume while paused. The state changes once the worker confirms; a
+        toggle before that undoes the one it has not confirmed yet (Space pressed twice)."""
+        session, status = self._session, self._status
+        if session is None or status.state not in (TrainingState.TRAINING, TrainingState.PAUSED):
+            return
+        training = (status.state is TrainingState.TRAINING) != status.awaiting_worker  # where it is heading
+        if training:
+            session.pause()
+        else:
+            session.resume()
+        awaiting = status.state is (TrainingState.TRAINING if training else TrainingState.PAUSED)
+        self._publish(replace(status, awaiting_worker=awaiting))
 
     def stop(self) -> None:
         """Stop training, or stop waiting for a dataset that is still loading (a slow network folder):
         the load goes on in the background and is kept for the next Start, but nothing starts."""
         if self._session is not None:
             self._session.stop()
-            self._set_state("stopping")
-        elif self._state == "loading" and self._start_token is not None:
+            self._set_state(TrainingState.STOPPING)
+        elif self._status.state is TrainingState.LOADING and self._start_token is not None:
             self._start_token = None
-            self._set_state(self._settled_state())
+            self._settle()
             self.noticeRaised.emit("Start cancelled. The dataset goes on loading in the background.")
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
@@ -421,21 +311,23 @@ class RunController(QObject):
         session = self._session
         if session is not None and not session.shutdown(timeout_ms):
             return False
-        self._locks.release_all()
+        self._saver.release_all()
         return True
 
     @Slot(int)
     def _on_worker_paused(self, _global_step: int) -> None:
-        if self._session is not None and self._state != "stopping":
-            self._set_state("paused")
+        if self._session is not None and self._status.state is not TrainingState.STOPPING:
+            self._set_state(TrainingState.PAUSED)
 
     @Slot()
     def _on_worker_resumed(self) -> None:
-        if self._session is not None and self._state != "stopping":
-            self._set_state("training")
+        if self._session is not None and self._status.state is not TrainingState.STOPPING:
+            self._set_state(TrainingState.TRAINING)
 
     @Slot(object)
     def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
+        self._clock.add_steps(len(batches))
+        self._publish(self._status.with_batch(batches[-1]))
         self.batches.emit(batches)
 
     @Slot(str)
@@ -444,12 +336,7 @@ class RunController(QObject):
         if session is None:
             return
         self._session = None
-        unserved = session.worker.take_unserved_saves()
-        for path in unserved:  # served here instead; still pending, so each keeps its lock meanwhile
-            self._save_now(path)
-            self._locks.save_done(path)
-        if unserved and self._run is not None:
-            self._locks.release_all_but(self._run.path)
+        self._saver.save_unserved(self._run, session)
         run = self._run
         if reason == "failed" and run is not None and run.trainer is not None:
             # The trainer rolled back to its last good weights and truncated its history: show that.
@@ -458,7 +345,7 @@ class RunController(QObject):
             self.noticeRaised.emit(f"Training finished: {counted(run.progress.epoch, 'epoch')}.")
         log.info("Training session ended: %s", reason)
         session.deleteLater()
-        self._set_state(self._settled_state())
+        self._settle()
 
     # ---- runs and checkpoints ---------------------------------------------------------------------
     def new_run(self) -> bool:
@@ -466,12 +353,12 @@ class RunController(QObject):
         if self._session is not None:
             return False
         self._run = None
-        self._locks.release_all()
+        self._saver.release_all()
         self.mirror.clear_model()
-        self.historyReset.emit(HistorySnapshot(np.zeros(0), np.zeros(0), np.zeros(0), [], 1))
+        self.historyReset.emit(HistorySnapshot.empty())
         self.runLocked.emit(False)
         self.pathChanged.emit("")
-        self._set_state("idle")
+        self._settle()
         return True
 
     def open_checkpoint(self, path: str) -> bool:
@@ -481,23 +368,23 @@ class RunController(QObject):
             return False
         try:
             ckpt = load_checkpoint(path)
-            _check_dataset_shape(ckpt, os.path.basename(path))
+            check_dataset_shape(ckpt, os.path.basename(path))
         except CheckpointError as exc:
             self.errorRaised.emit(str(exc))
             return False
         except Exception as exc:  # the current run is kept; the user reads why, the log has the traceback
             self._report_unexpected(f"Could not open {os.path.basename(path)}", exc)
             return False
-        run = _Run(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
+        run = CurrentRun(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
                    saved_step=ckpt.progress.global_step, number=self._next_number())
         self._run = run
-        self._locks.release_all()
+        self._saver.release_all()
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
-        self.historyReset.emit(HistorySnapshot.of(ckpt.history, _steps_per_epoch(ckpt.progress) or 1))
+        self.historyReset.emit(HistorySnapshot.of(ckpt.history, run.steps_per_epoch or 1))
         self.pathChanged.emit(str(path))
-        self._set_state("ready")
+        self._settle()
         log.info("Opened checkpoint %s (%s, step %d)", path, ckpt.dataset, ckpt.progress.global_step)
         for note in ckpt.notes:
             self.noticeRaised.emit(note)
@@ -512,11 +399,14 @@ class RunController(QObject):
                 )
                 return
             self.mirror.set_dataset(dataset)
-            if _steps_per_epoch(ckpt.progress) is None:
+            if recorded_steps_per_epoch(ckpt.progress) is None:
                 spe = math.ceil(dataset.num_train / ckpt.train_config.batch_size)
+                run.dataset_steps_per_epoch = spe
                 self.historyReset.emit(HistorySnapshot.of(run.history, spe))
+                if self._session is None:
+                    self._publish(self._run_status(self._status))
 
-        self._with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
+        self._datasets.with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
         return True
 
     def save(self, path: str) -> bool:
@@ -524,101 +414,13 @@ class RunController(QObject):
         if self._run is None:
             self.errorRaised.emit("Nothing to save yet: start training or open a checkpoint first.")
             return False
-        if not self._claim(str(path)):
-            self.saveFailed.emit(str(path))
-            return False
-        if self._session is not None:
-            self._locks.save_requested(path)
-            self._session.worker.request_save(str(path))
-            return True
-        return self._save_now(str(path))
-
-    def _save_now(self, path: str) -> bool:
-        run = self._run
-        assert run is not None
-        checkpoint = Checkpoint.from_trainer(run.trainer, run.dataset) if run.trainer is not None else run.checkpoint
-        if checkpoint is None:
-            return False
-        try:
-            save_checkpoint(checkpoint, path)
-        except CheckpointError as exc:
-            self.errorRaised.emit(f"{exc} {KEPT_AFTER_FAILED_SAVE}")
-            self._locks.release_all_but(run.path)
-            self.saveFailed.emit(path)
-            return False
-        except Exception as exc:
-            self._report_unexpected(f"Could not save {path}", exc)
-            self._locks.release_all_but(run.path)
-            self.saveFailed.emit(path)
-            return False
-        self._mark_saved(path, checkpoint.progress.global_step)
-        return True
+        return self._saver.save(self._run, self._session, str(path))
 
     @Slot(object)
     def _on_worker_saved(self, result: SaveResult) -> None:
-        self._locks.save_done(result.path)
-        if result.error is not None:
-            self.errorRaised.emit(f"{result.error} {KEPT_AFTER_FAILED_SAVE}")
-            self._locks.release_all_but(self._run.path if self._run is not None else None)
-            self.saveFailed.emit(result.path)
-        elif self._run is not None:
-            self._mark_saved(result.path, result.global_step)
+        self._saver.worker_saved(self._run, result)
 
-    def _claim(self, path: str) -> bool:
-        """Hold the lock on `path` before writing it; False (and a message) when that cannot be."""
-        try:
-            removed = self._locks.claim(path)
-        except RunInUseError as exc:
-            self.errorRaised.emit(f"Not saved: {exc} Save under another name, or end that run first.")
-            return False
-        except OSError as exc:
-            self.errorRaised.emit(f"Could not save the checkpoint to {path}: {describe_write_error(exc, path)}. "
-                                  f"Any earlier file there is unchanged. {KEPT_AFTER_FAILED_SAVE}")
-            return False
-        if removed:
-            log.info("Removed stale temporary files: %s", ", ".join(str(p) for p in removed))
-        return True
-
-    # ---- unexpected failures ------------------------------------------------------------------------
     def _report_unexpected(self, what: str, exc: BaseException) -> None:
         log.error("%s", what, exc_info=exc)
         self.errorRaised.emit(f"{what}: an unexpected error ({type(exc).__name__}: {exc}). "
                               f"Details are in {log_file_path()}.")
-
-    def _mark_saved(self, path: str, step: int) -> None:
-        run = self._run
-        assert run is not None
-        run.saved_step = step
-        self._locks.release_all_but(path)  # the run's file is this one now
-        if run.path != path:
-            run.path = path
-            self.pathChanged.emit(path)
-        log.info("Saved checkpoint %s", path)
-        self.saved.emit(path)
-
-    def epochs(self) -> list[EpochMetrics]:
-        """Finished epochs of the current run (safe to call while training)."""
-        return list(self._run.history.epochs) if self._run is not None else []
-
-
-def _check_dataset_shape(ckpt: Checkpoint, name: str) -> None:
-    """Refuse, before the current run is replaced, a checkpoint whose model cannot take its own dataset's
-    images (a built-in dataset's shape is known without loading it; a folder's is checked once loaded)."""
-    info = DATASETS.get(ckpt.dataset)
-    if info is not None and tuple(info.image_shape) != ckpt.model_config.image_shape:
-        raise CheckpointError(
-            f"{name} does not fit its dataset: the model takes images of shape {ckpt.model_config.image_shape} "
-            f"but {ckpt.dataset} has {tuple(info.image_shape)}."
-        )
-
-
-def _trained_seconds(history: TrainingHistory, progress: TrainingProgress) -> float:
-    """Active training seconds recorded in a run's history: its epochs and the one in progress."""
-    return sum(epoch.seconds for epoch in history.epochs) + progress.epoch_seconds
-
-
-def _steps_per_epoch(progress: TrainingProgress) -> int | None:
-    """Steps per epoch recorded implicitly in a checkpoint's progress (None before the first epoch ends)."""
-    if progress.epoch <= 0:
-        return None
-    return max(1, (progress.global_step - progress.step_in_epoch) // progress.epoch)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from vae_desktop.core.wording import counted
+from vae_desktop.ui.file_dialogs import ask_save_path
 
 if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
@@ -121,7 +122,7 @@ class UnsavedWorkGuard(QObject):
         assert controller is not None
         if not controller.is_training:
             return self._save_now()
-        path = controller.checkpoint_path or self._window.ask_save_path()
+        path = controller.checkpoint_path or ask_save_path(self._window)
         if not path:
             return False
         if not controller.is_training:  # it finished while the file dialog was open
@@ -129,14 +130,14 @@ class UnsavedWorkGuard(QObject):
         self._closing_after = path
         controller.stop()  # first, so that no step follows the save: the window is then unmodified
         controller.save(path)  # written by the worker as it stops (or by the controller just after)
-        self._window.state_label.setText("Saving… the window closes once the run is saved")
+        self._window.show_state_note("Saving… the window closes once the run is saved")
         return False
 
     def _save_now(self) -> bool:
         controller = self._window.controller
         assert controller is not None
-        path = controller.checkpoint_path or self._window.ask_save_path()
-        return bool(path) and controller.save(path)
+        path = controller.checkpoint_path or ask_save_path(self._window)
+        return controller.save(path) if path else False
 
     # ---- a save chosen on quit while training -------------------------------------------------------
     @Slot(str)
@@ -149,4 +150,4 @@ class UnsavedWorkGuard(QObject):
     def _on_save_failed(self, path: str) -> None:
         if path == self._closing_after:  # the message is in the banner; the window and the run stay
             self._closing_after = None
-            self._window.state_label.setText("Not saved: the window stays open")
+            self._window.show_state_note("Not saved: the window stays open")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.ui.accessibility import fill_status_tips, name_plots
 from vae_desktop.ui.first_run import install_first_run_hint
 from vae_desktop.ui.icons import action_icon
@@ -23,14 +24,6 @@ if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
 
 THEME_TITLES = {SYSTEM: "Follow the &system", LIGHT_NAME: "&Light", DARK_NAME: "&Dark"}
-
-
-def menu_titled(window: MainWindow, title: str) -> QMenu | None:
-    """A top-level menu by its title ('&View'), or None."""
-    for action in window.menuBar().actions():
-        if action.text() == title and action.menu() is not None:
-            return action.menu()
-    return None
 
 
 def add_theme_menu(window: MainWindow) -> QMenu:
@@ -53,10 +46,9 @@ def add_theme_menu(window: MainWindow) -> QMenu:
         action.triggered.connect(lambda _checked=False, p=preference: _choose_theme(window, p))
         group.addAction(action)
         menu.addAction(action)
-    view = menu_titled(window, "&View")
-    if view is not None:
-        view.addSeparator()
-        view.addMenu(menu)
+    view = window.menu_actions.view_menu
+    view.addSeparator()
+    view.addMenu(menu)
     return menu
 
 
@@ -72,11 +64,16 @@ def add_icons(window: MainWindow) -> None:
     window.stop_button.setIcon(action_icon("stop"))
     play, pause = action_icon("start"), action_icon("pause")
     window.pause_button.setIcon(pause)
-    window.trainingStateChanged.connect(
-        lambda state: window.pause_button.setIcon(play if state == "paused" else pause)  # "Resume" plays on
-    )
-    for action, name in ((window.open_action, "open"), (window.save_action, "save"), (window.start_action, "start"),
-                         (window.pause_action, "pause"), (window.stop_action, "stop")):
+
+    def show_pause_icon(status: TrainingStatus) -> None:  # "Resume" plays on
+        wanted = play if status.state is TrainingState.PAUSED else pause
+        if window.pause_button.icon().cacheKey() != wanted.cacheKey():  # the status changes every batch bundle
+            window.pause_button.setIcon(wanted)
+
+    window.statusChanged.connect(show_pause_icon)
+    acts = window.menu_actions
+    for action, name in ((acts.open, "open"), (acts.save, "save"), (acts.start, "start"), (acts.pause, "pause"),
+                         (acts.stop, "stop")):
         action.setIcon(action_icon(name))
 
 
@@ -86,10 +83,6 @@ def polish_window(window: MainWindow) -> None:
     add_icons(window)
     install_keyboard(window)
     install_first_run_hint(window)
-    for action in window.findChildren(QAction):
-        if action.text() == "&About VAE Desktop":
-            action.setObjectName("aboutAction")
-            action.setStatusTip("Versions of VAE Desktop, Python, PyTorch, Qt and pyqtgraph, and the device in use")
     name_plots(window)
     fill_status_tips(window)
 

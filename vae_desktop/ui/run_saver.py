@@ -1,0 +1,116 @@
+"""Writing the window's run to checkpoint files, one writer per file (core/run_lock.py).
+
+The first save to a file takes its lock, and the window keeps it while that file is the run's;
+another window or a `train` writing the same file is refused. A save asked while training is
+written by the worker between two steps; one the worker did not reach is written here once its
+thread has ended.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from vae_desktop.core.atomic import describe_write_error
+from vae_desktop.core.checkpoint import Checkpoint, save_checkpoint
+from vae_desktop.core.errors import CheckpointError, RunInUseError
+from vae_desktop.core.run_lock import HeldLocks
+from vae_desktop.ui.current_run import CurrentRun
+from vae_desktop.ui.logging_setup import LOGGER_NAME
+from vae_desktop.ui.training_worker import SaveResult, TrainingSession
+
+log = logging.getLogger(f"{LOGGER_NAME}.run")
+
+KEPT_AFTER_FAILED_SAVE = "Nothing was lost: the run is still open. Save elsewhere, or make room and save again."
+
+
+class RunSaver(QObject):
+    """Saves a `CurrentRun` now or through its training session, and holds the files' locks."""
+
+    saved = Signal(str)  # path of a checkpoint that is now on disk
+    saveFailed = Signal(str)  # path of a save that failed (the message went out on errorRaised)
+    pathChanged = Signal(str)  # the run's file is now this one
+    errorRaised = Signal(str)
+
+    def __init__(self, report_unexpected: Callable[[str, BaseException], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._report_unexpected = report_unexpected
+        self._locks = HeldLocks("VAE Desktop window")
+
+    def release_all(self) -> None:
+        """Give up every lock (the run was replaced, or the window closes)."""
+        self._locks.release_all()
+
+    def save(self, run: CurrentRun, session: TrainingSession | None, path: str) -> bool:
+        """Write `run` to `path`: now, or between two steps of `session`. False when refused or failed."""
+        if not self._claim(path):
+            self.saveFailed.emit(path)
+            return False
+        if session is not None:
+            self._locks.save_requested(path)
+            session.worker.request_save(path)
+            return True
+        return self.save_now(run, path)
+
+    def save_now(self, run: CurrentRun, path: str) -> bool:
+        checkpoint = Checkpoint.from_trainer(run.trainer, run.dataset) if run.trainer is not None else run.checkpoint
+        if checkpoint is None:
+            return False
+        try:
+            save_checkpoint(checkpoint, path)
+        except CheckpointError as exc:
+            self.errorRaised.emit(f"{exc} {KEPT_AFTER_FAILED_SAVE}")
+        except Exception as exc:
+            self._report_unexpected(f"Could not save {path}", exc)
+        else:
+            self._mark_saved(run, path, checkpoint.progress.global_step)
+            return True
+        self._locks.release_all_but(run.path)
+        self.saveFailed.emit(path)
+        return False
+
+    def save_unserved(self, run: CurrentRun | None, session: TrainingSession) -> None:
+        """After `session`'s thread has ended: write the saves its worker did not reach."""
+        unserved = session.worker.take_unserved_saves()
+        for path in unserved:  # still pending, so each keeps its lock meanwhile
+            if run is not None:
+                self.save_now(run, path)
+            self._locks.save_done(path)
+        if unserved and run is not None:
+            self._locks.release_all_but(run.path)
+
+    def worker_saved(self, run: CurrentRun | None, result: SaveResult) -> None:
+        """The worker wrote (or failed to write) a checkpoint of `run`."""
+        self._locks.save_done(result.path)
+        if result.error is not None:
+            self.errorRaised.emit(f"{result.error} {KEPT_AFTER_FAILED_SAVE}")
+            self._locks.release_all_but(run.path if run is not None else None)
+            self.saveFailed.emit(result.path)
+        elif run is not None:
+            self._mark_saved(run, result.path, result.global_step)
+
+    def _claim(self, path: str) -> bool:
+        """Hold the lock on `path` before writing it; False (and a message) when that cannot be."""
+        try:
+            removed = self._locks.claim(path)
+        except RunInUseError as exc:
+            self.errorRaised.emit(f"Not saved: {exc} Save under another name, or end that run first.")
+            return False
+        except OSError as exc:
+            self.errorRaised.emit(f"Could not save the checkpoint to {path}: {describe_write_error(exc, path)}. "
+                                  f"Any earlier file there is unchanged. {KEPT_AFTER_FAILED_SAVE}")
+            return False
+        if removed:
+            log.info("Removed stale temporary files: %s", ", ".join(str(p) for p in removed))
+        return True
+
+    def _mark_saved(self, run: CurrentRun, path: str, step: int) -> None:
+        run.saved_step = step
+        self._locks.release_all_but(path)  # the run's file is this one now
+        if run.path != path:
+            run.path = path
+            self.pathChanged.emit(path)
+        log.info("Saved checkpoint %s", path)
+        self.saved.emit(path)
