@@ -1,4 +1,5 @@
-"""`vae-desktop evaluate`: test-set reconstruction, KL and negative ELBO of a checkpoint."""
+"""`vae-desktop evaluate`: test-set reconstruction, KL and negative ELBO of a checkpoint or a run folder
+(its latest checkpoint, or `--which best`)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.errors import CheckpointError, ConfigError
+from vae_desktop.core.runs.resume_point import checkpoint_to_resume
 from vae_desktop.core.trainer import evaluate_model
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     device = pick_device(args.device)  # the same rule as `train`, checked before anything slow
-    checkpoint = load_checkpoint(args.checkpoint)
+    path = checkpoint_to_resume(args.checkpoint, getattr(args, "which", "latest")).checkpoint
+    checkpoint = load_checkpoint(path)
     for note in checkpoint.notes:
         print(f"Note: {note}", file=sys.stderr)
     dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed)
@@ -27,7 +30,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     assert result is not None
     if not all(math.isfinite(v) for v in (result.recon, result.kl)):
         raise CheckpointError(
-            f"{args.checkpoint.name} gives no finite test loss on {dataset.name} (recon {result.recon}, KL "
+            f"{path.name} gives no finite test loss on {dataset.name} (recon {result.recon}, KL "
             f"{result.kl}): its weights overflow on these images, so there is nothing to report."
         )
     print(f"{dataset.name} test set ({dataset.num_test} images): recon {result.recon:.2f}, KL {result.kl:.2f}, "

@@ -115,6 +115,27 @@ class RunLock:
         self.info_path.write_text(json.dumps(info) + "\n", encoding="utf-8")
 
 
+def is_held_elsewhere(target: str | os.PathLike[str]) -> bool:
+    """Whether some live process (another one, or another RunLock in this one) holds the lock on
+    `target` now. Only looks: it creates no lock file and removes no temp files."""
+    lock_path = Path(os.path.abspath(target)).parent / f".{Path(target).name}.lock"
+    if not lock_path.exists():
+        return False
+    probe = FileLock(str(lock_path), timeout=0)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        try:
+            _raise_if_unopenable(lock_path)  # filelock reports some OS errors as a timeout
+        except OSError:
+            return False
+        return True
+    except OSError:
+        return False  # cannot even open it (read-only, gone): nobody can be writing through it here
+    probe.release(force=True)
+    return False
+
+
 def read_holder(info_path: Path) -> LockHolder | None:
     """The holder an info file names, or None when it is unreadable or names a process that is gone."""
     try:

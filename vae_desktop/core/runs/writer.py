@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -224,6 +224,24 @@ class RunWriter:
             raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
         self._write_run_json()
 
+    def log_past(self, batch: Sequence[BatchRow], epochs: Sequence[EpochMetrics]) -> None:
+        """Write rows of training done before this log began: a run continued into a new folder from a
+        checkpoint made elsewhere (or in an older single-file folder) keeps its whole history. Batch
+        rows are written as given (no thinning: they are the checkpoint's already thinned trace)."""
+        with self._state_lock:
+            known = {e.epoch for e in self._epochs}
+            self._epochs = sorted([*self._epochs, *(e for e in epochs if e.epoch not in known)], key=lambda e: e.epoch)
+            # _best is left alone: best.vaeckpt is the best epoch whose checkpoint this folder holds
+            kept = list(self._epochs)
+        lines = [format_batch_line(row) for row in batch]
+        lines += [format_line(EpochRow(e).to_dict()) for e in epochs if e.epoch not in known]
+        if lines:
+            self._append(b"".join(lines), durable=True)
+        try:
+            write_metrics_csv(kept, self.folder / METRICS_CSV)
+        except OSError as exc:
+            raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
+
     def rewind(self, global_step: int, epochs_completed: int, reason: str = "diverged") -> None:
         """Training went back to an earlier state (e.g. rolled back after diverging): readers forget
         the rows logged after it."""
@@ -328,7 +346,10 @@ class RunWriter:
         lines = [] if not data or data.endswith(b"\n") else [b"\n"]
         if not data:
             lines.append(format_line(HeaderRow(run_id).to_dict()))
-        lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
+        logged_past = (parsed.batch.shape[1] and float(parsed.batch[0].max()) > global_step) or any(
+            e.metrics.epoch > epochs_completed for e in parsed.epochs)
+        if logged_past:  # rows past the resume point (the epoch in progress was lost): readers forget them
+            lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
         return lines
 
     def _progress_changes(self, **changes: int) -> None:
