@@ -40,7 +40,7 @@ def run_folder_name(dataset: str, z_dim: int, when: datetime | None = None) -> s
     in characters every file system takes."""
     day = (when or datetime.now()).strftime("%Y-%m-%d")
     name = dataset.split(":", 1)[1] if dataset.startswith("folder:") else dataset
-    name = Path(name.rstrip("/\\")).name or name
+    name = re.split(r"[/\\]", name.rstrip("/\\"))[-1]  # a folder by its last part, on any platform
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")[:40].strip("-.") or "run"
     return f"{day}-{slug}-z{int(z_dim)}"
 
