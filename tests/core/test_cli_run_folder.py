@@ -265,3 +265,13 @@ def test_unclear_resume_and_evaluate_arguments_are_one_line(images, tmp_path):
         assert result.returncode != 0 and len(lines) == 1 and needle in lines[0], (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "empty" / "checkpoints").exists()
+
+
+def test_a_refused_train_leaves_no_run_folder_behind(tmp_path):
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    for out in (tmp_path / "new" / "run", existing):
+        result = run_cli("train", "--dataset", f"folder:{tmp_path / 'missing'}", "--out", str(out), "--quiet")
+        assert result.returncode == 1 and "does not exist" in result.stderr
+    assert not (tmp_path / "new" / "run").exists()
+    assert existing.is_dir() and not any(existing.iterdir())

@@ -14,7 +14,7 @@ while that run is the window's). A second writer is refused with a message namin
 - Owning the target makes every temp file of ours beside it stale (only a holder writes them), so
   acquiring removes those left by a kill mid-save, for the target and for `also_owns` (files the
   same writer derives from the run, such as the CLI's metrics.csv).
-- The key is the checkpoint file, not its folder, so the CLI (`out/model.vaeckpt`) and a window
+- The key is the checkpoint file, not its folder, so the CLI (`out/checkpoints/latest.vaeckpt`) and a window
   saving to that same file exclude each other, while two windows may save different files into
   one folder. A run folder (run.json, metrics.jsonl, checkpoints/latest.vaeckpt) is locked the
   same way through its main checkpoint, with the other files in `also_owns`.
