@@ -69,7 +69,20 @@ def _keep_every(text: str) -> int:
     return value
 
 
+def _importance_samples(text: str) -> int:
+    """K for --importance-samples: a whole number from 1 to MAX_IMPORTANCE_SAMPLES (core/likelihood.py)."""
+    from vae_desktop.core.errors import ConfigError
+    from vae_desktop.core.likelihood import check_importance_samples
+
+    try:
+        return check_importance_samples(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from vae_desktop.core.config import LAYOUTS, STDDEVS  # no torch: --help stays instant
+
     parser = _OneLineParser(prog="vae-desktop", description="Train and explore variational autoencoders.")
     parser.add_argument("--version", action="version", version=f"vae-desktop {__version__}")
     setup = parser.add_mutually_exclusive_group()
@@ -95,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--recon-loss", choices=["bernoulli", "gaussian"])
     train.add_argument("--base-width", type=field_type("base_width"),
                        help=_field_help("base_width", "channels of the first conv layer"))
+    train.add_argument("--layout", choices=LAYOUTS, help="which half of the encoder's outputs is the mean: "
+                       "mean-first (default) or logstd-first (the same seed gives the same curves)")
+    train.add_argument("--stddev", choices=STDDEVS, help="how the other half becomes σ: exp of log σ (default), "
+                       "softplus, or raw (used as σ directly: fails once σ goes negative)")
+    train.add_argument("--kl-warmup-epochs", type=field_type("kl_warmup_epochs"),
+                       help=_field_help("kl_warmup_epochs", "epochs over which β ramps up from 0, step by step"))
+    train.add_argument("--free-bits", type=field_type("free_bits"),
+                       help=_field_help("free_bits", "nats per latent dimension below which the batch's mean KL "
+                                        "is not pushed down (Kingma et al. 2016)"))
     train.add_argument("--resume", type=_given_path,
                        help="continue a run: a run folder (from its latest checkpoint, in that folder) or a checkpoint")
     train.add_argument("--out", type=_given_path,
@@ -113,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", type=_given, help="defaults to the dataset the model was trained on")
     evaluate.add_argument("--data-root", type=_given_path)
     evaluate.add_argument("--device", type=_given, default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    evaluate.add_argument("--importance-samples", type=_importance_samples, metavar="K",
+                          help="also report the importance-weighted bound on log p(x) with K samples per image "
+                          "(K = 1 is the ELBO)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a sentence")
     return parser
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import load_checkpoint
@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
 COMMAND = "vae-desktop train"
 _TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "beta": "beta", "seed": "seed",
-                "device": "device", "recon_loss": "recon_loss"}
+                "device": "device", "recon_loss": "recon_loss", "kl_warmup_epochs": "kl_warmup_epochs",
+                "free_bits": "free_bits"}
+_MODEL_FLAGS = ("z_dim", "base_width", "layout", "stddev")  # fixed for a run's life: refused on --resume if changed
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -88,11 +90,11 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
             print(f"Note: {note}", file=sys.stderr)
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
-        if args.z_dim is not None and args.z_dim != resumed.model_config.z_dim:
-            raise ConfigError(
-                f"--z-dim {args.z_dim} differs from the checkpoint's z_dim {resumed.model_config.z_dim}; "
-                "a resumed run keeps its architecture."
-            )
+        for flag in _MODEL_FLAGS:
+            given, stored = getattr(args, flag), getattr(resumed.model_config, flag)
+            if given is not None and given != stored:
+                raise ConfigError(f"--{flag.replace('_', '-')} {given} differs from the checkpoint's {flag} "
+                                  f"{stored}; a resumed run keeps its architecture.")
         train_config = TrainConfig.from_dict({**resumed.train_config.to_dict(), **overrides})
         dataset_name = args.dataset or resumed.dataset
     else:
@@ -107,8 +109,8 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
                           rng_state=resumed.rng_state)
     else:
         c, h, w = dataset.image_shape
-        model_kwargs = {"channels": c, "height": h, "width": w}
-        for flag in ("z_dim", "base_width"):
+        model_kwargs: dict[str, Any] = {"channels": c, "height": h, "width": w}
+        for flag in _MODEL_FLAGS:
             if getattr(args, flag) is not None:
                 model_kwargs[flag] = getattr(args, flag)
         trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)

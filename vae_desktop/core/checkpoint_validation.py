@@ -5,6 +5,8 @@ another tool, an old bug or a hand edit can hold an optimizer state that crashes
 (a wrong-shaped exp_avg makes the fused Adam kernel write out of bounds), an RNG state torch
 refuses, an `epoch` of infinity, or NaN weights. Each check raises `InvalidField` whose text names
 the field and says what is wrong, so the user reads one sentence instead of a traceback later.
+The settings themselves (ranges, the encoder layout and stddev function, with their defaults for
+files saved before those existed) are checked by the config dataclasses, the one rule for them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import torch
 
-from vae_desktop.core.metrics import EPOCH_COLUMNS
+from vae_desktop.core.metrics import EPOCH_COLUMNS, OPTIONAL_EPOCH_COLUMNS
 
 MAX_COUNT = 10**15  # steps, images, epochs: far beyond any real run, small enough for exact floats
 MAX_HISTORY_POINTS = 10**9
@@ -95,7 +97,11 @@ def check_history(data: Any, progress: dict, z_dim: int) -> None:
             raise InvalidField(f"history.epochs are out of order (epoch {number} after {previous})")
         previous = number
         for key in EPOCH_COLUMNS[1:]:
+            if key in OPTIONAL_EPOCH_COLUMNS:
+                continue
             check_real(entry.get(key), f"history.epochs[{index}].{key}")
+        if entry.get("active_units") is not None:
+            check_count(entry["active_units"], f"history.epochs[{index}].active_units", 0, z_dim)
         per_dim = entry.get("kl_per_dim", [])
         if not isinstance(per_dim, (list, tuple)) or len(per_dim) not in (0, z_dim):
             raise InvalidField(f"history.epochs[{index}].kl_per_dim does not have one value per latent dimension")

@@ -11,6 +11,12 @@ from vae_desktop.core.errors import ConfigError
 
 RECON_LOSSES = ("bernoulli", "gaussian")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# Which half of the encoder's 2*z_dim outputs is the mean: nothing in the network decides it, only
+# how the outputs are used (the "swap the halves" experiment trains both and gets the same curves).
+LAYOUTS = ("mean-first", "logstd-first")
+# How the second half becomes the stddev σ: exp of log σ (any real output is a valid σ), softplus
+# (also always positive), or raw (used as σ directly: it goes negative and training fails).
+STDDEVS = ("exp", "softplus", "raw")
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,12 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("batch_size", "Batch size", 128, 1, 65_536),
         FieldSpec("lr", "Learning rate", 1e-3, 0.0, 1e9, whole=False, low_allowed=False),
         FieldSpec("beta", "β (KL weight)", 1.0, 0.0, 1e6, whole=False),
+        FieldSpec("kl_warmup_epochs", "KL warm-up epochs", 0, 0, 100_000),
+        FieldSpec("free_bits", "Free bits (nats per dim)", 0.0, 0.0, 1e3, whole=False),
         FieldSpec("seed", "Seed", 0, 0, 2**31 - 1),
+        # Not a training setting: `vae-desktop evaluate --importance-samples K` (core/likelihood.py).
+        # Memory is bounded for any K (samples are decoded in chunks); the limit bounds the time.
+        FieldSpec("importance_samples", "Importance samples (K)", 1, 1, 100_000),
     )
 }
 
@@ -108,9 +119,13 @@ class ModelConfig:
     width: int = _default("width")
     base_width: int = _default("base_width")
     hidden: int = _default("hidden")
+    layout: str = "mean-first"  # LAYOUTS; checkpoints saved before it existed are mean-first
+    stddev: str = "exp"  # STDDEVS; likewise exp for older checkpoints
 
     def __post_init__(self) -> None:
         _check_fields(self)
+        check_choice("layout", self.layout, LAYOUTS, "encoder output layout")
+        check_choice("stddev", self.stddev, STDDEVS, "stddev function")
         for name in ("height", "width"):
             value = getattr(self, name)
             if value % 4:
@@ -137,6 +152,8 @@ class TrainConfig:
     lr: float = _default("lr")
     beta: float = _default("beta")
     seed: int = _default("seed")
+    kl_warmup_epochs: int = _default("kl_warmup_epochs")  # β ramps from 0 over this many epochs
+    free_bits: float = _default("free_bits")  # nats per latent dimension the KL term never goes below
     device: str = "auto"
     recon_loss: str = "bernoulli"
 
@@ -154,6 +171,13 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         return cls(**_known_fields(cls, data))
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...], what: str) -> str:
+    """One of a fixed set of words (`--layout`, `--stddev`, a checkpoint's field): the same message for all."""
+    if isinstance(value, str) and value in choices:
+        return value
+    raise ConfigError(f"Unknown {what} {shown_text(str(value))}: choose one of {', '.join(choices)}.")
 
 
 def check_device_name(name: object) -> str:

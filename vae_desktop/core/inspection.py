@@ -21,7 +21,7 @@ from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.inference import images_to_display
 from vae_desktop.core.losses import kl_per_dimension, reconstruction_nats
 from vae_desktop.core.metrics import EpochMetrics
-from vae_desktop.core.model import VAE, split_encoding
+from vae_desktop.core.model import VAE, mean_and_stddev
 
 # Mean KL (nats) below which a latent dimension counts as unused: its posterior is (nearly) the prior
 # for every image, so the decoder learns to ignore it ("posterior collapse"). Collapsed dimensions of
@@ -33,6 +33,13 @@ INACTIVE_KL_NATS = 0.05
 # posterior mean moves from image to image. It looks at the mean only; the KL rule above also counts
 # a posterior that is narrower than the prior.
 ACTIVE_UNIT_VARIANCE = 0.01
+
+
+def count_active_units(mean_variance: np.ndarray, threshold: float = ACTIVE_UNIT_VARIANCE) -> int:
+    """How many dimensions are active units: Var over the images of the posterior mean > `threshold`.
+
+    The one rule for it: the inspector's `DimensionActivity` and the trainer's test pass use it."""
+    return int((np.asarray(mean_variance) > threshold).sum())
 
 
 class ImageShapeError(VaeDesktopError):
@@ -56,10 +63,10 @@ class EpsilonSource:
 class ImageInspection:
     """Every intermediate value for one image, as float numpy arrays (one entry per dimension)."""
 
-    raw: np.ndarray  # (2*z_dim,) encoder output, emission order: mean half, then log-stddev half
-    mean: np.ndarray  # (z_dim,) raw[:z_dim]
-    log_std: np.ndarray  # (z_dim,) raw[z_dim:]
-    std: np.ndarray  # (z_dim,) exp(log_std), always > 0
+    raw: np.ndarray  # (2*z_dim,) encoder output, emission order (mean half first unless logstd-first)
+    mean: np.ndarray  # (z_dim,) raw[:z_dim] (raw[z_dim:] for the logstd-first layout)
+    log_std: np.ndarray  # (z_dim,) the other half: log σ for the exp stddev (see ModelConfig.stddev)
+    std: np.ndarray  # (z_dim,) exp(log_std) (> 0), or softplus / the raw value by ModelConfig.stddev
     eps: np.ndarray  # (z_dim,) the noise drawn for this sample
     z: np.ndarray  # (z_dim,) mean + std * eps
     kl_per_dim: np.ndarray  # (z_dim,) KL(N(mean_d, std_d) || N(0, 1)) in nats
@@ -119,8 +126,7 @@ def inspect_image(
         device = next(model.parameters()).device
         x = x.to(device)
         raw = model.encoder_output(x)
-        mean, log_std = split_encoding(raw)
-        std = log_std.exp()
+        mean, log_std, std = mean_and_stddev(raw, model.config)
         eps_tensor = torch.from_numpy(eps_array).to(device).unsqueeze(0)
         z = mean + std * eps_tensor
         kl = kl_per_dimension(Normal(mean, std))
@@ -188,8 +194,9 @@ class DimensionActivity:
 
     @property
     def active_unit_count(self) -> int | None:
-        units = self.active_units
-        return None if units is None else int(units.sum())
+        if self.mean_variance is None:
+            return None
+        return count_active_units(self.mean_variance, self.unit_threshold)
 
 
 def activity_from_kl(

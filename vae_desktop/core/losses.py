@@ -55,9 +55,34 @@ def kl_nats(posterior: Normal) -> torch.Tensor:
 
 
 def vae_loss(
-    logits: torch.Tensor, x: torch.Tensor, posterior: Normal, beta: float = 1.0, kind: str = "bernoulli"
+    logits: torch.Tensor,
+    x: torch.Tensor,
+    posterior: Normal,
+    beta: float = 1.0,
+    kind: str = "bernoulli",
+    free_bits: float = 0.0,
 ) -> LossTerms:
-    """Mean over the batch of reconstruction and KL; the objective weights the KL by beta."""
+    """Mean over the batch of reconstruction and KL; the objective weights the KL by beta.
+
+    Free bits (Kingma et al. 2016, "Improving Variational Inference with Inverse Autoregressive
+    Flow", eq. 15, one group per latent dimension): the KL of each dimension is first averaged over
+    the batch, and that batch mean is clamped below at `free_bits` nats in the objective,
+    sum_d max(free_bits, mean_x KL_d). A dimension below λ then feels no pull toward the prior,
+    so the encoder has no reason to switch it off. `kl` stays the true, unclamped KL: the metrics
+    always report the real ELBO.
+    """
     recon = reconstruction_nats(logits, x, kind).mean()
-    kl = kl_nats(posterior).mean()
-    return LossTerms(recon, kl, recon + beta * kl)
+    per_dim = kl_per_dimension(posterior)
+    kl = per_dim.sum(1).mean()
+    kl_term = per_dim.mean(0).clamp(min=free_bits).sum() if free_bits > 0 else kl
+    return LossTerms(recon, kl, recon + beta * kl_term)
+
+
+def warmup_beta(beta: float, steps_done: int, warmup_steps: int) -> float:
+    """The KL weight of the next step under KL warm-up: linear from 0 (the first step) to `beta`,
+    which it reaches after `warmup_steps` steps and keeps (Bowman et al. 2016; Sønderby et al. 2016).
+
+    0 warm-up steps: always `beta`."""
+    if warmup_steps <= 0:
+        return beta
+    return beta * min(1.0, steps_done / warmup_steps)

@@ -35,6 +35,9 @@ class EpochMetrics:
     seconds: float
     # Test-set mean KL of each latent dimension (nats); sums to test_kl. Not a CSV column.
     kl_per_dim: tuple[float, ...] = ()
+    # Latent dimensions whose test-set posterior mean varies by more than 0.01 (Burda et al. 2015).
+    # None for epochs recorded before it was measured (older checkpoints and run folders).
+    active_units: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -43,10 +46,15 @@ class EpochMetrics:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EpochMetrics:
-        kwargs: dict[str, Any] = {f.name: float(data[f.name]) for f in fields(cls) if f.name != "kl_per_dim"}
+        kwargs: dict[str, Any] = {f.name: float(data[f.name]) for f in fields(cls) if f.name not in _NOT_FLOAT}
         kwargs["epoch"] = int(data["epoch"])
         kwargs["kl_per_dim"] = tuple(float(v) for v in data.get("kl_per_dim", ()))
+        units = data.get("active_units")
+        kwargs["active_units"] = None if units is None else int(units)
         return cls(**kwargs)
 
 
+_NOT_FLOAT = ("kl_per_dim", "active_units")
 EPOCH_COLUMNS = [f.name for f in fields(EpochMetrics) if f.name != "kl_per_dim"]
+# Columns an older record may lack (read as None, written as an empty CSV cell).
+OPTIONAL_EPOCH_COLUMNS = ("active_units",)

@@ -1,8 +1,11 @@
 """The VAE: a conv encoder emitting 2*z_dim numbers (mean | log-stddev) and a transposed-conv decoder.
 
 The encoder's last layer is a plain Linear layer; nothing in the network says which half is the
-mean. `split_encoding` gives the halves their roles, and the loss (through `rsample`) trains them
-into those roles. The inspector shows exactly these tensors.
+mean. `split_encoding` gives the halves their roles (`ModelConfig.layout` says which half is which)
+and `stddev_from_output` turns the spread half into σ (`ModelConfig.stddev`: exp of log σ by
+default); the loss (through `rsample`) trains them into those roles. Everything that needs σ from
+the encoder's output (the model, the inspector, the gradients, the likelihood) goes through these
+two functions. The inspector shows exactly these tensors.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Normal
 
@@ -25,10 +29,57 @@ class VAEOutput(NamedTuple):
     logits: torch.Tensor  # decoder output before the sigmoid (numerically stable losses)
 
 
-def split_encoding(encoding: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Split raw encoder output (…, 2*z_dim) into (mean, log_stddev): first half, second half."""
+def split_encoding(encoding: torch.Tensor, layout: str = "mean-first") -> tuple[torch.Tensor, torch.Tensor]:
+    """Split raw encoder output (…, 2*z_dim) into (mean, spread): the spread half is log σ for the
+    exp stddev. mean-first: the mean is the first half; logstd-first: the second."""
     z_dim = encoding.shape[-1] // 2
-    return encoding[..., :z_dim], encoding[..., z_dim:]
+    first, second = encoding[..., :z_dim], encoding[..., z_dim:]
+    if layout == "mean-first":
+        return first, second
+    if layout == "logstd-first":
+        return second, first
+    raise ValueError(f"unknown encoder output layout {layout!r}")
+
+
+def stddev_from_output(spread: torch.Tensor, kind: str = "exp") -> torch.Tensor:
+    """σ from the spread half: exp (the output is log σ), softplus, or raw (the output *is* σ, and a
+    Linear layer's output is as often negative as not: see `first_bad_stddev`)."""
+    if kind == "exp":
+        return spread.exp()
+    if kind == "softplus":
+        return F.softplus(spread)
+    if kind == "raw":
+        return spread
+    raise ValueError(f"unknown stddev function {kind!r}")
+
+
+def stddev_derivative(spread: torch.Tensor, kind: str = "exp") -> torch.Tensor:
+    """dσ/d(spread output), elementwise: σ for exp, sigmoid for softplus, 1 for raw (core/gradients.py)."""
+    if kind == "exp":
+        return spread.exp()
+    if kind == "softplus":
+        return torch.sigmoid(spread)
+    if kind == "raw":
+        return torch.ones_like(spread)
+    raise ValueError(f"unknown stddev function {kind!r}")
+
+
+def mean_and_stddev(encoding: torch.Tensor, config: ModelConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mean, spread output, σ) of raw encoder output, by the model's layout and stddev function."""
+    mean, spread = split_encoding(encoding, config.layout)
+    return mean, spread, stddev_from_output(spread, config.stddev)
+
+
+def first_bad_stddev(std: torch.Tensor) -> tuple[int, int, float] | None:
+    """(image, dimension, value) of the first σ that is not positive, or None when all are.
+
+    A Normal with σ <= 0 is no distribution; torch's KL formula squares σ and would quietly report a
+    finite number for it, so the trainer checks this itself (see Trainer's raw-stddev failure)."""
+    bad = ~(std > 0)
+    if not bool(bad.any()):
+        return None
+    image, dim = (int(i) for i in bad.nonzero()[0])
+    return image, dim, float(std[image, dim])
 
 
 class Encoder(nn.Module):
@@ -95,9 +146,9 @@ class VAE(nn.Module):
         return self.encoder(x)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return (mean, stddev): the first z_dim outputs, and exp of the second z_dim (log-stddev)."""
-        mean, log_std = split_encoding(self.encoder_output(x))
-        return mean, log_std.exp()
+        """Return (mean, stddev): by default the first z_dim outputs, and exp of the second z_dim (log σ)."""
+        mean, _, std = mean_and_stddev(self.encoder_output(x), self.config)
+        return mean, std
 
     def posterior(self, x: torch.Tensor) -> Normal:
         mean, std = self.encode(x)
@@ -125,10 +176,20 @@ def new_model(config: ModelConfig, seed: int) -> VAE:
 
     Every new run (the window's first Start, `vae-desktop train` without --resume) is built here, so
     the same seed gives the same numbers in both. The global random state is restored afterwards:
-    the trainer seeds the shuffles and the noise of each epoch itself."""
+    the trainer seeds the shuffles and the noise of each epoch itself.
+
+    A logstd-first model gets the mean-first model's weights with the last layer's two halves of
+    rows swapped: it computes the very same function, so the two layouts train to the same curves."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return VAE(config)
+        model = VAE(config)
+    if config.layout == "logstd-first":
+        last = model.encoder.net[-1]
+        assert isinstance(last, nn.Linear)
+        with torch.no_grad():
+            for param in (last.weight, last.bias):
+                param.copy_(torch.cat([param[config.z_dim :], param[: config.z_dim]]))
+    return model
 
 
 def empty_model(config: ModelConfig) -> VAE:

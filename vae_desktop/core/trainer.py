@@ -24,9 +24,10 @@ from vae_desktop.core.datasets.base import ImageDataset, to_float
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.errors import ConfigError, TrainingDivergedError
 from vae_desktop.core.history import TrainingHistory
-from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss
+from vae_desktop.core.inspection import count_active_units
+from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss, warmup_beta
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import VAE, first_bad_stddev
 from vae_desktop.core.optimizer import make_adam
 
 EVAL_BATCH = 1000
@@ -103,6 +104,8 @@ class Trainer:
         self.dataset = dataset
         self.device = torch.device(device) if device is not None else pick_device(config.device)
         self.model = model.to(self.device)
+        # exp and softplus are positive by construction (an underflow to 0 is an infinite KL, the NaN path)
+        self._check_raw_stddev = model.config.stddev == "raw"
         self.optimizer = make_adam(self.model.parameters(), config.lr, self.device)
         if optimizer_state is not None:
             self.optimizer.load_state_dict(optimizer_state)
@@ -192,7 +195,9 @@ class Trainer:
         Returns the batch's mean reconstruction and KL per image (nats)."""
         rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
         out = self.model(x)
-        terms = vae_loss(out.logits, x, out.posterior, self.config.beta, self.config.recon_loss)
+        if self._check_raw_stddev:
+            self._check_stddev(out.posterior.scale, epoch, step)
+        terms = vae_loss(out.logits, x, out.posterior, self.kl_weight(), self.config.recon_loss, self.config.free_bits)
         recon, kl = self._finite_losses(terms, epoch, step)
         if rng_before is not None:
             self._take_snapshot(rng_before)
@@ -200,6 +205,11 @@ class Trainer:
         terms.objective.backward()
         self.optimizer.step()
         return recon, kl
+
+    def kl_weight(self) -> float:
+        """β for the next step: `config.beta`, ramped up from 0 over the first `kl_warmup_epochs` epochs."""
+        warmup_steps = self.config.kl_warmup_epochs * self.steps_per_epoch
+        return warmup_beta(self.config.beta, self.progress.global_step, warmup_steps)
 
     def _start_epoch(self, epoch: int) -> torch.Tensor:
         """The epoch's shuffle (on the device), with the sampling noise seeded for the epoch, or, when a
@@ -252,6 +262,7 @@ class Trainer:
             samples_per_s=p.epoch_images / max(p.epoch_seconds, 1e-9),
             seconds=p.epoch_seconds + time.perf_counter() - eval_started,
             kl_per_dim=tuple(test.kl_per_dim.tolist()),
+            active_units=test.active_units,
         )
         self.progress = TrainingProgress(epoch=epoch, global_step=p.global_step)
         self.history.add_epoch(result)
@@ -274,8 +285,22 @@ class Trainer:
         the model is rolled back to its last snapshot and TrainingDivergedError raised, before any update."""
         recon, kl = terms.recon.item(), terms.kl.item()
         if not (math.isfinite(recon) and math.isfinite(kl)):
-            self._roll_back_and_raise(epoch, step + 1, recon, kl)
+            bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
+            self._roll_back_and_raise(epoch, step + 1, f"the loss became {bad}")
         return recon, kl
+
+    def _check_stddev(self, std: torch.Tensor, epoch: int, step: int) -> None:
+        """With `--stddev raw` the encoder's output is σ itself, and nothing keeps it positive: stop at
+        the first step that gives σ <= 0 (no Normal has it), as the NaN path does, before any update."""
+        bad = first_bad_stddev(std.detach())
+        if bad is not None:
+            image, dim, value = bad
+            self._roll_back_and_raise(
+                epoch, step + 1, f"the stddev became {'zero' if value == 0 else 'negative'} "
+                f"(σ = {value:.4g} in latent dimension {dim} of image {image + 1} of the batch)",
+                hint="the raw stddev uses the encoder's output as σ and nothing keeps it positive; "
+                "exp (the default) or softplus does",
+            )
 
     def _take_snapshot(self, rng_state: torch.Tensor) -> None:
         """Called after a finite loss and before the update: these weights are known to be good."""
@@ -286,13 +311,16 @@ class Trainer:
             rng_state=rng_state,
         )
 
-    def _roll_back_and_raise(self, epoch: int, step: int, recon: float, kl: float) -> NoReturn:
-        bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
+    def _roll_back_and_raise(self, epoch: int, step: int, what: str, hint: str = "") -> NoReturn:
+        """`what` happened at the step: restore the last good weights and raise, with `hint` (default:
+        try a smaller learning rate) for what to change."""
         snap = self._snapshot
         # No snapshot: the very first step of this session failed, before any update. Nothing needs
         # restoring, and "the initial weights" would be untrue for a resumed run.
         outcome = ("Nothing was changed: the weights this session started from already give that loss, "
                    "before any update, so a smaller learning rate will not help")
+        if hint:
+            outcome = f"Nothing was changed: this happened before any update; {hint}"
         if snap is not None:
             self.model.load_state_dict(snap.model_state)
             self.optimizer.load_state_dict(snap.optimizer_state)
@@ -302,9 +330,9 @@ class Trainer:
             restored = "its initial weights"
             if snap.progress.global_step > 0:  # a snapshot at step 0 holds the initial weights
                 restored = f"its last good weights, after step {snap.progress.global_step:,} of the run"
-            outcome = f"The model was restored to {restored}; try a smaller learning rate"
+            outcome = f"The model was restored to {restored}; {hint or 'try a smaller learning rate'}"
         raise TrainingDivergedError(
-            f"Training stopped: the loss became {bad} at epoch {epoch}, step {step}. "
+            f"Training stopped: {what} at epoch {epoch}, step {step}. "
             f"{outcome}.",
             epoch=epoch,
             step=step,
@@ -325,11 +353,13 @@ class Trainer:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Test-set means per image in nats; kl_per_dim (z_dim,) sums to kl."""
+    """Test-set means per image in nats; kl_per_dim (z_dim,) sums to kl; active_units counts the
+    dimensions whose posterior mean varies over the images by more than 0.01 (Burda et al. 2015)."""
 
     recon: float
     kl: float
     kl_per_dim: np.ndarray
+    active_units: int = 0
 
     @property
     def negative_elbo(self) -> float:
@@ -355,6 +385,7 @@ def evaluate_model(
     gen = torch.Generator(device=device).manual_seed(seed)
     recon_sum = 0.0
     kl_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
+    means = []
     try:
         for start in range(0, len(images), EVAL_BATCH):
             if stop is not None and stop.is_set():
@@ -365,8 +396,10 @@ def evaluate_model(
             z = posterior.loc + posterior.scale * eps
             recon_sum += reconstruction_nats(model.decode_logits(z), x, recon_loss).sum().item()
             kl_sums += kl_per_dimension(posterior).sum(0).double().cpu()
+            means.append(posterior.loc.double().cpu())
     finally:
         model.train(was_training)
     count = max(len(images), 1)
     per_dim = (kl_sums / count).numpy()
-    return Evaluation(recon_sum / count, float(per_dim.sum()), per_dim)
+    mean_variance = torch.cat(means).var(0, unbiased=False).numpy() if means else np.zeros(model.config.z_dim)
+    return Evaluation(recon_sum / count, float(per_dim.sum()), per_dim, count_active_units(mean_variance))

@@ -34,7 +34,7 @@ def _info(**changes) -> RunInfo:
 def test_run_json_round_trips_through_json_text():
     info = _info()
     data = json.loads(json.dumps(info.to_dict()))
-    assert data["format"] == "vae-desktop-run" and data["format_version"] == "1.0"
+    assert data["format"] == "vae-desktop-run" and data["format_version"] == "1.1"
     assert data["started_at"] == iso_time(1_700_000_000.25) == "2023-11-14T22:13:20.250Z"
     assert RunInfo.from_dict(data) == info
 
@@ -89,6 +89,16 @@ def test_epoch_row_keeps_every_epoch_metric_and_tolerates_extra_fields():
     assert data["type"] == "epoch" and data["kl_per_dim"] == [1.5, 4.5] and data["test_total"] == 107.0
     data["learning_rate"] = 1e-3  # a field a newer minor version might add
     assert EpochRow.from_dict(data) == row
+
+
+def test_epoch_rows_carry_active_units_and_rows_of_format_1_0_without_them_still_read():
+    metrics = EpochMetrics(4, 100.0, 5.0, 105.0, 101.0, 6.0, 107.0, 999.0, 2.5, (1.5, 4.5), active_units=1)
+    data = json.loads(format_line(EpochRow(metrics, global_step=40, time=1.7e9).to_dict()))
+    assert data["active_units"] == 1
+    assert EpochRow.from_dict(data).metrics.active_units == 1
+    del data["active_units"]  # as format 1.0 wrote it
+    old = EpochRow.from_dict(data).metrics
+    assert old.active_units is None and old.test_total == 107.0
 
 
 def test_header_and_rewind_rows_round_trip():

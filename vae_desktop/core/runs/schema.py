@@ -17,7 +17,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.runs.errors import NewerFormatError, RunFormatError
 
 FORMAT_NAME = "vae-desktop-run"
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (1, 1)  # 1.1: epoch rows carry active_units (absent from 1.0 rows: read as None)
 
 RUN_JSON = "run.json"
 METRICS_JSONL = "metrics.jsonl"
@@ -175,6 +175,8 @@ class EpochRow:
                 if not isinstance(raw, list):
                     raise TypeError("kl_per_dim is not a list")
                 values["kl_per_dim"] = tuple(_number({"v": v}, "v") for v in raw)
+            elif f.name == "active_units":
+                values["active_units"] = None if data.get("active_units") is None else _integer(data, "active_units")
             else:
                 values[f.name] = _number(data, f.name)
         step = data.get("global_step")

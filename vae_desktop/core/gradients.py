@@ -1,0 +1,129 @@
+"""Where the gradients go: what each half of the encoder's output receives from the loss.
+
+The answer to "how does the network learn that the first half is the mean?": for latent dimension d
+the loss rec + β·KL sends the mean output μ_d
+
+    ∂rec/∂z_d               (z = μ + σ·ε moves one-for-one with μ)        + β·μ_d
+and the spread output s_d (log σ_d for the exp stddev)
+    ∂rec/∂z_d · ε_d · σ'(s_d)  (it only scales the noise)                  + β·(σ_d − 1/σ_d)·σ'(s_d)
+
+where σ'(s) = dσ/ds is σ for exp, which makes the KL part β·(σ_d² − 1), a pull back toward σ = 1;
+sigmoid(s) for softplus; 1 for raw. The KL parts are these closed forms of
+KL(N(μ, σ) || N(0, 1)) = ½(μ² + σ²) − log σ − ½; the reconstruction parts come from one autograd
+pass to z. tests/core/test_gradients.py checks the sum against autograd of the whole loss.
+
+The loss here is each image's own rec + β·KL with the unclamped KL: free bits (a clamp on the batch
+mean) and the warm-up's smaller β are not applied; pass the β of interest. The batch mean of the
+per-image gradients is the gradient of the batch-mean loss the trainer minimises (without free bits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae_desktop.core.datasets.base import to_float
+from vae_desktop.core.losses import reconstruction_nats
+from vae_desktop.core.model import VAE, mean_and_stddev, stddev_derivative
+
+
+@dataclass(frozen=True)
+class GradientParts:
+    """∂loss/∂output split by output role and loss term; arrays of shape (images, z_dim) or (z_dim,)."""
+
+    mean_recon: np.ndarray
+    mean_kl: np.ndarray
+    spread_recon: np.ndarray  # the spread output: log σ for the exp stddev
+    spread_kl: np.ndarray
+
+    @property
+    def mean_total(self) -> np.ndarray:
+        return self.mean_recon + self.mean_kl
+
+    @property
+    def spread_total(self) -> np.ndarray:
+        return self.spread_recon + self.spread_kl
+
+
+@dataclass(frozen=True)
+class OutputGradients:
+    """The gradients for a batch: per image, their mean over the batch, and which encoder output is which."""
+
+    per_image: GradientParts  # (images, z_dim) arrays
+    batch_mean: GradientParts  # (z_dim,) arrays
+    mean_outputs: np.ndarray  # (z_dim,) index into the 2*z_dim encoder outputs of μ_d
+    spread_outputs: np.ndarray  # (z_dim,) index of the spread output of dimension d
+    eps: np.ndarray  # (images, z_dim) the noise of z = μ + σ·ε
+    beta: float
+
+    def as_outputs(self, parts: GradientParts | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(recon, kl) gradients laid out like the encoder's output, (…, 2*z_dim), in emission order."""
+        parts = parts or self.per_image
+        z_dim = len(self.mean_outputs)
+        shape = parts.mean_recon.shape[:-1] + (2 * z_dim,)
+        recon, kl = np.zeros(shape), np.zeros(shape)
+        recon[..., self.mean_outputs], recon[..., self.spread_outputs] = parts.mean_recon, parts.spread_recon
+        kl[..., self.mean_outputs], kl[..., self.spread_outputs] = parts.mean_kl, parts.spread_kl
+        return recon, kl
+
+
+def output_indices(z_dim: int, layout: str) -> tuple[np.ndarray, np.ndarray]:
+    """(indices of μ, indices of the spread outputs) among the 2*z_dim outputs."""
+    first, second = np.arange(z_dim), np.arange(z_dim, 2 * z_dim)
+    return (first, second) if layout == "mean-first" else (second, first)
+
+
+def output_gradients(
+    model: VAE,
+    images: torch.Tensor | np.ndarray,
+    eps: np.ndarray | None = None,
+    beta: float = 1.0,
+    recon_loss: str = "bernoulli",
+    seed: int = 0,
+) -> OutputGradients:
+    """The gradients of each image's loss rec + β·KL with respect to its encoder outputs (see the module).
+
+    `images`: uint8 (N, C, H, W). `eps`: (N, z_dim) noise, or None to draw it from a generator seeded
+    with `seed` (never the global one). The model runs in eval mode; its parameters get no gradients.
+    """
+    x = to_float(torch.as_tensor(np.asarray(images)))
+    z_dim = model.z_dim
+    if eps is None:
+        noise = torch.randn((len(x), z_dim), generator=torch.Generator().manual_seed(seed))
+    else:
+        noise = torch.as_tensor(np.asarray(eps, dtype=np.float32))
+        if tuple(noise.shape) != (len(x), z_dim):
+            raise ValueError(f"eps must have shape ({len(x)}, {z_dim}), got {tuple(noise.shape)}")
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        x, noise = x.to(device), noise.to(device)
+        with torch.no_grad():
+            raw = model.encoder_output(x)
+            mean, spread, std = mean_and_stddev(raw, model.config)
+            slope = stddev_derivative(spread, model.config.stddev)
+        with torch.enable_grad():
+            z = (mean + std * noise).requires_grad_(True)
+            recon = reconstruction_nats(model.decode_logits(z), x, recon_loss)
+            # Each image's reconstruction depends on its own z only, so one backward pass of the sum
+            # gives every image's ∂rec_i/∂z_i.
+            (dz,) = torch.autograd.grad(recon.sum(), z)
+    finally:
+        model.train(was_training)
+    per_image = GradientParts(
+        mean_recon=_numpy(dz),
+        mean_kl=_numpy(beta * mean),
+        spread_recon=_numpy(dz * noise * slope),
+        spread_kl=_numpy(beta * (std - 1.0 / std) * slope),
+    )
+    batch_mean = GradientParts(*(getattr(per_image, name).mean(0) for name in
+                                 ("mean_recon", "mean_kl", "spread_recon", "spread_kl")))
+    mean_idx, spread_idx = output_indices(z_dim, model.config.layout)
+    return OutputGradients(per_image, batch_mean, mean_idx, spread_idx, _numpy(noise), float(beta))
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().double().cpu().numpy()
