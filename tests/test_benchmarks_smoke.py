@@ -26,6 +26,7 @@ SMOKE_ARGS = {
     "bench_startup": ["--runs", "1"],
     "bench_run_folder": ["--rows", "2000", "--repeats", "1", "--polls", "5"],
     "bench_checkpoint_load": ["--quick", "--repeats", "1"],
+    "bench_autosave": ["--rounds", "1", "--train-images", "512", "--test-images", "100"],
     "bench_likelihood": ["--quick"],
 }
 

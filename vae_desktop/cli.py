@@ -59,6 +59,16 @@ def _given_path(text: str) -> Path:
     return Path(_given(text))
 
 
+def _keep_every(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of epochs, 0 for off (got {text!r})")
+    return value
+
+
 def _importance_samples(text: str) -> int:
     """K for --importance-samples: a whole number from 1 to MAX_IMPORTANCE_SAMPLES (core/likelihood.py)."""
     from vae_desktop.core.errors import ConfigError
@@ -84,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
     gui.add_argument("checkpoint", nargs="?", type=_given, help="a checkpoint to open")
 
-    train = sub.add_parser("train", help="train headless, writing a checkpoint and metrics.csv")
+    train = sub.add_parser("train", help="train headless into a run folder (followable live, resumable)")
     train.add_argument("--dataset", type=_given, help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
     train.add_argument("--data-root", type=_given_path, help="folder holding (or receiving) dataset files")
     train.add_argument("--epochs", type=field_type("epochs"), help=_field_help("epochs", "total epochs to reach"))
@@ -107,14 +117,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--free-bits", type=field_type("free_bits"),
                        help=_field_help("free_bits", "nats per latent dimension below which the batch's mean KL "
                                         "is not pushed down (Kingma et al. 2016)"))
-    train.add_argument("--resume", type=_given_path, help="continue from this checkpoint")
-    train.add_argument("--out", type=_given_path, required=True, help="folder for the checkpoint and metrics.csv")
+    train.add_argument("--resume", type=_given_path,
+                       help="continue a run: a run folder (from its latest checkpoint, in that folder) or a checkpoint")
+    train.add_argument("--out", type=_given_path,
+                       help="the run folder to write (run.json, metrics.jsonl, metrics.csv, checkpoints/); "
+                            "defaults to the run folder given to --resume")
+    train.add_argument("--keep-every", type=_keep_every, default=0, metavar="N",
+                       help="also keep checkpoints/epoch-NNNN.vaeckpt every N epochs (default 0: only latest and best)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace the run already in --out (without it, train refuses to overwrite one)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint")
-    evaluate.add_argument("checkpoint", type=_given_path)
+    evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint or run folder")
+    evaluate.add_argument("checkpoint", type=_given_path, help="a checkpoint file or a run folder")
+    evaluate.add_argument("--which", choices=["latest", "best"], default="latest",
+                          help="of a run folder: its latest checkpoint (default) or the best one")
     evaluate.add_argument("--dataset", type=_given, help="defaults to the dataset the model was trained on")
     evaluate.add_argument("--data-root", type=_given_path)
     evaluate.add_argument("--device", type=_given, default="auto", help="auto (default), cpu, cuda, cuda:N or mps")

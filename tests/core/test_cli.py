@@ -51,13 +51,12 @@ def test_train_resume_and_evaluate(image_folder, tmp_path):
         assert float(r["test_total"]) == pytest.approx(float(r["test_recon"]) + float(r["test_kl"]), rel=1e-4)
     assert float(rows[1]["train_total"]) < float(rows[0]["train_total"])
 
-    resumed = run_cli("train", "--resume", str(out / "model.vaeckpt"), "--epochs", "3", "--out", str(out), "--quiet",
-                      "--dataset", f"folder:{image_folder}")
+    resumed = run_cli("train", "--resume", str(out), "--epochs", "3", "--quiet", "--dataset", f"folder:{image_folder}")
     assert resumed.returncode == 0, resumed.stderr
     assert [r["epoch"] for r in _rows(out / "metrics.csv")] == ["1", "2", "3"]
     assert _rows(out / "metrics.csv")[:2] == rows  # history carried over, not recomputed
 
-    evaluated = run_cli("evaluate", str(out / "model.vaeckpt"))
+    evaluated = run_cli("evaluate", str(out))
     assert evaluated.returncode == 0, evaluated.stderr
     assert "recon" in evaluated.stdout and "KL" in evaluated.stdout and "negative ELBO" in evaluated.stdout
     last = _rows(out / "metrics.csv")[-1]
@@ -122,13 +121,13 @@ def test_the_same_seed_gives_the_same_numbers(image_folder, tmp_path):
 def test_train_refuses_to_overwrite_a_run_unless_asked(image_folder, tmp_path):
     out = tmp_path / "run"
     assert _train_small(image_folder, out).returncode == 0
-    checkpoint = out / "model.vaeckpt"
+    checkpoint = out / "checkpoints" / "latest.vaeckpt"
     before = checkpoint.read_bytes()
 
     again = _train_small(image_folder, out, "--seed", "4")
     assert again.returncode != 0
     lines = [line for line in again.stderr.splitlines() if line.strip()]
-    assert lines == [f"vae-desktop: error: {checkpoint} already holds a run: continue it with --resume {checkpoint}, "
+    assert lines == [f"vae-desktop: error: {out} already holds a run: continue it with --resume {out}, "
                      "or pass --overwrite to replace it."]
     assert checkpoint.read_bytes() == before  # nothing was written
 
@@ -161,7 +160,7 @@ def train_ok(folder: Path, out: Path, timeout: float = 180) -> subprocess.Comple
                      "--z-dim", "2", "--base-width", "4", "--quiet", timeout=timeout)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
-    assert (out / "model.vaeckpt").is_file()
+    assert (out / "checkpoints" / "latest.vaeckpt").is_file()
     return result
 
 

@@ -54,11 +54,11 @@ def test_warmup_free_bits_and_softplus_train_and_are_kept_in_the_checkpoint(imag
     assert done.returncode == 0, done.stderr
     from vae_desktop.core.checkpoint import load_checkpoint
 
-    checkpoint = load_checkpoint(out / "model.vaeckpt")
+    checkpoint = load_checkpoint(out / "checkpoints" / "latest.vaeckpt")
     assert checkpoint.model_config.stddev == "softplus"
     assert (checkpoint.train_config.kl_warmup_epochs, checkpoint.train_config.free_bits) == (1, 0.25)
-    refused = run_cli("train", "--resume", str(out / "model.vaeckpt"), "--stddev", "exp", "--epochs", "3",
-                      "--out", str(out), "--quiet", "--dataset", f"folder:{image_folder}")
+    refused = run_cli("train", "--resume", str(out), "--stddev", "exp", "--epochs", "3", "--quiet",
+                      "--dataset", f"folder:{image_folder}")
     assert "--stddev exp differs from the checkpoint's stddev softplus" in _one_line(refused)
 
 
@@ -79,7 +79,7 @@ def test_bad_experiment_flags_are_one_line(tmp_path, args, needle):
 def test_evaluate_reports_the_importance_weighted_bound_next_to_the_elbo(image_folder, tmp_path):  # noqa: F811
     out = tmp_path / "run"
     assert _train(image_folder, out).returncode == 0
-    checkpoint = str(out / "model.vaeckpt")
+    checkpoint = str(out / "checkpoints" / "latest.vaeckpt")
     text = run_cli("evaluate", checkpoint, "--importance-samples", "20")
     assert text.returncode == 0, text.stderr
     assert "negative ELBO" in text.stdout and "importance-weighted bound with K = 20: -log p(x) <= " in text.stdout

@@ -9,6 +9,7 @@ Nothing in the app is replaced; the hook only decides *when* the real thing happ
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import shutil
@@ -26,18 +27,20 @@ from PIL import Image
 
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
 from vae_desktop.core.datasets.shapes import render_shapes
+from vae_desktop.core.runs.opening import open_run
+from vae_desktop.core.runs.source import LocalSource
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 # argv: ACTION ("kill" | "fill") EVENT ("save" | "csv") AFTER (checkpoint renames before it) -- cli args...
-# "save": the open of the checkpoint's temp file; "csv": the open of metrics.csv's temp file;
-# "rename": the rename of the checkpoint's temp file over model.vaeckpt.
+# "save": the open of the latest checkpoint's temp file; "csv": the open of metrics.csv's temp file;
+# "rename": the rename of the checkpoint's temp file over checkpoints/latest.vaeckpt.
 _HOOKED = textwrap.dedent("""
     import os, re, signal, sys
     action, event, after = sys.argv[1], sys.argv[2], int(sys.argv[3])
     cli_args = sys.argv[sys.argv.index("--") + 1:]
-    temp = {"save": r"\\.model\\.vaeckpt\\.[a-z0-9_]{8}\\.tmp", "csv": r"\\.metrics\\.csv\\.[a-z0-9_]{8}\\.tmp"}
+    temp = {"save": r"\\.latest\\.vaeckpt\\.[a-z0-9_]{8}\\.tmp", "csv": r"\\.metrics\\.csv\\.[a-z0-9_]{8}\\.tmp"}
     state = {"renames": 0, "busy": False}
 
     def fill(folder):
@@ -60,7 +63,7 @@ _HOOKED = textwrap.dedent("""
         if state["busy"] or not args or not isinstance(args[0], str):
             return
         base = os.path.basename(args[0])
-        if name == "os.rename" and isinstance(args[1], str) and os.path.basename(args[1]) == "model.vaeckpt":
+        if name == "os.rename" and isinstance(args[1], str) and os.path.basename(args[1]) == "latest.vaeckpt":
             if event == "rename" and state["renames"] == after:
                 act(args[1])
             state["renames"] += 1
@@ -137,7 +140,7 @@ def test_a_second_train_into_the_same_out_is_refused_naming_the_first(images, tm
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     try:
         deadline = time.monotonic() + 120
-        while not (out / ".model.vaeckpt.lock.json").exists():  # the first one owns --out
+        while not (out / "checkpoints" / ".latest.vaeckpt.lock.json").exists():  # the first one owns --out
             assert first.poll() is None and time.monotonic() < deadline, first.communicate()
             time.sleep(0.05)
         second = run_cli(*_train_args(images, out, "--epochs", "1"))
@@ -145,32 +148,40 @@ def test_a_second_train_into_the_same_out_is_refused_naming_the_first(images, tm
         assert f"--out {out} is in use" in line
         assert f"vae-desktop train (process {first.pid} on {socket.gethostname()}, since " in line
         assert first.poll() is None  # the first run goes on, unharmed
-        while not (out / "model.vaeckpt").exists():  # and saves its first epoch
+        while not (out / "checkpoints" / "latest.vaeckpt").exists():  # and saves its first epoch
             assert first.poll() is None and time.monotonic() < deadline + 120
             time.sleep(0.05)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(30)
     # A killed holder leaves no lock behind: the next run continues its checkpoint.
-    resumed = run_cli(*_train_args(images, out, "--epochs", "1"), "--resume", str(out / "model.vaeckpt"))
+    resumed = run_cli(*_train_args(images, out, "--epochs", "1"), "--resume", str(out))
     assert resumed.returncode == 0, resumed.stderr
-    assert load_checkpoint(out / "model.vaeckpt").progress.epoch >= 1
+    assert load_checkpoint(out / "checkpoints" / "latest.vaeckpt").progress.epoch >= 1
 
 
-# ---- metrics.csv follows the checkpoint ------------------------------------------------------------------
+# ---- the log and the checkpoint agree after a kill --------------------------------------------------------
 
-def test_a_kill_between_the_checkpoint_and_the_csv_of_the_last_epoch_is_repaired_on_resume(images, tmp_path):
+def test_a_kill_after_an_epoch_row_but_before_its_checkpoint_is_rewound_and_retrained(images, tmp_path):
     out = tmp_path / "run"
-    killed = run_hooked("kill", "csv", 2, _train_args(images, out, "--epochs", "2"))
+    killed = run_hooked("kill", "csv", 1, _train_args(images, out, "--epochs", "2"))  # epoch 2's metrics.csv
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert load_checkpoint(out / "model.vaeckpt").progress.epoch == 2
-    assert _csv_epochs(out / "metrics.csv") == ["1"]  # the state the kill left: one epoch behind
+    latest = out / "checkpoints" / "latest.vaeckpt"
+    assert load_checkpoint(latest).progress.epoch == 1
+    assert _csv_epochs(out / "metrics.csv") == ["1"]
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()
+              if line.startswith('{"type":"epoch"')]
+    assert [row["epoch"] for row in logged] == [1, 2]  # the log is one epoch ahead of the checkpoint
 
-    again = run_cli(*_train_args(images, out, "--epochs", "2"), "--resume", str(out / "model.vaeckpt"))
+    again = run_cli(*_train_args(images, out, "--epochs", "2"), "--resume", str(out))
     assert again.returncode == 0, again.stderr
-    assert "nothing to do" in again.stdout
     assert _csv_epochs(out / "metrics.csv") == ["1", "2"]
-    history = load_checkpoint(out / "model.vaeckpt").history.epochs
+    opened = open_run(LocalSource(out))
+    assert [e.epoch for e in opened.history.epoch_metrics] == [1, 2]
+    assert '"type":"rewind"' in (out / "metrics.jsonl").read_text()
+    # The retrained epoch 2 takes the very same steps as the one the kill lost.
+    assert opened.history.epoch_metrics[1].test_total == pytest.approx(logged[1]["test_total"], rel=1e-6)
+    history = load_checkpoint(latest).history.epochs
     with (out / "metrics.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [float(r["test_total"]) for r in rows] == pytest.approx([e.test_total for e in history], rel=1e-5)
@@ -182,18 +193,23 @@ def test_temp_files_left_by_a_kill_mid_save_are_removed_by_the_next_run_and_noth
     out = tmp_path / "run"
     killed = run_hooked("kill", "rename", 0, _train_args(images, out, "--epochs", "1"))
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    left = sorted(p.name for p in out.glob(".model.vaeckpt.*.tmp"))
-    assert len(left) == 1 and (out / left[0]).stat().st_size > 10_000  # a whole checkpoint, never renamed
+    checkpoints = out / "checkpoints"
+    left = sorted(p.name for p in checkpoints.glob(".latest.vaeckpt.*.tmp"))
+    assert len(left) == 1 and (checkpoints / left[0]).stat().st_size > 10_000  # a whole checkpoint, never renamed
     (out / ".metrics.csv.k3j_x9a0.tmp").write_text("epoch\n")  # as a kill while writing the CSV leaves it
-    others = [".other.vaeckpt.abcdefgh.tmp", "notes.tmp", ".model.vaeckpt.abcdefgh.tmp.keep", ".model.vaeckpt.abc.tmp"]
-    for name in others:
-        (out / name).write_text("not ours")
+    others = [checkpoints / ".other.vaeckpt.abcdefgh.tmp", out / "notes.tmp",
+              checkpoints / ".latest.vaeckpt.abcdefgh.tmp.keep", checkpoints / ".latest.vaeckpt.abc.tmp"]
+    for path in others:
+        path.write_text("not ours")
 
-    again = run_cli(*_train_args(images, out, "--epochs", "1"))
+    # Killed before its first checkpoint: nothing to continue, so the folder is trained anew.
+    refused = run_cli(*_train_args(images, out, "--epochs", "1"), "--resume", str(out))
+    assert "holds no checkpoint yet" in _one_error_line(refused)
+    again = run_cli(*_train_args(images, out, "--epochs", "1"), "--overwrite")
     assert again.returncode == 0, again.stderr
     assert "Note: removed 2 temporary files left in" in again.stderr
-    assert not (out / left[0]).exists() and not (out / ".metrics.csv.k3j_x9a0.tmp").exists()
-    assert all((out / name).read_text() == "not ours" for name in others)
+    assert not (checkpoints / left[0]).exists() and not (out / ".metrics.csv.k3j_x9a0.tmp").exists()
+    assert all(path.read_text() == "not ours" for path in others)
 
 
 # ---- writing fails: one line that says what is on disk -----------------------------------------------------
@@ -202,17 +218,17 @@ def test_a_full_disk_while_writing_metrics_csv_is_one_line(images, tmp_path):
     out = tmp_path / "disk" / "run"
     result = run_hooked("fill", "csv", 1, _train_args(images, out, "--epochs", "3"), mount="size=8m")
     line = _one_error_line(result)
-    assert f"Could not write {out / 'metrics.csv'}: the disk is full. Training stopped; " in line
-    assert f"{out / 'model.vaeckpt'} holds the run up to epoch 1; continue from it with --resume" in line
+    assert f"Could not write {out / 'metrics.csv'}: the disk is full. Training stopped: epoch 2 is not saved; " in line
+    assert f"{out / 'checkpoints' / 'latest.vaeckpt'} holds the run up to epoch 1; continue from it with --resume {out}" in line
 
 
 def test_a_full_disk_while_saving_the_checkpoint_says_what_is_saved_where(images, tmp_path):
     out = tmp_path / "disk" / "run"
     result = run_hooked("fill", "save", 1, _train_args(images, out, "--epochs", "3"), mount="size=8m")
     line = _one_error_line(result)
-    assert f"Could not save the checkpoint to {out / 'model.vaeckpt'}: the disk is full." in line
+    assert f"Could not save the checkpoint to {out / 'checkpoints' / 'latest.vaeckpt'}: the disk is full." in line
     assert "Training stopped: epoch 2 is not saved; " in line
-    assert f"{out / 'model.vaeckpt'} holds the run up to epoch 1; continue from it with --resume" in line
+    assert f"{out / 'checkpoints' / 'latest.vaeckpt'} holds the run up to epoch 1; continue from it with --resume {out}" in line
     assert "Nothing was lost" not in line and "still open" not in line  # the CLI exits: that would be untrue
 
 
@@ -241,7 +257,7 @@ def _trained(images: Path, tmp_path: Path) -> Path:
     out = tmp_path / "good"
     done = run_cli(*_train_args(images, out, "--epochs", "1"))
     assert done.returncode == 0, done.stderr
-    return out / "model.vaeckpt"
+    return out / "checkpoints" / "latest.vaeckpt"
 
 
 def _edited(path: Path, target: Path, edit) -> Path:

@@ -154,17 +154,17 @@ def test_a_window_cannot_save_over_the_checkpoint_a_train_process_is_writing(qtb
                            stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while not (out / ".model.vaeckpt.lock.json").exists():
+        while not (out / "checkpoints" / ".latest.vaeckpt.lock.json").exists():
             assert cli.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
         _train_a_little(qtbot, window)
-        assert not window.save_checkpoint(str(out / "model.vaeckpt"))
+        assert not window.save_checkpoint(str(out / "checkpoints" / "latest.vaeckpt"))
         assert f"vae-desktop train (process {cli.pid} on " in window.banner.message()
     finally:
         cli.send_signal(signal.SIGKILL)
         cli.wait(30)
-    assert window.save_checkpoint(str(out / "model.vaeckpt"))  # the holder is gone, and so is its lock
-    assert load_checkpoint(out / "model.vaeckpt").progress.global_step == window.trainer.progress.global_step
+    assert window.save_checkpoint(str(out / "checkpoints" / "latest.vaeckpt"))  # the holder is gone, and so is its lock
+    assert load_checkpoint(out / "checkpoints" / "latest.vaeckpt").progress.global_step == window.trainer.progress.global_step
 
 
 def test_the_first_save_to_a_file_removes_temp_files_a_killed_save_left(qtbot, window, tmp_path):

@@ -1,5 +1,6 @@
-"""`vae-desktop evaluate`: test-set reconstruction, KL and negative ELBO of a checkpoint, and on request
-the importance-weighted bound (--importance-samples K), as a sentence or one JSON object (--json)."""
+"""`vae-desktop evaluate`: test-set reconstruction, KL and negative ELBO of a checkpoint or a run folder
+(its latest checkpoint, or `--which best`), and on request the importance-weighted bound
+(--importance-samples K), as a sentence or one JSON object (--json)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.errors import CheckpointError, ConfigError
 from vae_desktop.core.likelihood import importance_weighted_bound
+from vae_desktop.core.runs.resume_point import checkpoint_to_resume
 from vae_desktop.core.trainer import evaluate_model
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     device = pick_device(args.device)  # the same rule as `train`, checked before anything slow
-    checkpoint = load_checkpoint(args.checkpoint)
+    path = checkpoint_to_resume(args.checkpoint, getattr(args, "which", "latest")).checkpoint
+    checkpoint = load_checkpoint(path)
     for note in checkpoint.notes:
         print(f"Note: {note}", file=sys.stderr)
     dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed)
@@ -31,7 +34,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     assert result is not None
     if not all(math.isfinite(v) for v in (result.recon, result.kl)):
         raise CheckpointError(
-            f"{args.checkpoint.name} gives no finite test loss on {dataset.name} (recon {result.recon}, KL "
+            f"{path.name} gives no finite test loss on {dataset.name} (recon {result.recon}, KL "
             f"{result.kl}): its weights overflow on these images, so there is nothing to report."
         )
     report: dict[str, object] = {
@@ -46,7 +49,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         bound = importance_weighted_bound(model, dataset.test_images, samples, recon_loss, seed)
         assert bound is not None
         if not math.isfinite(bound.negative):
-            raise CheckpointError(f"{args.checkpoint.name} gives no finite importance-weighted bound on "
+            raise CheckpointError(f"{path.name} gives no finite importance-weighted bound on "
                                   f"{dataset.name}: its weights overflow on these images.")
         report.update(importance_samples=samples, negative_iw_bound=bound.negative, iw_seconds=bound.seconds)
         sentence += (f"; importance-weighted bound with K = {samples}: -log p(x) <= {bound.negative:.2f} nats per "

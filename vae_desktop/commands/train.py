@@ -1,7 +1,14 @@
-"""`vae-desktop train`: train with a progress bar, save atomically after every epoch, resume exactly.
+"""`vae-desktop train`: train with a progress bar into a run folder (core/runs), resume exactly.
 
-The command owns --out for its whole life (core/run_lock.py): a second `train --out SAME` is refused.
-metrics.csv is derived from the checkpoint's history and rewritten from it at every start.
+`--out DIR` becomes a run folder: run.json (settings, status, heartbeat), metrics.jsonl (batch and
+epoch rows), metrics.csv, checkpoints/latest.vaeckpt after every epoch and on Ctrl+C, best.vaeckpt
+and, with --keep-every N, epoch-NNNN.vaeckpt. The recording itself is core/runs/recorder.py, shared
+with the window. The command owns --out for its whole life (the run folder's lock): a second
+`train --out SAME` is refused.
+
+An older single-file folder (model.vaeckpt + metrics.csv) is continued in place with `--resume DIR`:
+it becomes a run folder whose log starts with the checkpoint's history; model.vaeckpt is left as it
+was (the state the run was continued from) and its lock is held too, so older versions keep out.
 """
 
 from __future__ import annotations
@@ -9,29 +16,32 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from vae_desktop.core.atomic import describe_write_error
-from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import DEFAULT_DATASET, load_dataset
 from vae_desktop.core.device import describe_device
 from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, RunInUseError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
 from vae_desktop.core.resume import ResumePoint, resume_trainer, resumed_config
 from vae_desktop.core.run_lock import RunLock
+from vae_desktop.core.runs.errors import RunFolderError
+from vae_desktop.core.runs.recorder import RunRecorder, clear_run, holds_run, run_folder_lock
+from vae_desktop.core.runs.resume_point import checkpoint_to_resume
+from vae_desktop.core.runs.schema import CHECKPOINT_DIR, LATEST_CHECKPOINT, LEGACY_CHECKPOINT, METRICS_CSV
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.wording import counted
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-CHECKPOINT_NAME = "model.vaeckpt"
-METRICS_NAME = "metrics.csv"
+COMMAND = "vae-desktop train"
 _TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "beta": "beta", "seed": "seed",
                 "device": "device", "recon_loss": "recon_loss", "kl_warmup_epochs": "kl_warmup_epochs",
                 "free_bits": "free_bits"}
@@ -39,33 +49,43 @@ _MODEL_FLAGS = ("z_dim", "base_width", "layout", "stddev")  # fixed for a run's 
 
 
 def run_train(args: argparse.Namespace) -> int:
-    out: Path = args.out
+    resume = checkpoint_to_resume(args.resume) if args.resume is not None else None
+    out: Path | None = args.out if args.out is not None else (resume.folder if resume is not None else None)
+    if out is None:
+        if args.resume is not None:
+            raise ConfigError(f"--resume {args.resume} is a checkpoint file: say where the run goes with --out DIR.")
+        raise ConfigError("--out DIR is required: the run folder to train into.")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
     created = not out.exists()
-    lock = _claim_output(out)  # for the whole command: one writer per --out
+    created_checkpoints = not (out / CHECKPOINT_DIR).exists()
+    locks = _claim_output(out)  # for the whole command: one writer per --out
     try:
-        return _train(args, out)
+        return _train(args, out, resume.checkpoint if resume is not None else None, locks[0])
     finally:
-        lock.release()
-        if created:
-            _remove_if_unused(out, lock)
+        for lock in locks:
+            lock.release()
+        _remove_if_unused(out, locks[0], created, created_checkpoints)
 
 
-def _remove_if_unused(out: Path, lock: RunLock) -> None:
-    """A folder this command made and then wrote nothing into (bad settings, a dataset that would not
-    load) is removed again: a refused command leaves nothing behind."""
+def _remove_if_unused(out: Path, lock: RunLock, created: bool, created_checkpoints: bool) -> None:
+    """Folders this command made and then wrote nothing into (bad settings, a dataset that would not
+    load) are removed again: a refused command leaves nothing behind."""
+    checkpoints = out / CHECKPOINT_DIR
     try:
-        if {p.name for p in out.iterdir()} <= {lock.lock_path.name}:
+        if created_checkpoints and {p.name for p in checkpoints.iterdir()} <= {lock.lock_path.name}:
             lock.lock_path.unlink(missing_ok=True)
+            checkpoints.rmdir()
+        if created and not any(out.iterdir()):
             out.rmdir()
     except OSError:
         pass
 
 
-def _train(args: argparse.Namespace, out: Path) -> int:
-    _refuse_to_overwrite(out / CHECKPOINT_NAME, args.resume, args.overwrite)
-    resumed = load_checkpoint(args.resume) if args.resume else None
+def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: RunLock) -> int:
+    in_place = resume_path is not None and _inside(resume_path, out)
+    _refuse_to_overwrite(out, resume_path, in_place, args.overwrite)
+    resumed = load_checkpoint(resume_path) if resume_path is not None else None
     if resumed is not None:
         for note in resumed.notes:
             print(f"Note: {note}", file=sys.stderr)
@@ -88,17 +108,19 @@ def _train(args: argparse.Namespace, out: Path) -> int:
                 model_kwargs[flag] = getattr(args, flag)
         trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
 
-    checkpoint_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
-    saved = _Saved(checkpoint_path, resumed.progress.epoch if resumed is not None and _same_file(
-        args.resume, checkpoint_path) else None)
-    # The checkpoint's history is the truth: a kill between its save and the CSV's left the CSV behind.
-    _write_metrics(trainer, metrics_path, saved)
+    if args.overwrite and not in_place:
+        clear_run(out)
+    recorder = RunRecorder(out, trainer, dataset.name, kind="train", keep_every=args.keep_every or 0,
+                           continues=in_place, lock=lock)
+    saved = _Saved(recorder, out)
+    _guard(recorder, saved, "Training did not start", recorder.start)
     if trainer.finished:
+        _guard(recorder, saved, "The run is not marked finished", recorder.finish)
         print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
               "nothing to do.")
         return 0
     print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
-          f"with {describe_device(trainer.device)}.", file=sys.stderr)
+          f"with {describe_device(trainer.device)}; recording into {out}.", file=sys.stderr)
     for note in dataset.notes[1:]:  # e.g. "skipped 3 unreadable files" of an image folder
         print(f"Note: {note}.", file=sys.stderr)
     started = time.perf_counter()
@@ -106,91 +128,119 @@ def _train(args: argparse.Namespace, out: Path) -> int:
     bar = _progress_bar(trainer, args.quiet)
     try:
         for metrics in trainer.run():
+            try:
+                recorder.record(metrics)
+            except (CheckpointError, RunFolderError) as exc:
+                lost = f"Training stopped: epoch {metrics.epoch} is not saved"
+                _fail(recorder, f"{exc} {lost if isinstance(metrics, EpochMetrics) else 'Training stopped'}; "
+                                f"{saved.describe()}.")
             if isinstance(metrics, BatchMetrics):
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}", kl=f"{metrics.kl:.2f}", refresh=False)
             else:
                 last_epoch = metrics
-                _save(trainer, dataset.name, saved, f"Training stopped: epoch {metrics.epoch} is not saved")
-                _write_metrics(trainer, metrics_path, saved)
                 if bar is not None:
                     bar.write(f"epoch {metrics.epoch}: test recon {metrics.test_recon:.2f}, KL {metrics.test_kl:.2f}, "
                               f"negative ELBO {metrics.test_total:.2f} nats/image ({metrics.seconds:.1f} s)")
     except KeyboardInterrupt:
         where = f"epoch {trainer.progress.epoch + 1}, step {trainer.progress.step_in_epoch}"
-        _save(trainer, dataset.name, saved, f"Interrupted at {where}, which is not saved")
-        print(f"\nInterrupted; saved the state at epoch {trainer.progress.epoch + 1}, step "
-              f"{trainer.progress.step_in_epoch} to {checkpoint_path} (continue with --resume).", file=sys.stderr)
+        _guard(recorder, saved, f"Interrupted at {where}, which is not saved", lambda: recorder.stop("interrupted"))
+        print(f"\nInterrupted; saved the state at {where} to {recorder.latest_path} (continue with --resume {out}).",
+              file=sys.stderr)
         return 130
+    except OutputError:
+        raise  # already recorded as failed (as far as the disk allowed)
+    except Exception as exc:
+        _record_failure(recorder, str(exc) or type(exc).__name__)
+        raise
     finally:
         if bar is not None:
             bar.close()
+    _guard(recorder, saved, "The run is not marked finished", recorder.finish)
     seconds = time.perf_counter() - started
     if last_epoch is not None:
         print(f"Trained to epoch {last_epoch.epoch} on {dataset.name} in {seconds:.1f} s: test recon "
               f"{last_epoch.test_recon:.2f}, KL {last_epoch.test_kl:.2f}, negative ELBO {last_epoch.test_total:.2f} "
-              f"nats/image; checkpoint {checkpoint_path}")
+              f"nats/image; run folder {out}")
     return 0
 
 
-def _refuse_to_overwrite(checkpoint: Path, resume: Path | None, overwrite: bool) -> None:
+def _refuse_to_overwrite(out: Path, resume: Path | None, in_place: bool, overwrite: bool) -> None:
     """A folder that already holds a run is only written over when asked: --overwrite, or --resume of
-    that very checkpoint (which continues it)."""
-    if overwrite or not checkpoint.exists():
+    one of its own checkpoints (which continues it)."""
+    if overwrite or in_place or not holds_run(out):
         return
-    if resume is not None and _same_file(resume, checkpoint):
-        return
-    hint = f"continue it with --resume {checkpoint}" if resume is None else "choose another --out"
-    raise ConfigError(f"{checkpoint} already holds a run: {hint}, or pass --overwrite to replace it.")
+    hint = f"continue it with --resume {out}" if resume is None else "choose another --out"
+    raise ConfigError(f"{out} already holds a run: {hint}, or pass --overwrite to replace it.")
+
+
+def _inside(checkpoint: Path, out: Path) -> bool:
+    """Whether a checkpoint is one of `out`'s own (checkpoints/*, or an older folder's model.vaeckpt)."""
+    parent = checkpoint.parent
+    return _same_file(parent, out) or (parent.name == CHECKPOINT_DIR and _same_file(parent.parent, out))
 
 
 @dataclass
 class _Saved:
-    """What the checkpoint file holds, so a failure can say exactly what is on disk."""
+    """What the run folder's latest checkpoint holds, so a failure can say exactly what is on disk."""
 
-    path: Path
-    epoch: int | None  # completed epochs in the file; None: nothing of this run is there
+    recorder: RunRecorder
+    out: Path
 
     def describe(self) -> str:
-        if self.epoch is None:
-            return f"nothing of this run is saved in {self.path}"
-        return (f"{self.path} holds the run up to epoch {self.epoch}; continue from it with "
-                f"--resume {self.path} once the problem is fixed")
+        epochs = self.recorder.saved_epochs
+        if epochs is None:
+            return f"nothing of this run is saved in {self.recorder.latest_path}"
+        return (f"{self.recorder.latest_path} holds the run up to epoch {epochs}; continue from it with "
+                f"--resume {self.out} once the problem is fixed")
 
 
-def _claim_output(out: Path) -> RunLock:
-    """Create --out and lock its checkpoint, or say in one line why not (in use, read-only, under a file)."""
-    checkpoint_path = out / CHECKPOINT_NAME
-    lock = RunLock(checkpoint_path, also_owns=[out / METRICS_NAME], command="vae-desktop train")
+def _guard(recorder: RunRecorder, saved: _Saved, lost: str, write: Callable[[], object]) -> None:
+    """Run one write of the run folder; a failure (full disk, read-only) becomes one line that says
+    what is lost and what is on disk, and the run is marked failed where the disk still allows."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        removed = lock.acquire()
+        write()
+    except (CheckpointError, RunFolderError) as exc:
+        _fail(recorder, f"{exc} {lost}; {saved.describe()}.")
+
+
+def _fail(recorder: RunRecorder, message: str) -> NoReturn:
+    _record_failure(recorder, message)
+    raise OutputError(message) from None
+
+
+def _record_failure(recorder: RunRecorder, message: str) -> None:
+    try:
+        recorder.fail(message)
+    except RunFolderError:
+        pass  # the disk that failed the run may refuse this too; the error line says it all
+
+
+def _claim_output(out: Path) -> list[RunLock]:
+    """Create --out and lock it, or say in one line why not (in use, read-only, under a file). An older
+    single-file folder's checkpoint is locked as well, so a window or an older version saving to it waits."""
+    locks = [run_folder_lock(out, COMMAND)]
+    try:
+        (out / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+        removed = locks[0].acquire()
+        if (out / LEGACY_CHECKPOINT).exists():
+            legacy = RunLock(out / LEGACY_CHECKPOINT, also_owns=[out / METRICS_CSV], command=COMMAND)
+            removed += legacy.acquire()
+            locks.append(legacy)
     except RunInUseError as exc:
+        for lock in locks:
+            lock.release()
         raise RunInUseError(f"--out {out} is in use: {exc} Wait for that run to end, or train into another "
                             "folder.") from None
     except OSError as exc:
-        raise OutputError(f"Cannot write into --out {out}: {describe_write_error(exc, checkpoint_path)}.") from None
+        for lock in locks:
+            lock.release()
+        raise OutputError(f"Cannot write into --out {out}: {describe_write_error(exc, out / LATEST_CHECKPOINT)}.") from None
     if removed:
         print(f"Note: removed {len(removed)} temporary file{'s' if len(removed) != 1 else ''} left in {out} by an "
               "interrupted save.", file=sys.stderr)
-    return lock
-
-
-def _save(trainer: Trainer, dataset_name: str, saved: _Saved, lost: str) -> None:
-    try:
-        save_checkpoint(Checkpoint.from_trainer(trainer, dataset_name), saved.path)
-    except CheckpointError as exc:
-        raise OutputError(f"{exc} {lost}; {saved.describe()}.") from None
-    saved.epoch = trainer.progress.epoch
-
-
-def _write_metrics(trainer: Trainer, path: Path, saved: _Saved) -> None:
-    try:
-        write_metrics_csv(trainer.history.epochs, path)
-    except OSError as exc:
-        raise OutputError(f"Could not write {path}: {describe_write_error(exc, path)}. Training stopped; "
-                          f"{saved.describe()} (metrics.csv is rewritten from the checkpoint's history).") from None
+    return locks
 
 
 def _same_file(a: Path, b: Path) -> bool:

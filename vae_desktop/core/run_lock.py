@@ -14,7 +14,7 @@ while that run is the window's). A second writer is refused with a message namin
 - Owning the target makes every temp file of ours beside it stale (only a holder writes them), so
   acquiring removes those left by a kill mid-save, for the target and for `also_owns` (files the
   same writer derives from the run, such as the CLI's metrics.csv).
-- The key is the checkpoint file, not its folder, so the CLI (`out/model.vaeckpt`) and a window
+- The key is the checkpoint file, not its folder, so the CLI (`out/checkpoints/latest.vaeckpt`) and a window
   saving to that same file exclude each other, while two windows may save different files into
   one folder. A run folder (run.json, metrics.jsonl, checkpoints/latest.vaeckpt) is locked the
   same way through its main checkpoint, with the other files in `also_owns`.
@@ -113,6 +113,27 @@ class RunLock:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "command": self.command, "since": time.time()}
         # Not atomic_write: no fsync needed for information that only explains a refusal.
         self.info_path.write_text(json.dumps(info) + "\n", encoding="utf-8")
+
+
+def is_held_elsewhere(target: str | os.PathLike[str]) -> bool:
+    """Whether some live process (another one, or another RunLock in this one) holds the lock on
+    `target` now. Only looks: it creates no lock file and removes no temp files."""
+    lock_path = Path(os.path.abspath(target)).parent / f".{Path(target).name}.lock"
+    if not lock_path.exists():
+        return False
+    probe = FileLock(str(lock_path), timeout=0)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        try:
+            _raise_if_unopenable(lock_path)  # filelock reports some OS errors as a timeout
+        except OSError:
+            return False
+        return True
+    except OSError:
+        return False  # cannot even open it (read-only, gone): nobody can be writing through it here
+    probe.release(force=True)
+    return False
 
 
 def read_holder(info_path: Path) -> LockHolder | None:

@@ -8,6 +8,9 @@ Why it is built this way:
   second: the GUI redraws at screen rate, so one signal per batch would only cost throughput.
 - Saving a checkpoint mid-run happens in the worker's own thread between two steps, so nobody
   reads weights while the optimizer writes them.
+- With a RunRecorder (core/runs/recorder.py) the run is also recorded into its run folder from this
+  thread: every batch and epoch, latest.vaeckpt after each epoch and on pause, and how it ended. The
+  GUI thread never writes the folder.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from vae_desktop.core.checkpoint import Checkpoint, save_checkpoint
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
+from vae_desktop.core.runs.recorder import RunRecorder
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import state_to_numpy
@@ -59,8 +63,10 @@ class TrainingWorker(QObject):
         threads: int,
         batch_interval: float = 0.2,
         weight_interval: float = 0.5,
+        recorder: RunRecorder | None = None,
     ) -> None:
         super().__init__()
+        self._recorder = recorder  # started, fed and ended in the worker thread
         self._trainer = trainer
         self._dataset_name = dataset_name
         self._threads = threads
@@ -93,9 +99,13 @@ class TrainingWorker(QObject):
         import torch  # already imported by the core; local so this module states its thread work
 
         reason = "completed"
+        message = ""
         trainer = self._trainer
+        recorder = self._recorder
         try:
             torch.set_num_threads(self._threads)
+            if recorder is not None:
+                recorder.start()
             steps = trainer.run(wait_while_paused=self._wait_while_paused)
             last_batches = last_weights = time.monotonic()
             while True:
@@ -104,6 +114,8 @@ class TrainingWorker(QObject):
                 except StopIteration:
                     break
                 now = time.monotonic()
+                if recorder is not None:
+                    recorder.record(metrics)
                 if isinstance(metrics, EpochMetrics):
                     self._flush_batches()
                     self.epochFinished.emit(metrics)
@@ -120,14 +132,15 @@ class TrainingWorker(QObject):
             if trainer.stop_requested and not trainer.finished:
                 reason = "stopped"
         except VaeDesktopError as exc:
-            reason = "failed"
+            reason, message = "failed", str(exc)
             log.warning("Training failed: %s", exc)
-            self.failed.emit(str(exc))
+            self.failed.emit(message)
         except Exception as exc:  # never a silent thread death: log it and tell the window
-            reason = "failed"
+            reason, message = "failed", f"Training stopped by an unexpected error: {exc}."
             log.exception("Unexpected error in the training thread")
-            self.failed.emit(f"Training stopped by an unexpected error: {exc}. Details are in {log_file_path()}.")
+            self.failed.emit(f"{message} Details are in {log_file_path()}.")
         finally:
+            self._end_recording(reason, message)
             self._flush_batches()
             try:
                 self.weights.emit(state_to_numpy(trainer.model))
@@ -138,10 +151,27 @@ class TrainingWorker(QObject):
             # Quit from here, not via a queued connection: the GUI thread may be blocked in wait().
             QThread.currentThread().quit()
 
+    def _end_recording(self, reason: str, message: str) -> None:
+        """Record how the run ended (a stop saves latest.vaeckpt first); a failure to do so is logged
+        and, unless the run already failed for it, told to the window."""
+        if self._recorder is None:
+            return
+        try:
+            self._recorder.end(reason, message)
+        except Exception as exc:
+            log.warning("Could not record the end of the run in %s: %s", self._recorder.folder, exc)
+            if reason != "failed":
+                self.failed.emit(str(exc))
+
     def _wait_while_paused(self) -> None:
         """The trainer calls this between two steps while paused: saves are served meanwhile and the
-        GUI learns that the loop has paused (and, later, resumed)."""
+        GUI learns that the loop has paused (and, later, resumed). A recorded run saves latest.vaeckpt."""
         trainer = self._trainer
+        if self._recorder is not None:
+            try:
+                self._recorder.save()
+            except VaeDesktopError as exc:  # the epoch's own save will fail the run if the disk stays bad
+                log.warning("Autosave on pause failed: %s", exc)
         self._flush_batches()
         self.weights.emit(state_to_numpy(trainer.model))
         self.paused.emit(trainer.progress.global_step)
@@ -186,11 +216,12 @@ class TrainingSession(QObject):
 
     ended = Signal(str)  # the worker's finish reason, emitted in the GUI thread after the thread ended
 
-    def __init__(self, trainer: Trainer, dataset_name: str, threads: int, parent: QObject | None = None) -> None:
+    def __init__(self, trainer: Trainer, dataset_name: str, threads: int, parent: QObject | None = None,
+                 recorder: RunRecorder | None = None) -> None:
         super().__init__(parent)
         self.trainer = trainer
         self.reason = ""
-        self.worker = TrainingWorker(trainer, dataset_name, threads)
+        self.worker = TrainingWorker(trainer, dataset_name, threads, recorder=recorder)
         self._thread = QThread()
         self._thread.setObjectName("training")
         self.worker.moveToThread(self._thread)

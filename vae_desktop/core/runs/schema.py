@@ -26,6 +26,7 @@ CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_SUFFIX = ".vaeckpt"
 LATEST_CHECKPOINT = f"{CHECKPOINT_DIR}/latest{CHECKPOINT_SUFFIX}"
 BEST_CHECKPOINT = f"{CHECKPOINT_DIR}/best{CHECKPOINT_SUFFIX}"
+LEGACY_CHECKPOINT = f"model{CHECKPOINT_SUFFIX}"  # the one file `train --out` wrote before run folders
 
 STATUS_RUNNING = "running"
 STATUS_FINISHED = "finished"

@@ -133,18 +133,22 @@ class RunState:
         return None
 
     def _writer_gone(self, info: RunInfo) -> bool:
-        """True only when certain: a local folder, written on this host, by a pid that no longer exists."""
-        if not self.source.is_local or os.name != "posix" or info.pid <= 0 or info.host != socket.gethostname():
-            return False
-        if info.pid == os.getpid():
-            return False
-        try:
-            os.kill(info.pid, 0)  # signal 0: only asks whether the process exists
-        except ProcessLookupError:
-            return True
-        except OSError:  # PermissionError: it exists and belongs to someone else
-            return False
+        return self.source.is_local and writer_process_gone(info)
+
+
+def writer_process_gone(info: RunInfo) -> bool:
+    """True only when certain: written on this host, by a pid that no longer exists (and not this one)."""
+    if os.name != "posix" or info.pid <= 0 or info.host != socket.gethostname():
         return False
+    if info.pid == os.getpid():
+        return False
+    try:
+        os.kill(info.pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists and belongs to someone else
+        return False
+    return False
 
 
 def _duration(seconds: float) -> str:

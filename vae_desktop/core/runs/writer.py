@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -124,6 +124,7 @@ class RunWriter:
         self._file: BinaryIO | None = None
         self._epochs: list[EpochMetrics] = []
         self._best: tuple[int, float] | None = None
+        self._latest_step: tuple[int, int] | None = None  # (epoch, global_step) of the last log_batch
         self._started = False
         self._ended = False
         now = time.time()
@@ -204,7 +205,9 @@ class RunWriter:
     def log_batch(self, metrics: BatchMetrics) -> bool:
         """Record one step; returns whether its row was written (long runs thin, see thinning.py)."""
         with self._state_lock:
-            self._progress_changes(epoch=metrics.epoch, global_step=metrics.global_step)
+            # Two ints, folded into run.json's progress when it is next read or written: rebuilding
+            # the frozen RunInfo on every step would be most of what recording a step costs.
+            self._latest_step = (metrics.epoch, metrics.global_step)
         if not keeps(metrics.global_step, self.max_batch_rows):
             return False
         self._append(format_batch_line(BatchRow.from_metrics(metrics, time.time())))
@@ -213,6 +216,7 @@ class RunWriter:
     def log_epoch(self, metrics: EpochMetrics, global_step: int | None = None) -> None:
         """Record a finished epoch: its row (made durable), metrics.csv and run.json."""
         with self._state_lock:
+            self._fold_latest_step()
             step = self._info.progress.global_step if global_step is None else global_step
             self._progress_changes(epoch=metrics.epoch, epochs_completed=metrics.epoch, global_step=step)
             self._epochs = [e for e in self._epochs if e.epoch < metrics.epoch] + [metrics]
@@ -223,6 +227,24 @@ class RunWriter:
         except OSError as exc:
             raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
         self._write_run_json()
+
+    def log_past(self, batch: Sequence[BatchRow], epochs: Sequence[EpochMetrics]) -> None:
+        """Write rows of training done before this log began: a run continued into a new folder from a
+        checkpoint made elsewhere (or in an older single-file folder) keeps its whole history. Batch
+        rows are written as given (no thinning: they are the checkpoint's already thinned trace)."""
+        with self._state_lock:
+            known = {e.epoch for e in self._epochs}
+            self._epochs = sorted([*self._epochs, *(e for e in epochs if e.epoch not in known)], key=lambda e: e.epoch)
+            # _best is left alone: best.vaeckpt is the best epoch whose checkpoint this folder holds
+            kept = list(self._epochs)
+        lines = [format_batch_line(row) for row in batch]
+        lines += [format_line(EpochRow(e).to_dict()) for e in epochs if e.epoch not in known]
+        if lines:
+            self._append(b"".join(lines), durable=True)
+        try:
+            write_metrics_csv(kept, self.folder / METRICS_CSV)
+        except OSError as exc:
+            raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
 
     def rewind(self, global_step: int, epochs_completed: int, reason: str = "diverged") -> None:
         """Training went back to an earlier state (e.g. rolled back after diverging): readers forget
@@ -259,6 +281,7 @@ class RunWriter:
         except OSError as exc:
             raise RunFolderError(f"Could not save a checkpoint in {self.folder / CHECKPOINT_DIR}: {_why(exc)}.") from exc
         with self._state_lock:
+            self._fold_latest_step()
             previous = self._info.checkpoints
             progress = self._info.progress
             self._info = self._info.with_changes(checkpoints=CheckpointRecord(
@@ -277,6 +300,7 @@ class RunWriter:
     @property
     def info(self) -> RunInfo:
         with self._state_lock:
+            self._fold_latest_step()
             return self._info
 
     @property
@@ -328,11 +352,22 @@ class RunWriter:
         lines = [] if not data or data.endswith(b"\n") else [b"\n"]
         if not data:
             lines.append(format_line(HeaderRow(run_id).to_dict()))
-        lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
+        logged_past = (parsed.batch.shape[1] and float(parsed.batch[0].max()) > global_step) or any(
+            e.metrics.epoch > epochs_completed for e in parsed.epochs)
+        if logged_past:  # rows past the resume point (the epoch in progress was lost): readers forget them
+            lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
         return lines
+
+    def _fold_latest_step(self) -> None:
+        """Apply the last step log_batch saw to progress; caller holds _state_lock."""
+        if self._latest_step is not None:
+            epoch, global_step = self._latest_step
+            self._latest_step = None
+            self._progress_changes(epoch=epoch, global_step=global_step)
 
     def _progress_changes(self, **changes: int) -> None:
         """Update the progress part of run.json (written with the next beat); caller holds _state_lock."""
+        self._fold_latest_step()
         values = self._info.progress.to_dict()
         values.update(changes)
         self._info = self._info.with_changes(progress=Progress(**values))
@@ -356,6 +391,7 @@ class RunWriter:
     def _write_run_json(self, **changes: Any) -> None:
         with self._json_lock:
             with self._state_lock:
+                self._fold_latest_step()
                 self._info = self._info.with_changes(heartbeat_at_s=time.time(), **changes)
                 data = self._info.to_dict()
             text = json.dumps(data, indent=2, allow_nan=False) + "\n"
