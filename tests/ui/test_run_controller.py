@@ -92,10 +92,9 @@ def test_a_window_continue_and_a_cli_resume_of_one_checkpoint_train_the_same_nex
                     "--seed", "3", "--base-width", "8", "--recon-loss", "gaussian", "--kl-warmup-epochs", "2",
                     "--free-bits", "0.1", "--quiet", "--out", str(tmp_path / "first"))
     assert first.returncode == 0, first.stderr
-    checkpoint = tmp_path / "first" / "model.vaeckpt"
+    checkpoint = tmp_path / "first" / "checkpoints" / "latest.vaeckpt"
     shutil.copy(checkpoint, tmp_path / "for_window.vaeckpt")
-    resumed = run_cli("train", "--resume", str(checkpoint), "--epochs", "2", "--quiet", "--out",
-                      str(tmp_path / "first"))
+    resumed = run_cli("train", "--resume", str(tmp_path / "first"), "--epochs", "2", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
 
     controller = RunController(threads=1)
