@@ -80,9 +80,6 @@ class Chart(QWidget):
         """Rich text for the value at data coordinates (x, y), or None for none."""
         return None
 
-    def reset_readout(self) -> None:
-        self.readout.setText(self.HINT)
-
 
 def _index_at(x: float, count: int) -> int | None:
     index = int(round(x))
@@ -313,9 +310,6 @@ class SampleChart(Chart):
     def sample_positions(self) -> np.ndarray:
         """The drawn z as plotted (y of each diamond)."""
         return np.asarray(self.samples.getData()[1], dtype=np.float64)
-
-    def mean_positions(self) -> np.ndarray:
-        return np.asarray(self.means.getData()[1], dtype=np.float64)
 
     def describe(self, x: float, y: float) -> str | None:
         d = _index_at(x, len(self._mean))
