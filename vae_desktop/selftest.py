@@ -204,7 +204,7 @@ def _decode_in_latent_panel(ctx: SelfTestContext) -> str:
     panel = ctx.window.findChild(LatentPanel)
     if panel is None:  # the window has not been given one: add it the way the app does
         panel = LatentPanel(ctx.window.mirror)
-        ctx.window.add_panel("Latent map", panel)
+        ctx.window.add_panel("Latent map", panel, shutdown=panel.shutdown)
     panel.add_handle_at(0.5, -0.5)
     handle = panel.handles.selected
     if handle is None:

@@ -86,7 +86,7 @@ def add_side_panels(window: MainWindow) -> None:
     assert window.mirror is not None, "attach_core() first"
     latent = LatentPanel(window.mirror)
     inspector = InspectorPanel(window.mirror)
-    window.add_panel("Latent map", latent)
+    window.add_panel("Latent map", latent, shutdown=latent.shutdown)
     window.add_panel("Encoder inspector", inspector)
     latent.testImageSelected.connect(inspector.show_test_image)
     latent.imageOpened.connect(inspector.show_image)  # an opened file can be followed through the encoder

@@ -20,26 +20,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from vae_desktop.core.explorer import PLANE_DIMS, ExplorerState, Inspected, same_plane
+from vae_desktop.core.explorer import PLANE_DIMS, ExplorerState, same_plane
 from vae_desktop.core.handles import HandleSet
-from vae_desktop.core.image_file import ImageFileError, read_image_file
-from vae_desktop.core.inspection import Typicality, reference_losses, typicality
-from vae_desktop.core.latent import LatentPlane, fit_view, subset_indices
-from vae_desktop.core.latent_map import EncodedPoints, MapResult
-from vae_desktop.ui.latent.explorer_view import ExplorerView, display_image
+from vae_desktop.core.image_file import ImageFileError
+from vae_desktop.core.latent import LatentPlane
+from vae_desktop.core.latent_map import MapResult
+from vae_desktop.ui.latent import menus
+from vae_desktop.ui.latent.explorer_view import ExplorerView
 from vae_desktop.ui.latent.layout import build_latent_widgets
+from vae_desktop.ui.latent.opening import IMAGE_FILTER, ImageOpening
+from vae_desktop.ui.latent.points import MapPoints
 from vae_desktop.ui.latent.scheduler import MapScheduler
+from vae_desktop.ui.latent.status_line import StatusLine
 from vae_desktop.ui.model_mirror import ModelMirror
 from vae_desktop.ui.refresh_when_visible import RefreshWhenVisible
 from vae_desktop.ui.theme import Theme, on_theme
-
-MAX_POINTS = 10_000
-REFERENCE_IMAGES = 500  # test images whose losses tell whether an opened image is like the data
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.ppm *.pgm)"
 
 
 class LatentPanel(QWidget):
@@ -51,30 +49,27 @@ class LatentPanel(QWidget):
         super().__init__(parent)
         self._mirror = mirror
         self._state = ExplorerState(2)
-        self._points: EncodedPoints | None = None
-        self._map_version = -1
-        self._subset: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # indices, images, labels
         self._follow_data = True  # fit the view to the points until the user pans or zooms
         self._drawn_plane: LatentPlane = self._state.plane  # the plane the scatter and manifold were drawn on
         self._manifold_coming = False  # the map result being shown brings its own manifold
         self._dims_picked = False  # the dimensions just changed by the user's hand
-        self._scatter_drawn: tuple[int, int] | None = None  # ids of the (points, plane) the scatter shows
-        self._reference: tuple[int, np.ndarray] | None = None  # (mirror version, test images' losses)
-        self._status_is_error = False
+        self._opening = ImageOpening(mirror)
 
         w = self._widgets = build_latent_widgets(self)
         self.stack, self.empty_label, self.status_label = w.stack, w.empty_label, w.status_label
         self.controls, self.map_view, self.interpolation_box = w.controls, w.map_view, w.interpolation_box
         self.handle_title, self.handle_image, self.sliders = w.handle_title, w.handle_image, w.sliders
         self.plane_status, self.snap_button, self.inspected_box = w.plane_status, w.snap_button, w.inspected_box
+        self._status = StatusLine(self.status_label)
+        self._points = MapPoints(mirror, self.map_view)
         self._view = ExplorerView(self._state, mirror, w, self.selectedImageChanged.emit)
         self._scheduler = MapScheduler(mirror, self._refresh_after_weights, self._request_manifold, self)
         self._scheduler.resultReady.connect(self._on_map_result)
-        self._scheduler.failed.connect(self._show_error)
+        self._scheduler.failed.connect(self._status.error)
         self._when_visible = RefreshWhenVisible(self, self._refresh_after_new_weights)
         self._state.plane_changed.connect(self._on_plane_changed)
         self._connect()
-        self._theme = on_theme(self, self._apply_theme)
+        on_theme(self, self._apply_theme)
 
         mirror.modelReplaced.connect(self._on_model_replaced)
         mirror.weightsUpdated.connect(self._on_weights_updated)
@@ -105,7 +100,6 @@ class LatentPanel(QWidget):
         m.viewChanged.connect(self._scheduler.view_changed)
         m.filesDropped.connect(lambda paths: [self.open_image_file(p) for p in paths])
         m.getPlotItem().getViewBox().sigRangeChangedManually.connect(self._on_user_moved_view)
-        m.set_hover_source(self._hover_info)
         self.interpolation_box.pairChanged.connect(state.set_pair)
         self.interpolation_box.stepsChanged.connect(state.set_steps)
         self.inspected_box.addHandleRequested.connect(state.add_inspected_as_handle)
@@ -113,10 +107,8 @@ class LatentPanel(QWidget):
         self.snap_button.clicked.connect(lambda: state.snap_to_plane(state.selected_name))
 
     def _apply_theme(self, theme: Theme) -> None:
-        self._theme = theme
         for label in (self.empty_label, self.plane_status):
             label.setStyleSheet(f"color: {theme.muted_text};")
-        self.status_label.setStyleSheet(f"color: {theme.error_text if self._status_is_error else theme.muted_text};")
 
     # ---- public API ----------------------------------------------------------------------------------
     @property
@@ -136,7 +128,7 @@ class LatentPanel(QWidget):
     @property
     def map_version(self) -> int:
         """The ModelMirror.version whose encoding the scatter shows (-1 before the first)."""
-        return self._map_version
+        return self._points.version
 
     @property
     def showing_map(self) -> bool:
@@ -149,9 +141,7 @@ class LatentPanel(QWidget):
 
     def scatter(self) -> tuple[np.ndarray, np.ndarray]:
         """(test-set indices, map positions) of the points on the map."""
-        if self._points is None:
-            return np.zeros(0, np.int64), np.zeros((0, 2))
-        return self._points.indices, self.map_view.scatter_positions()
+        return self._points.scatter()
 
     def selected_image(self) -> np.ndarray | None:
         return self.handle_image.image()
@@ -197,37 +187,33 @@ class LatentPanel(QWidget):
 
     def show_test_image(self, index: int) -> None:
         """Inspect a test image (e.g. one clicked elsewhere): its reconstruction and posterior ellipse."""
-        dataset = self._mirror.dataset  # None when it does not fit the model: the mirror refuses that pair
-        if dataset is None or self._mirror.model is None or not 0 <= index < dataset.num_test:
-            return
-        label = int(dataset.test_labels[index])
-        name = dataset.class_names[label] if label < len(dataset.class_names) else f"class {label}"
-        source = f"Test image #{index}"
-        self._state.inspect(Inspected(f"{source} · {name}", source, dataset.test_images[index].numpy(), index))
+        inspected = self._opening.test_image(index)
+        if inspected is not None:
+            self._state.inspect(inspected)
 
     def open_image_file(self, path: str | Path) -> bool:
         """Encode an image file and place it as a handle at its posterior mean. False (and a message) on error."""
         model = self._mirror.model
         if model is None:
-            self._show_error("Open a checkpoint or start training before encoding images.")
+            self._status.error("Open a checkpoint or start training before encoding images.")
             return False
         try:
-            image = read_image_file(path, model.config.image_shape)
+            inspected = self._opening.read_file(path)
         except ImageFileError as exc:
-            self._show_error(str(exc))
+            self._status.error(str(exc))
             return False
-        name = Path(path).name
-        self._state.inspect(Inspected(name, name, image, None))  # encodes it: the posterior is drawn
+        name, image = inspected.title, inspected.image
+        self._state.inspect(inspected)  # encodes it: the posterior is drawn
         handle = self._state.add_inspected_as_handle()
         assert handle is not None
         message = f"Encoded {name} and placed it as handle {handle.name} at its posterior mean."
-        verdict = self._judge(image)
+        verdict = self._opening.judge(image)
         if verdict is not None and verdict.off_data:
             message += (
                 f" It is unlike the training data: its loss ({verdict.value:,.0f} nats) is far above the test "
                 f"images' (99% below {verdict.high:,.0f}), so its place on the map says little."
             )
-        self._show_info(message)
+        self._status.info(message)
         self.imageOpened.emit(image.copy(), name)
         return True
 
@@ -245,22 +231,10 @@ class LatentPanel(QWidget):
         self._fit_view_now(force=True)
 
     def handle_menu(self, name: str) -> QMenu:
-        state = self._state
-        menu = QMenu(self)
-        menu.addAction(f"Delete handle {name}", lambda: state.remove_handle(name))
-        snap = menu.addAction("Back onto the map plane", lambda: state.snap_to_plane(name))
-        snap.setEnabled(name in state.handles and not state.on_plane(state.handles.get(name).z))
-        menu.addSeparator()
-        menu.addAction(f"Interpolate from {name}", lambda: state.set_pair_end(0, name))
-        menu.addAction(f"Interpolate to {name}", lambda: state.set_pair_end(1, name))
-        return menu
+        return menus.handle_menu(self, self._state, name)
 
     def map_menu(self, u: float, v: float) -> QMenu:
-        menu = QMenu(self)
-        menu.addAction("Add handle here", lambda: self.add_handle_at(u, v))
-        menu.addAction("Fit view", self.fit_view)
-        menu.addAction("Open image…", self._open_image_dialog)
-        return menu
+        return menus.map_menu(self, lambda: self.add_handle_at(u, v), self.fit_view, self._open_image_dialog)
 
     def shutdown(self) -> None:
         """Stop background work and join the map's worker thread (the window calls it once it closes)."""
@@ -271,12 +245,9 @@ class LatentPanel(QWidget):
         self._scheduler.model_replaced()
         self._when_visible.forget()
         model = self._mirror.model
-        self._points = None
-        self._map_version = -1
+        self._points.clear()
         self._follow_data = True
-        self._reference = None
-        self.map_view.clear_scatter()
-        self._scatter_drawn = None
+        self._opening.forget()
         self.map_view.set_manifold(None, (0, 1), (0, 1))
         z_dim = model.config.z_dim if model is not None else 2
         self._state.reset_model(z_dim)
@@ -291,53 +262,32 @@ class LatentPanel(QWidget):
         self.stack.setCurrentIndex(1)
         self._prepare_subset()
         with self._manifold_follows():  # the job submitted below decodes it
-            if self._subset is None:
+            if self._points.subset is None:
                 self._state.place_initial_handles(None)
             self._state.update_plane()
             self._view.redraw_plane()
             self._state.announce_handles()
-        if self._subset is None:
+        if self._points.subset is None:
             self._fit_view_now(force=True)
         self._submit(encode=True, manifold=True)
 
     def _on_dataset_changed(self) -> None:
         if self._mirror.model is None:
             return
-        self._points = None
-        self._map_version = -1
-        self.map_view.clear_scatter()
-        self._scatter_drawn = None
+        self._points.clear()
         self._state.inspect(None)
         self._prepare_subset()
         self._follow_data = True
         self._submit(encode=True, manifold=False)
 
     def _prepare_subset(self) -> None:
-        """Pick (and copy once) the up-to-10,000 test images the scatter shows."""
-        dataset = self._mirror.dataset
-        self._subset = None
-        if dataset is None:
-            refusal = self._mirror.refusal
-            if refusal is not None:
-                self._show_error(f"{refusal} The map shows no test points.")
-            else:
-                self._show_info("No dataset loaded: the map shows the manifold and handles only.")
-            return
-        if dataset.num_test == 0:
-            self._show_info(f"{dataset.name} has no test images to show on the map.")
-            return
-        indices = subset_indices(dataset.num_test, MAX_POINTS)
-        chosen = torch.from_numpy(indices)
-        images = dataset.test_images[chosen].numpy()  # a copy; shared with the worker thread, never modified
-        labels = dataset.test_labels[chosen].numpy().astype(np.int64)
-        self._subset = (indices, images, labels)
-        self.map_view.set_classes(self._class_names())  # now, not in the first map refresh while training starts
-        self._show_info(f"Encoding {len(indices):,} test images of {dataset.name}…")
+        text, error = self._points.prepare()
+        self._status.show(text, error)
 
     # ---- background refresh -------------------------------------------------------------------------------
     def _submit(self, encode: bool, manifold: bool) -> None:
         view = self.map_view.visible_range() if manifold and self.controls.manifold_check.isChecked() else None
-        subset = self._subset if encode else None
+        subset = self._points.subset if encode else None
         state = self._state
         self._scheduler.submit(state.plane, state.uses_pca, subset, view, self.controls.grid_size.value())
 
@@ -375,9 +325,7 @@ class LatentPanel(QWidget):
     def _show_points(self, result: MapResult) -> None:
         state, points = self._state, result.points
         assert points is not None
-        first = self._points is None
-        self._points = points
-        self._map_version = result.version
+        first = self._points.receive(points, result.version)
         if first:
             limit = float(np.quantile(np.abs(points.means), 0.999)) * 1.25 if len(points.means) else 0
             self.sliders.set_limit(max(3.0, limit))
@@ -395,9 +343,9 @@ class LatentPanel(QWidget):
         elif self._follow_data and state.handles_untouched():
             state.place_initial_handles(points.means, move=True)  # the starting handles stay on the data as it moves
             state.announce_handles()
-        self._draw_scatter()
+        self._points.draw(self._state.plane)
         dataset = self._mirror.dataset
-        self._show_info(
+        self._status.info(
             f"{len(points.indices):,} test images of {dataset.name if dataset else 'the dataset'} · "
             "hover a point to see it, click to inspect it; double-click to add a handle, drag handles to decode."
         )
@@ -422,17 +370,7 @@ class LatentPanel(QWidget):
         self._follow_data = False
 
     def _fit_view_now(self, force: bool = False) -> None:
-        _, uv = self.scatter()
-        if len(uv) == 0:
-            uv = np.array([self._state.plane.to_map(h.z) for h in self._state.handles]).reshape(-1, 2)
-            if len(uv):
-                uv = np.vstack([uv, uv.min(0) - 2.0, uv.max(0) + 2.0])
-        (u0, u1), (v0, v1) = fit_view(uv)
-        (cu0, cu1), (cv0, cv1) = self.map_view.visible_range()
-        contained = cu0 <= u0 and u1 <= cu1 and cv0 <= v0 and v1 <= cv1
-        too_wide = (u1 - u0) < 0.6 * (cu1 - cu0) and (v1 - v0) < 0.6 * (cv1 - cv0)
-        if force or not contained or too_wide:  # small drifts while training keep the view still
-            self.map_view.set_visible_range((u0, u1), (v0, v1))
+        self._points.fit_view(self._state, force)
 
     # ---- plane -----------------------------------------------------------------------------------------------
     def _on_plane_controls(self) -> None:
@@ -440,7 +378,8 @@ class LatentPanel(QWidget):
             return
         by_hand, self._dims_picked = self._dims_picked, False
         c, state = self.controls, self._state
-        means = self._points.means if self._points is not None and c.plane_mode == PLANE_DIMS else None
+        points = self._points.points
+        means = points.means if points is not None and c.plane_mode == PLANE_DIMS else None
         state.set_plane(c.plane_mode, c.dims, by_hand=by_hand, means=means)
         if state.uses_pca and state.pca is None:
             self._submit(encode=True, manifold=True)  # the PCA plane comes with the encoding
@@ -451,17 +390,9 @@ class LatentPanel(QWidget):
         plane = self._state.plane
         changed = not same_plane(plane, self._drawn_plane)
         self._drawn_plane = plane
-        self._draw_scatter()
+        self._points.draw(self._state.plane)
         if changed and not self._manifold_coming:
             self._scheduler.view_changed()
-
-    def _draw_scatter(self) -> None:
-        """Project the points onto the shown plane (once per new points or plane)."""
-        points, plane = self._points, self._state.plane
-        if points is None or self._scatter_drawn == (id(points), id(plane)):
-            return
-        self._scatter_drawn = (id(points), id(plane))
-        self.map_view.set_scatter(plane.to_map(points.means), points.labels, self._class_names())
 
     def _on_slider_edited(self, dim: int, value: float) -> None:
         name = self._state.selected_name
@@ -470,46 +401,15 @@ class LatentPanel(QWidget):
 
     # ---- inspected image -------------------------------------------------------------------------------------------
     def _on_point_clicked(self, position: int) -> None:
-        if self._points is None:
+        points = self._points.points
+        if points is None:
             return
-        index = int(self._points.indices[position])
+        index = int(points.indices[position])
         self.show_test_image(index)
         self.testImageSelected.emit(index)
-
-    def _judge(self, image: np.ndarray) -> Typicality | None:
-        """How an opened image's loss compares with the test images' (their losses cached per weights)."""
-        model, dataset = self._mirror.model, self._mirror.dataset
-        if model is None or dataset is None:
-            return None
-        if self._reference is None or self._reference[0] != self._mirror.version:
-            losses = reference_losses(model, dataset.test_images, self._mirror.recon_loss, REFERENCE_IMAGES)
-            self._reference = (self._mirror.version, losses)
-        return typicality(model, image, self._reference[1], self._mirror.recon_loss)
-
-    def _hover_info(self, position: int) -> tuple[np.ndarray, str, int]:
-        assert self._subset is not None
-        indices, images, labels = self._subset
-        label = int(labels[position])
-        names = self._class_names()
-        name = names[label] if label < len(names) else f"class {label}"
-        return display_image(images[position]), f"#{indices[position]} · {name}", label
-
-    def _class_names(self) -> list[str]:
-        dataset = self._mirror.dataset
-        return list(dataset.class_names) if dataset is not None else []
 
     # ---- files and messages ----------------------------------------------------------------------------------------
     def _open_image_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Encode an image onto the latent map", "", IMAGE_FILTER)
         if path:
             self.open_image_file(path)
-
-    def _show_info(self, text: str) -> None:
-        self._status_is_error = False
-        self.status_label.setStyleSheet(f"color: {self._theme.muted_text};")
-        self.status_label.setText(text)
-
-    def _show_error(self, text: str) -> None:
-        self._status_is_error = True
-        self.status_label.setStyleSheet(f"color: {self._theme.error_text};")
-        self.status_label.setText(text)

@@ -8,6 +8,7 @@ created by `attach_core()` once the core has loaded. Until then Start is disable
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         center_layout.addWidget(self.center_splitter, 1)
 
         self.side_tabs = QTabWidget()
+        self._panel_shutdowns: list[Callable[[], None]] = []  # side panels' shutdown(), called on close
         self.side_tabs.setDocumentMode(True)
         self.side_tabs.hide()
 
@@ -305,8 +307,10 @@ class MainWindow(QMainWindow):
         return self._state
 
     # ==== side panels =============================================================================
-    def add_panel(self, title: str, widget: QWidget) -> None:
-        """Add a tab beside the plots (latent map, inspector, ...)."""
+    def add_panel(self, title: str, widget: QWidget, shutdown: Callable[[], None] | None = None) -> None:
+        """Add a tab beside the plots (latent map, inspector, ...); `shutdown` joins its threads on close."""
+        if shutdown is not None:
+            self._panel_shutdowns.append(shutdown)
         self.side_tabs.addTab(widget, title)
         self.side_tabs.show()
         if not self._restored_main_splitter:  # first launch: plots get 42 % of the room beside the form
@@ -711,10 +715,8 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._ticker.stop()
-        for index in range(self.side_tabs.count()):  # child panels get no close event of their own
-            shutdown = getattr(self.side_tabs.widget(index), "shutdown", None)
-            if callable(shutdown):
-                shutdown()
+        for shutdown in self._panel_shutdowns:  # child panels get no close event of their own
+            shutdown()
         event.accept()
 
 
