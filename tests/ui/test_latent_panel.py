@@ -153,7 +153,7 @@ def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, sha
     # Several points can share a pixel; whichever was picked must be under the cursor.
     assert (panel.map_view.point_to_widget(*uv[clicked]) - point).manhattanLength() <= 8
     box = panel.inspected_box
-    assert f"#{clicked}" in box.title.text()
+    assert f"#{clicked}" in box.title_label.text()
     np.testing.assert_allclose(box.original.image(), shapes.test_images[clicked, 0].numpy() / 255.0, atol=1e-6)
     mean, std = encode_means(mirror.model, shapes.test_images[clicked : clicked + 1])
     np.testing.assert_allclose(box.reconstruction.image(), decode_one(mirror, mean[0]), atol=1e-6)

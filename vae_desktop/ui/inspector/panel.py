@@ -249,6 +249,7 @@ class InspectorPanel(InspectorLayout, QWidget):
         label = None
         self._typicality = None
         if source.index is None:
+            assert source.image is not None  # an image of your own always comes with its pixels
             image = source.image
         else:
             if dataset is None or not 0 <= source.index < dataset.num_test:

@@ -66,8 +66,8 @@ class MapControls(QWidget):
         self.grid_check = QCheckBox("Grid")
         self.grid_check.setChecked(True)
         self.grid_check.setToolTip("Coordinate grid lines")
-        for widget in (self.manifold_check, self.grid_size, self.grid_check):
-            second.addWidget(widget)
+        for option in (self.manifold_check, self.grid_size, self.grid_check):
+            second.addWidget(option)
         second.addSpacing(10)
 
         self.decode_combo = QComboBox()

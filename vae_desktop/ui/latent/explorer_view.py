@@ -194,7 +194,7 @@ class ExplorerView:
             state.set_posterior(mean[0], std[0])
         assert inspected.mean is not None
         box = self._w.inspected_box
-        box.title.setText(inspected.title)
+        box.title_label.setText(inspected.title)
         box.original.set_image(display_image(inspected.image))
         if reconstruction is None or encode:
             reconstruction = self._decode(inspected.mean[None])[0]

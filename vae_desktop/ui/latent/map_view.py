@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont, QKeyEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
 
 from vae_desktop.core.latent import nearest_point
@@ -286,7 +287,8 @@ class LatentMapView(pg.PlotWidget):
             self._ellipse_centre.setData([], [])
             return
         self._ellipse.setData(outline[:, 0], outline[:, 1])
-        self._ellipse_centre.setData([centre[0]], [centre[1]])
+        if centre is not None:
+            self._ellipse_centre.setData([centre[0]], [centre[1]])
 
     def ellipse_outline(self) -> np.ndarray:
         x, y = self._ellipse.getData()
@@ -319,8 +321,8 @@ class LatentMapView(pg.PlotWidget):
                 if label is not None and label.scene() is not None:
                     label.scene().removeItem(label)
         for name, uv, selected, on_plane in handles:
-            item = self._handles.get(name)
-            if item is None:
+            found = self._handles.get(name)
+            if found is None:
                 item = HandleItem(name)
                 item.sigPositionChanged.connect(self._on_handle_moved)
                 item.sigClicked.connect(lambda it: self.handleClicked.emit(it.name))
@@ -329,6 +331,8 @@ class LatentMapView(pg.PlotWidget):
                 item.sigMenuRequested.connect(lambda it, at: self.handleMenuRequested.emit(it.name, at))
                 self.getPlotItem().addItem(item, ignoreBounds=True)
                 self._handles[name] = item
+            else:
+                item = found
             self.place_handle(name, float(uv[0]), float(uv[1]))
             item.set_state(selected, on_plane)
 
@@ -375,14 +379,16 @@ class LatentMapView(pg.PlotWidget):
         self._pointer = QPointF(scene_pos)
         if self._dragging:
             return
-        picked = self._pick(scene_pos) if self._hover_source is not None else None
+        source = self._hover_source
+        picked = self._pick(scene_pos) if source is not None else None
         if picked == self._hovered:
             return
         self._hovered = picked
         if picked is None:
             self._hover.hide()
             return
-        image, caption, label = self._hover_source(picked)
+        assert source is not None
+        image, caption, label = source(picked)
         at = QPointF(*self._uv[picked])
         self._hover.show_image(
             image, caption, class_colour(label), at, self._vb.sceneBoundingRect(), self._vb.mapViewToScene(at)
@@ -398,7 +404,7 @@ class LatentMapView(pg.PlotWidget):
         self._hovered = None
         self._hover.hide()
 
-    def _on_mouse_clicked(self, ev) -> None:  # pyqtgraph MouseClickEvent
+    def _on_mouse_clicked(self, ev: Any) -> None:  # pyqtgraph MouseClickEvent
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if ev.isAccepted() and isinstance(ev.currentItem, HandleItem):
             return
@@ -424,7 +430,7 @@ class LatentMapView(pg.PlotWidget):
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.deleteRequested.emit()
             return
-        steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        steps: dict[int, tuple[int, int]] = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
         if key in steps:
             (u0, u1), (v0, v1) = self.visible_range()
             fraction = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.02
@@ -433,16 +439,16 @@ class LatentMapView(pg.PlotWidget):
             return
         super().keyPressEvent(event)
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent | QDragMoveEvent) -> None:
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         paths = [p for p in paths if Path(p).is_file()]
         if not paths:
