@@ -125,7 +125,7 @@ def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) 
     np.testing.assert_array_equal(indices, np.arange(500))
     means, _ = encode_means(mirror.model, shapes.test_images)
     np.testing.assert_allclose(uv, means, atol=1e-5)  # z_dim == 2: the map is the latent plane
-    legend = [label.text for _, label in panel.map_view._legend.items]
+    legend = panel.map_view.legend_names()
     assert legend == shapes.class_names
 
 
@@ -135,10 +135,10 @@ def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shap
     mirror = make_mirror(2, shapes)
     panel = LatentPanel(mirror)  # no event loop turn yet: the map's first encoding cannot have arrived
     qtbot.addWidget(panel, before_close_func=LatentPanel.shutdown)
-    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+    assert panel.map_view.legend_names() == shapes.class_names
     assert len(panel.scatter()[0]) == 0
     mirror.set_dataset(load_shapes(num_train=200, num_test=100))  # the same classes: the items are kept
-    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+    assert panel.map_view.legend_names() == shapes.class_names
 
 
 def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, shapes) -> None:
@@ -166,7 +166,7 @@ def test_hovering_a_point_shows_its_image(qtbot, open_panel, shapes) -> None:
     panel = open_panel(make_mirror(2, shapes))
     _, uv = panel.scatter()
     mouse_move(panel.map_view.viewport(), panel.map_view.point_to_widget(*uv[42]))
-    thumbnail = panel.map_view._hover
+    thumbnail = panel.map_view.hover_thumbnail()
     assert thumbnail.isVisible() and not thumbnail.pixmap().isNull()
     mouse_move(panel.map_view.viewport(), QPoint(3, 3))  # outside the plot area
     qtbot.wait(15)
@@ -320,17 +320,17 @@ def test_manifold_tiles_are_decodings_of_the_visible_grid(qtbot, open_panel, sha
     view.set_visible_range((-2.0, 2.0), (-1.0, 1.0))  # the 1:1 aspect lock may widen one side
 
     def shows_current_view() -> bool:
-        return view.manifold_image() is not None and np.allclose(view._manifold_range, view.visible_range())
+        return view.manifold_image() is not None and np.allclose(view.manifold_range(), view.visible_range())
 
     qtbot.waitUntil(shows_current_view, timeout=10_000)
     mosaic = view.manifold_image()
     rows, columns = mosaic.shape[0] // 28, mosaic.shape[1] // 28
     assert max(rows, columns) == 6 and min(rows, columns) >= 1
-    points = grid_points(*view._manifold_range, rows, columns)
+    points = grid_points(*view.manifold_range(), rows, columns)
     np.testing.assert_allclose(mosaic[:28, -28:], decode_one(mirror, points[0, -1]), atol=1e-6)
     np.testing.assert_allclose(mosaic[-28:, :28], decode_one(mirror, points[-1, 0]), atol=1e-6)
     panel.controls.manifold_check.setChecked(False)
-    assert not view._manifold.isVisible()
+    assert not view.manifold_visible()
 
 
 def test_sampled_decoding_is_binary_resamples_and_leaves_the_global_rng_alone(open_panel, shapes) -> None:

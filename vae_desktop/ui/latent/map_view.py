@@ -121,6 +121,7 @@ class LatentMapView(pg.PlotWidget):
         self._vb = plot.getViewBox()
 
         self._manifold = pg.ImageItem(axisOrder="row-major")
+        self._manifold_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._manifold.setZValue(-10)
         self._manifold.setOpacity(MANIFOLD_OPACITY)
         plot.addItem(self._manifold, ignoreBounds=True)
@@ -253,7 +254,23 @@ class LatentMapView(pg.PlotWidget):
         # Row 0 of the image item is drawn at the lowest v, so flip to keep the top row at the top.
         self._manifold.setImage(image[::-1], autoLevels=False, levels=(0.0, 1.0))
         self._manifold.setRect(QRectF(u_range[0], v_range[0], u_range[1] - u_range[0], v_range[1] - v_range[0]))
-        self._manifold_range = (tuple(u_range), tuple(v_range))
+        self._manifold_range = ((float(u_range[0]), float(u_range[1])), (float(v_range[0]), float(v_range[1])))
+
+    def manifold_range(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The map rectangle (u range, v range) the shown mosaic covers, or None before the first."""
+        return self._manifold_range
+
+    def manifold_visible(self) -> bool:
+        return bool(self._manifold.isVisible())
+
+    def legend_names(self) -> list[str]:
+        """The legend's entries as the user reads them."""
+        return [label.text for _, label in self._legend.items]
+
+    @property
+    def class_items(self) -> tuple[pg.ScatterPlotItem, ...]:
+        """One scatter item per class, in label order (moved in place when the point count per class stays)."""
+        return tuple(self._class_items)
 
     def manifold_image(self) -> np.ndarray | None:
         """The mosaic as the user sees it (top row first), or None when none is shown."""
