@@ -4,13 +4,11 @@ The map shows the encoded test set on a plane through latent space (the latent p
 z_dim == 2, else the PCA plane of the posterior means or two chosen dimensions), a manifold mosaic
 of decoded images underneath, and draggable handles whose decodings update on every mouse move.
 
-Who does what:
-- `core.explorer.ExplorerState` holds what is explored (handles, plane, decode mode, inspected image)
-  and says when it changed; `ui.latent.explorer_view.ExplorerView` redraws from it.
-- `ui.latent.scheduler.MapScheduler` decides when the map's heavy jobs (encode the test set, decode
-  the manifold) run on their worker thread, within a CPU budget while training.
-- This panel wires the widgets (`ui.latent.layout`) to the state and the mirror's model changes.
-- Behind another tab the panel does no work for new weights; it catches up once when shown.
+Who does what: `core.explorer.ExplorerState` holds what is explored and says when it changed;
+`ui.latent.explorer_view` redraws from it; `ui.latent.scheduler` decides when the heavy map jobs run
+(within a CPU budget while training); this panel wires the widgets (`ui.latent.layout`) to the state
+and to the mirror's model changes. Behind another tab it does no work for new weights; it catches up
+once when shown.
 """
 
 from __future__ import annotations
@@ -228,7 +226,7 @@ class LatentPanel(QWidget):
     def fit_view(self) -> None:
         """Zoom to the encoded points (or the handles) and keep following the points while training."""
         self._follow_data = True
-        self._fit_view_now(force=True)
+        self._points.fit_view(self._state, force=True)
 
     def handle_menu(self, name: str) -> QMenu:
         return menus.handle_menu(self, self._state, name)
@@ -260,7 +258,7 @@ class LatentPanel(QWidget):
         self.sliders.set_dimensions(z_dim)
         self.sliders.set_limit(4.0)
         self.stack.setCurrentIndex(1)
-        self._prepare_subset()
+        self._status.show(*self._points.prepare())
         with self._manifold_follows():  # the job submitted below decodes it
             if self._points.subset is None:
                 self._state.place_initial_handles(None)
@@ -268,7 +266,7 @@ class LatentPanel(QWidget):
             self._view.redraw_plane()
             self._state.announce_handles()
         if self._points.subset is None:
-            self._fit_view_now(force=True)
+            self._points.fit_view(self._state, force=True)
         self._submit(encode=True, manifold=True)
 
     def _on_dataset_changed(self) -> None:
@@ -276,13 +274,9 @@ class LatentPanel(QWidget):
             return
         self._points.clear()
         self._state.inspect(None)
-        self._prepare_subset()
+        self._status.show(*self._points.prepare())
         self._follow_data = True
         self._submit(encode=True, manifold=False)
-
-    def _prepare_subset(self) -> None:
-        text, error = self._points.prepare()
-        self._status.show(text, error)
 
     # ---- background refresh -------------------------------------------------------------------------------
     def _submit(self, encode: bool, manifold: bool) -> None:
@@ -350,7 +344,7 @@ class LatentPanel(QWidget):
             "hover a point to see it, click to inspect it; double-click to add a handle, drag handles to decode."
         )
         if self._follow_data:
-            self._fit_view_now(force=first)
+            self._points.fit_view(self._state, force=first)
 
     @contextmanager
     def _manifold_follows(self) -> Iterator[None]:
@@ -369,9 +363,6 @@ class LatentPanel(QWidget):
     def _on_user_moved_view(self, *_: object) -> None:
         self._follow_data = False
 
-    def _fit_view_now(self, force: bool = False) -> None:
-        self._points.fit_view(self._state, force)
-
     # ---- plane -----------------------------------------------------------------------------------------------
     def _on_plane_controls(self) -> None:
         if self._mirror.model is None:
@@ -383,7 +374,7 @@ class LatentPanel(QWidget):
         state.set_plane(c.plane_mode, c.dims, by_hand=by_hand, means=means)
         if state.uses_pca and state.pca is None:
             self._submit(encode=True, manifold=True)  # the PCA plane comes with the encoding
-        self._fit_view_now(force=True)  # map coordinates mean something else on the new plane
+        self._points.fit_view(self._state, force=True)  # map coordinates mean something else on the new plane
 
     def _on_plane_changed(self) -> None:
         """The state shows another plane: the scatter moves to it and the manifold is decoded anew."""
