@@ -580,3 +580,19 @@ def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(q
     assert name == "photo.png" and image.shape == (1, 28, 28)
     assert image[0, :3].min() > 240 and image[0, -3:].min() > 240  # letterboxed with the photo's white
     assert "unlike the training data" in panel.status_label.text()
+
+
+def test_during_a_drag_the_image_follows_every_move_and_the_sliders_once_it_rests(qtbot, open_panel, shapes) -> None:
+    """The decoded image is set before each move returns; the sliders wait for a 30 ms rest (superqt's debounce)."""
+    mirror = make_mirror(4, shapes)
+    panel = open_panel(mirror)
+    qtbot.waitUntil(lambda: panel.selected_image() is not None, timeout=5_000)
+    state = panel.state
+    name = state.selected_name
+    start = state.plane.to_map(state.handles.get(name).z)
+    for step in range(1, 6):
+        state.drag(name, float(start[0]) + 0.1 * step, float(start[1]))
+        z = state.handles.get(name).z
+        np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, z), atol=1e-6)
+        assert not np.allclose(panel.sliders.values(), z, atol=1e-9)  # not yet: no slider work per move
+    qtbot.waitUntil(lambda: np.allclose(panel.sliders.values(), state.handles.get(name).z, atol=1e-9), timeout=2_000)
