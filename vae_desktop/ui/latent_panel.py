@@ -365,13 +365,13 @@ class LatentPanel(QWidget):
 
     # ---- plane -----------------------------------------------------------------------------------------------
     def _on_plane_controls(self) -> None:
-        if self._mirror.model is None:
-            return
         by_hand, self._dims_picked = self._dims_picked, False
         c, state = self.controls, self._state
         points = self._points.points
         means = points.means if points is not None and c.plane_mode == PLANE_DIMS else None
-        state.set_plane(c.plane_mode, c.dims, by_hand=by_hand, means=means)
+        state.set_plane(c.plane_mode, c.dims, by_hand=by_hand, means=means)  # the state keeps the choice
+        if self._mirror.model is None:
+            return
         if state.uses_pca and state.pca is None:
             self._submit(encode=True, manifold=True)  # the PCA plane comes with the encoding
         self._points.fit_view(self._state, force=True)  # map coordinates mean something else on the new plane

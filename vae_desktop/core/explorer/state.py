@@ -356,6 +356,8 @@ class ExplorerState:
     # ---- decoding ----------------------------------------------------------------------------------
     def set_sample(self, sample: bool) -> None:
         """Decode the mean image (False, default) or a Bernoulli sample of it (True)."""
+        if bool(sample) == self.decoding.sample:
+            return
         self.decoding.sample = bool(sample)
         self.decode_changed.emit()
 
