@@ -209,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     drag = drag_latency(panel, args.moves)
     if training is not None:
         training.stop()
+    panel.shutdown()
     panel.close()
     app.processEvents()
 

@@ -256,7 +256,7 @@ def test_the_map_worker_never_gets_a_job_for_another_models_plane(qtbot, monkeyp
     mirror = ModelMirror()
     mirror.set_dataset(small_shapes)
     panel = LatentPanel(mirror)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=LatentPanel.shutdown)
     panel.resize(1100, 720)
     panel.show()
     qtbot.waitExposed(panel)

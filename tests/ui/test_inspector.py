@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from vae_desktop.core.config import ModelConfig
-from vae_desktop.core.datasets.base import to_float
+from vae_desktop.core.datasets.base import ImageDataset, to_float
 from vae_desktop.core.datasets.shapes import load_shapes
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.core.inspection import dimension_activity
@@ -324,6 +324,16 @@ def test_an_image_of_the_wrong_shape_says_what_the_model_expects(panel):
     panel.show_image(np.zeros((3, 32, 32), np.uint8))
     assert panel.stack.currentWidget() is panel.empty_page
     assert "1-channel 28x28" in panel.empty_label.text()
+
+
+def test_a_dataset_the_model_cannot_take_is_explained_not_inspected(panel, mirror):
+    colour = ImageDataset(
+        "colour", torch.zeros((4, 3, 28, 28), dtype=torch.uint8), torch.zeros(4, dtype=torch.int64),
+        torch.zeros((2, 3, 28, 28), dtype=torch.uint8), torch.zeros(2, dtype=torch.int64), ["a"],
+    )
+    mirror.set_dataset(colour)  # the mirror refuses the pair: the panel says why, once, in the mirror's words
+    assert panel.stack.currentWidget() is panel.empty_page and panel.inspection is None
+    assert mirror.refusal is not None and mirror.refusal in panel.empty_label.text()
 
 
 def test_how_it_learns_refers_to_the_numbers_on_screen(panel):

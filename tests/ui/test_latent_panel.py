@@ -48,7 +48,7 @@ def make_mirror(z_dim: int, dataset: ImageDataset | None, seed: int = 0) -> Mode
 def open_panel(qtbot):
     def make(mirror: ModelMirror, wait_for_points: bool = True) -> LatentPanel:
         panel = LatentPanel(mirror)
-        qtbot.addWidget(panel)
+        qtbot.addWidget(panel, before_close_func=LatentPanel.shutdown)
         panel.resize(1100, 720)
         panel.show()
         qtbot.waitExposed(panel)
@@ -88,13 +88,13 @@ def real_drag(qtbot, panel: LatentPanel, start: QPoint, end: QPoint, steps: int 
 def test_shows_an_empty_state_until_a_model_exists(qtbot, shapes) -> None:
     mirror = ModelMirror()
     panel = LatentPanel(mirror)
-    qtbot.addWidget(panel)
-    assert panel._stack.currentIndex() == 0 and "No model yet" in panel._empty.text()
+    qtbot.addWidget(panel, before_close_func=LatentPanel.shutdown)
+    assert not panel.showing_map and "No model yet" in panel.empty_label.text()
     torch.manual_seed(0)
     model = VAE(small_config(3))
     mirror.set_dataset(shapes)
     mirror.set_model(model.config, state_to_numpy(model))
-    assert panel._stack.currentIndex() == 1
+    assert panel.showing_map
     assert panel.sliders.z_dim == 3
     qtbot.waitUntil(lambda: panel.map_version == mirror.version, timeout=15_000)
     assert len(panel.handles) == 2  # placed around the centre of the encoded data
@@ -114,7 +114,7 @@ def test_works_without_a_dataset(open_panel) -> None:
     panel = open_panel(mirror, wait_for_points=False)
     assert len(panel.handles) == 2
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, panel.handles.selected.z), atol=1e-6)
-    assert "No dataset" in panel._status.text()
+    assert "No dataset" in panel.status_label.text()
 
 
 # ---- scatter, hover, click ------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_scatter_shows_encoded_test_means_with_class_legend(open_panel, shapes) 
     np.testing.assert_array_equal(indices, np.arange(500))
     means, _ = encode_means(mirror.model, shapes.test_images)
     np.testing.assert_allclose(uv, means, atol=1e-5)  # z_dim == 2: the map is the latent plane
-    legend = [label.text for _, label in panel.map_view._legend.items]
+    legend = panel.map_view.legend_names()
     assert legend == shapes.class_names
 
 
@@ -134,11 +134,11 @@ def test_the_legend_names_the_classes_before_the_first_points_arrive(qtbot, shap
     as training starts (bench_gui_latency --explain: 31 ms of GUI-thread CPU, now about half)."""
     mirror = make_mirror(2, shapes)
     panel = LatentPanel(mirror)  # no event loop turn yet: the map's first encoding cannot have arrived
-    qtbot.addWidget(panel)
-    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+    qtbot.addWidget(panel, before_close_func=LatentPanel.shutdown)
+    assert panel.map_view.legend_names() == shapes.class_names
     assert len(panel.scatter()[0]) == 0
     mirror.set_dataset(load_shapes(num_train=200, num_test=100))  # the same classes: the items are kept
-    assert [label.text for _, label in panel.map_view._legend.items] == shapes.class_names
+    assert panel.map_view.legend_names() == shapes.class_names
 
 
 def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, shapes) -> None:
@@ -153,7 +153,7 @@ def test_clicking_a_point_inspects_it_and_emits_its_index(qtbot, open_panel, sha
     # Several points can share a pixel; whichever was picked must be under the cursor.
     assert (panel.map_view.point_to_widget(*uv[clicked]) - point).manhattanLength() <= 8
     box = panel.inspected_box
-    assert f"#{clicked}" in box.title.text()
+    assert f"#{clicked}" in box.title_label.text()
     np.testing.assert_allclose(box.original.image(), shapes.test_images[clicked, 0].numpy() / 255.0, atol=1e-6)
     mean, std = encode_means(mirror.model, shapes.test_images[clicked : clicked + 1])
     np.testing.assert_allclose(box.reconstruction.image(), decode_one(mirror, mean[0]), atol=1e-6)
@@ -166,7 +166,7 @@ def test_hovering_a_point_shows_its_image(qtbot, open_panel, shapes) -> None:
     panel = open_panel(make_mirror(2, shapes))
     _, uv = panel.scatter()
     mouse_move(panel.map_view.viewport(), panel.map_view.point_to_widget(*uv[42]))
-    thumbnail = panel.map_view._hover
+    thumbnail = panel.map_view.hover_thumbnail()
     assert thumbnail.isVisible() and not thumbnail.pixmap().isNull()
     mouse_move(panel.map_view.viewport(), QPoint(3, 3))  # outside the plot area
     qtbot.wait(15)
@@ -262,7 +262,7 @@ def test_slider_edits_change_z_and_image_and_leave_the_pca_plane(qtbot, open_pan
     mirror = make_mirror(4, shapes)
     panel = open_panel(mirror)
     name = panel.handles.selected.name
-    assert "lies on the map plane" in panel._plane_status.text()
+    assert "lies on the map plane" in panel.plane_status.text()
     image_before = panel.selected_image().copy()
     _, slider, spin = panel.sliders.row_widgets(2)
     slider.setValue(slider.value() + 150)  # what a user drag of the slider does
@@ -271,15 +271,15 @@ def test_slider_edits_change_z_and_image_and_leave_the_pca_plane(qtbot, open_pan
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, z), atol=1e-6)
     assert not np.allclose(panel.selected_image(), image_before)
     assert panel.plane.distance_from_plane(z) > 0.01
-    assert "off the map plane" in panel._plane_status.text() and panel._snap_button.isVisibleTo(panel)
+    assert "off the map plane" in panel.plane_status.text() and panel.snap_button.isVisibleTo(panel)
     assert panel.map_view.handle_item(name).pen.style() == Qt.PenStyle.DashLine
 
     spin.setValue(-0.5)  # typing an exact number
     assert panel.handles.get(name).z[2] == pytest.approx(-0.5)
 
-    panel._snap_button.click()
+    panel.snap_button.click()
     assert panel.plane.distance_from_plane(panel.handles.get(name).z) < 1e-9
-    assert "lies on the map plane" in panel._plane_status.text()
+    assert "lies on the map plane" in panel.plane_status.text()
 
     # Dragging the handle on the map updates the sliders (coalesced to one update per frame).
     real_drag(qtbot, panel, handle_point(panel, name), handle_point(panel, name) + QPoint(30, -20))
@@ -320,17 +320,17 @@ def test_manifold_tiles_are_decodings_of_the_visible_grid(qtbot, open_panel, sha
     view.set_visible_range((-2.0, 2.0), (-1.0, 1.0))  # the 1:1 aspect lock may widen one side
 
     def shows_current_view() -> bool:
-        return view.manifold_image() is not None and np.allclose(view._manifold_range, view.visible_range())
+        return view.manifold_image() is not None and np.allclose(view.manifold_range(), view.visible_range())
 
     qtbot.waitUntil(shows_current_view, timeout=10_000)
     mosaic = view.manifold_image()
     rows, columns = mosaic.shape[0] // 28, mosaic.shape[1] // 28
     assert max(rows, columns) == 6 and min(rows, columns) >= 1
-    points = grid_points(*view._manifold_range, rows, columns)
+    points = grid_points(*view.manifold_range(), rows, columns)
     np.testing.assert_allclose(mosaic[:28, -28:], decode_one(mirror, points[0, -1]), atol=1e-6)
     np.testing.assert_allclose(mosaic[-28:, :28], decode_one(mirror, points[-1, 0]), atol=1e-6)
     panel.controls.manifold_check.setChecked(False)
-    assert not view._manifold.isVisible()
+    assert not view.manifold_visible()
 
 
 def test_sampled_decoding_is_binary_resamples_and_leaves_the_global_rng_alone(open_panel, shapes) -> None:
@@ -359,7 +359,7 @@ def test_opening_and_dropping_image_files_places_handles(qtbot, open_panel, shap
     handle = panel.handles.selected
     mean, _ = encode_means(mirror.model, shapes.test_images[7:8])
     np.testing.assert_allclose(handle.z, mean[0], atol=1e-5)
-    assert handle.source == "shape.png" and "shape.png" in panel._handle_title.text()
+    assert handle.source == "shape.png" and "shape.png" in panel.handle_title.text()
 
     Image.fromarray(255 - picture).save(tmp_path / "inverted.png")
     mime = QMimeData()
@@ -375,7 +375,7 @@ def test_opening_and_dropping_image_files_places_handles(qtbot, open_panel, shap
     count = len(panel.handles)
     (tmp_path / "notes.png").write_text("hello")
     assert not panel.open_image_file(tmp_path / "notes.png")
-    assert len(panel.handles) == count and "not an image" in panel._status.text()
+    assert len(panel.handles) == count and "not an image" in panel.status_label.text()
 
 
 # ---- training --------------------------------------------------------------------------------------------------------
@@ -460,7 +460,7 @@ def test_dataset_changes_re_encode_and_a_mismatched_dataset_is_explained(qtbot, 
     )
     mirror.set_dataset(colour)
     assert len(panel.scatter()[0]) == 0
-    assert "does not fit" in panel._status.text() or "expects" in panel._status.text()
+    assert "does not fit" in panel.status_label.text() or "expects" in panel.status_label.text()
     panel.add_handle_at(0.5, 0.5)  # handles keep working without points
     np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, [0.5, 0.5]), atol=1e-6)
 
@@ -534,7 +534,7 @@ def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_p
     bottom = panel.map_view.getPlotItem().getAxis("bottom").labelText
     left = panel.map_view.getPlotItem().getAxis("left").labelText
     assert (bottom, left) == ("z3", "z1")
-    assert "varies z3 and z1" in panel._plane_status.text()
+    assert "varies z3 and z1" in panel.plane_status.text()
     label, slider, _spin = panel.sliders.row_widgets(3)
     assert label.text() == "z3" and "bold" in label.styleSheet() and slider.accessibleName() == "z3"
     assert [panel.sliders.row_widgets(d)[0].text() for d in range(4)] == ["z0", "z1", "z2", "z3"]
@@ -570,7 +570,7 @@ def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(q
     assert panel.open_image_file(tmp_path / "shape.png")
     assert opened[-1][1] == "shape.png"
     np.testing.assert_array_equal(opened[-1][0], shapes.test_images[7].numpy())
-    assert "unlike the training data" not in panel._status.text()
+    assert "unlike the training data" not in panel.status_label.text()
 
     photo = np.full((480, 640), 255, np.uint8)  # a photo of a dark blob on white paper: the inverse of the data
     photo[140:340, 220:420] = 0
@@ -579,4 +579,20 @@ def test_an_opened_image_is_sent_to_the_inspector_and_an_unlike_one_is_flagged(q
     image, name = opened[-1]
     assert name == "photo.png" and image.shape == (1, 28, 28)
     assert image[0, :3].min() > 240 and image[0, -3:].min() > 240  # letterboxed with the photo's white
-    assert "unlike the training data" in panel._status.text()
+    assert "unlike the training data" in panel.status_label.text()
+
+
+def test_during_a_drag_the_image_follows_every_move_and_the_sliders_once_it_rests(qtbot, open_panel, shapes) -> None:
+    """The decoded image is set before each move returns; the sliders wait for a 30 ms rest (superqt's debounce)."""
+    mirror = make_mirror(4, shapes)
+    panel = open_panel(mirror)
+    qtbot.waitUntil(lambda: panel.selected_image() is not None, timeout=5_000)
+    state = panel.state
+    name = state.selected_name
+    start = state.plane.to_map(state.handles.get(name).z)
+    for step in range(1, 6):
+        state.drag(name, float(start[0]) + 0.1 * step, float(start[1]))
+        z = state.handles.get(name).z
+        np.testing.assert_allclose(panel.selected_image(), decode_one(mirror, z), atol=1e-6)
+        assert not np.allclose(panel.sliders.values(), z, atol=1e-9)  # not yet: no slider work per move
+    qtbot.waitUntil(lambda: np.allclose(panel.sliders.values(), state.handles.get(name).z, atol=1e-9), timeout=2_000)

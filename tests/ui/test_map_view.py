@@ -42,7 +42,7 @@ def test_moved_points_are_drawn_and_found_where_they_now_are(qtbot) -> None:
 
     assert _drawn_colour_at(view, -6.0, 6.0) != background
     assert _drawn_colour_at(view, -6.0, -6.0) == background  # nothing left behind at the old place
-    first, second = view._class_items
+    first, second = view.class_items
     np.testing.assert_array_equal(np.stack(first.getData(), axis=1), moved[:2])
     np.testing.assert_array_equal(np.stack(second.getData(), axis=1), moved[2:])
     assert first.dataBounds(1) == (6.0, 6.0)  # bounds follow, so "fit view" frames the new positions
@@ -54,10 +54,10 @@ def test_a_different_number_of_points_replaces_them(qtbot) -> None:
     view = _open_view(qtbot)
     view.set_scatter(np.array([[1.0, 1.0], [2.0, 2.0]]), np.array([0, 0]), ["a"])
     view.set_scatter(np.array([[3.0, 3.0], [4.0, 4.0], [5.0, 5.0]]), np.array([0, 0, 0]), ["a"])
-    x, y = view._class_items[0].getData()
+    x, y = view.class_items[0].getData()
     np.testing.assert_array_equal(x, [3.0, 4.0, 5.0])
     view.set_scatter(np.zeros((0, 2)), np.zeros(0, np.int64), ["a"])
-    assert len(view._class_items[0].getData()[0]) == 0
+    assert len(view.class_items[0].getData()[0]) == 0
 
 
 # ---- the hover thumbnail -------------------------------------------------------------------------------

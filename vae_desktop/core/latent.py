@@ -100,14 +100,6 @@ def pca_plane(means: np.ndarray) -> LatentPlane:
     return LatentPlane(centre, axes, "PC1", "PC2")
 
 
-def grid_coordinates(u_range: tuple[float, float], v_range: tuple[float, float], n: int) -> np.ndarray:
-    """An n×n grid of map points at cell centres, row-major from the top (v high) to the bottom.
-
-    Returned shape (n, n, 2): [row, column] -> (u, v); row 0 is the top of the view.
-    """
-    return grid_points(u_range, v_range, n, n)
-
-
 def interpolate(z_start: np.ndarray, z_end: np.ndarray, steps: int) -> np.ndarray:
     """`steps` latent vectors evenly spaced on the straight line from z_start to z_end (both included)."""
     if steps < 2:

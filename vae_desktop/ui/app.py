@@ -127,6 +127,8 @@ def build_main_window(
 
 def import_core() -> None:
     """Everything `finish_main_window` needs, imported off the GUI thread while the window paints."""
+    import psygnal  # noqa: F401  (the latent explorer's state; with superqt ~0.2 s that the GUI thread skips)
+    import superqt.utils  # noqa: F401  (the side panels' throttles)
     import torch  # noqa: F401
 
     import vae_desktop.ui.run_controller  # noqa: F401  (core trainer, checkpoints, datasets, model mirror)

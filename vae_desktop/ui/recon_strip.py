@@ -120,7 +120,7 @@ class ReconstructionStrip(QWidget):
         mirror = self._mirror
         model = mirror.model if mirror is not None else None
         dataset = mirror.dataset if mirror is not None else None
-        if model is None or dataset is None or not len(self._indices) or model.config.image_shape != dataset.image_shape:
+        if model is None or dataset is None or not len(self._indices):  # the mirror refuses a mismatched pair
             self._reconstructions = None
             self._recon_images = []
         else:

@@ -1,4 +1,4 @@
-"""The inspector's per-dimension charts: raw outputs, the exp step, the sample, KL, and KL over epochs.
+"""The inspector's per-dimension charts: raw outputs, the exp step, the sample and KL (over epochs: `heatmap`).
 
 Each chart owns one pyqtgraph plot and a one-line readout under it that names the value under the
 mouse, so a learner can read any bar exactly even when z_dim is large and the bars are thin.
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vae_desktop.core.inspection import DimensionActivity
@@ -22,7 +22,7 @@ from vae_desktop.ui.theme import Theme, on_theme
 MAX_LABELLED_TICKS = 20  # beyond this, let pyqtgraph choose the tick spacing
 
 
-def _label_every_index(plot: pg.PlotWidget, count: int, names: list[str] | None = None) -> None:
+def label_every_index(plot: pg.PlotWidget, count: int, names: list[str] | None = None) -> None:
     axis = plot.getPlotItem().getAxis("bottom")
     if count <= MAX_LABELLED_TICKS:
         labels = names if names is not None else [str(i) for i in range(count)]
@@ -79,9 +79,6 @@ class Chart(QWidget):
     def describe(self, x: float, y: float) -> str | None:
         """Rich text for the value at data coordinates (x, y), or None for none."""
         return None
-
-    def reset_readout(self) -> None:
-        self.readout.setText(self.HINT)
 
 
 def _index_at(x: float, count: int) -> int | None:
@@ -153,7 +150,7 @@ class RawOutputChart(Chart):
         self.mean_region.setRegion((-0.5, z_dim - 0.5))
         self.log_std_region.setRegion((z_dim - 0.5, 2 * z_dim - 0.5))
         self.divider.setPos(z_dim - 0.5)
-        _label_every_index(self.plot, 2 * z_dim)
+        label_every_index(self.plot, 2 * z_dim)
         _fit_x(self.plot, 2 * z_dim)
         low, high = float(min(raw.min(), 0.0)), float(max(raw.max(), 0.0))
         _fit_y(self.plot, low, high + 0.22 * max(high - low, 1e-3))  # head room for the half titles
@@ -210,7 +207,7 @@ class ExpStepChart(Chart):
         dims = np.arange(len(self._std))
         self.before.setOpts(x=dims - 0.2, height=self._log_std)
         self.after.setOpts(x=dims + 0.2, height=self._std)
-        _label_every_index(self.plot, len(dims))
+        label_every_index(self.plot, len(dims))
         _fit_x(self.plot, len(dims))
         _fit_y(self.plot, float(self._log_std.min()), float(max(self._std.max(), self._log_std.max())))
 
@@ -304,7 +301,7 @@ class SampleChart(Chart):
         self.spread.setData(x=dims, y=self._mean, top=self._std, bottom=self._std, beam=beam)
         self.means.setData(dims, self._mean, size=style.marker_size(len(dims), largest=8))
         self.samples.setData(dims, self._z, size=style.marker_size(len(dims), largest=13))
-        _label_every_index(self.plot, len(dims))
+        label_every_index(self.plot, len(dims))
         _fit_x(self.plot, len(dims))
         low = float(min((self._mean - self._std).min(), self._z.min(), -1.0))
         high = float(max((self._mean + self._std).max(), self._z.max(), 1.0))
@@ -313,9 +310,6 @@ class SampleChart(Chart):
     def sample_positions(self) -> np.ndarray:
         """The drawn z as plotted (y of each diamond)."""
         return np.asarray(self.samples.getData()[1], dtype=np.float64)
-
-    def mean_positions(self) -> np.ndarray:
-        return np.asarray(self.means.getData()[1], dtype=np.float64)
 
     def describe(self, x: float, y: float) -> str | None:
         d = _index_at(x, len(self._mean))
@@ -369,7 +363,7 @@ class KlChart(Chart):
             self.test_mean.setData([], [])
             self.inactive_marks.setData([], [])
             top = float(self._kl.max())
-        _label_every_index(self.plot, z_dim)
+        label_every_index(self.plot, z_dim)
         _fit_x(self.plot, z_dim)
         _fit_y(self.plot, 0.0, max(top, 0.05))
 
@@ -390,89 +384,3 @@ class KlChart(Chart):
             state = "inactive (collapsed to the prior)" if self._activity.inactive[d] else "active"
             text += f"; {mean_kl:.4f} nats on average over the test images: {state}"
         return text
-
-
-class EpochAxis(pg.AxisItem):
-    """Left axis of the heat map: row i is labelled with the epoch number it holds."""
-
-    def __init__(self) -> None:
-        super().__init__("left")
-        self.enableAutoSIPrefix(False)  # one epoch spans -0.5..0.5, which read "epoch (x0.001)"
-        self.epochs: list[int] = []
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        labels = []
-        for value in values:
-            row = int(round(value))
-            ok = abs(value - row) < 1e-6 and 0 <= row < len(self.epochs)
-            labels.append(str(self.epochs[row]) if ok else "")
-        return labels
-
-
-class KlHeatmap(Chart):
-    """Per-dimension test KL, one row per finished epoch (epoch 1 at the top), one column per dimension."""
-
-    HINT = "Hover over a cell to read its epoch, dimension and KL."
-    ACCESSIBLE_NAME = "KL per dimension over the epochs"
-    DESCRIPTION = "Heat map of the mean test KL per latent dimension (columns) after each epoch (rows)."
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, parent)
-        self.epoch_axis = EpochAxis()
-        self.plot.getPlotItem().setAxisItems({"left": self.epoch_axis})
-        self.plot.setFixedHeight(240)
-        item = self.plot.getPlotItem()
-        item.showGrid(x=False, y=False)
-        item.setLabel("bottom", "latent dimension")
-        item.setLabel("left", "epoch")
-        item.invertY(True)
-        self.plot.setMouseEnabled(x=True, y=True)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        item.addItem(self.image)
-        self.color_bar = pg.ColorBarItem(
-            values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False, width=14
-        )
-        self.color_bar.setImageItem(self.image, insert_in=item)
-        self.color_bar.axis.enableAutoSIPrefix(False)
-        self.color_bar.axis.setLabel("KL (nats)")
-        on_theme(self, self._apply_theme)
-        self._matrix = np.zeros((0, 0))
-        self._epochs: list[int] = []
-
-    def _apply_theme(self, theme: Theme) -> None:
-        for axis in (self.epoch_axis, self.color_bar.axis):
-            axis.setPen(pg.mkPen(theme.text))
-            axis.setTextPen(pg.mkPen(theme.text))  # the axis label takes its colour from the text pen
-
-    def set_rows(self, matrix: np.ndarray, epochs: list[int]) -> None:
-        self._matrix = np.asarray(matrix, dtype=np.float64)
-        self._epochs = list(epochs)
-        self.epoch_axis.epochs = self._epochs
-        rows = len(self._epochs)
-        if rows == 0:
-            self.image.clear()
-            return
-        z_dim = self._matrix.shape[1]
-        top = max(float(np.nanmax(self._matrix)), 0.05)
-        self.color_bar.setLevels((0.0, top))
-        self.image.setImage(self._matrix, autoLevels=False, levels=(0.0, top))
-        self.image.setRect(QRectF(-0.5, -0.5, z_dim, rows))
-        view = self.plot.getPlotItem().getViewBox()
-        view.setLimits(xMin=-0.5, xMax=z_dim - 0.5, yMin=-0.5, yMax=rows - 0.5)
-        self.plot.setXRange(-0.5, z_dim - 0.5, padding=0)
-        self.plot.setYRange(-0.5, rows - 0.5, padding=0)
-        _label_every_index(self.plot, z_dim)
-        self.epoch_axis.setTicks(None if rows > 12 else [[(i, str(e)) for i, e in enumerate(self._epochs)]])
-
-    def shown_matrix(self) -> np.ndarray:
-        """The image data as drawn: (epochs, z_dim)."""
-        data = self.image.image
-        return np.zeros((0, 0)) if data is None else np.asarray(data)
-
-    def describe(self, x: float, y: float) -> str | None:
-        if not self._epochs:
-            return None
-        row, d = int(round(y)), int(round(x))
-        if not (0 <= row < len(self._epochs) and 0 <= d < self._matrix.shape[1]):
-            return None
-        return f"epoch {self._epochs[row]}, dimension {d}: mean test KL {self._matrix[row, d]:.4f} nats"

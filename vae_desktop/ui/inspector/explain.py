@@ -138,8 +138,8 @@ def activity_summary(activity: DimensionActivity | None, z_dim: int, stage: Stag
         return "Test-set activity: not available for this dataset and model."
     stage = stage or Stage()
     count = activity.inactive_count
-    units = activity.active_unit_count
-    au = f" Active units: <b>{units} of {z_dim}</b>." if units is not None else ""
+    unit_count = activity.active_unit_count
+    au = f" Active units: <b>{unit_count} of {z_dim}</b>." if unit_count is not None else ""
     disagree = ""
     if activity.active_units is not None:
         mismatch = np.flatnonzero(activity.inactive == activity.active_units)  # inactive by KL yet a unit, or not

@@ -23,10 +23,10 @@ from vae_desktop.ui.inspector.charts import (
     ExpCurveChart,
     ExpStepChart,
     KlChart,
-    KlHeatmap,
     RawOutputChart,
     SampleChart,
 )
+from vae_desktop.ui.inspector.heatmap import KlHeatmap
 from vae_desktop.ui.inspector.widgets import DimensionTable, ImageTile, Section
 from vae_desktop.ui.theme import on_theme
 

@@ -8,15 +8,12 @@ until "Draw again", so while training runs, every change on screen comes from th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (
-    QWidget,
-)
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QWidget
+from superqt.utils import qthrottled
 
 from vae_desktop.core.config import RECON_LOSSES
 from vae_desktop.core.errors import ConfigError
@@ -38,32 +35,11 @@ from vae_desktop.ui.inspector import explain, style
 from vae_desktop.ui.inspector.explain import Stage
 from vae_desktop.ui.inspector.layout import InspectorLayout
 from vae_desktop.ui.model_mirror import ModelMirror
+from vae_desktop.ui.refresh_when_visible import RefreshWhenVisible
 from vae_desktop.ui.theme import Theme, on_theme
 
 ACTIVITY_IMAGES = 2000  # test images in the activity pass: ~40 ms on one CPU core for the default model
 REFERENCE_IMAGES = 500  # test images whose losses tell whether an image of your own is like the data
-
-
-class Throttle(QObject):
-    """Coalesces requests: the callback runs once at most every `interval_ms`, with the latest state."""
-
-    def __init__(self, interval_ms: int, callback: Callable[[], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(callback)
-
-    def request(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.stop()
-
-    @property
-    def pending(self) -> bool:
-        return self._timer.isActive()
 
 
 @dataclass(frozen=True)
@@ -96,14 +72,18 @@ class InspectorPanel(InspectorLayout, QWidget):
         self._recon_loss = "bernoulli"
         self._inspection: ImageInspection | None = None
         self._title = ""
-        self._stale = False  # weights changed while the panel was hidden
         self._activity: DimensionActivity | None = None
         self._kl_history = KlHistory()
         self._stage = Stage()
         self._reference: np.ndarray | None = None  # test images' losses, for images of your own
         self._typicality: Typicality | None = None
-        self._refresh_throttle = Throttle(refresh_interval_ms, self.refresh, self)
-        self._activity_throttle = Throttle(activity_interval_ms, self._refresh_activity_and_views, self)
+        # Trailing edge: a burst of weight updates costs one refresh at its end, with the latest weights.
+        self._refresh_due = False  # a throttled refresh is on its way (the activity pass then leaves the views)
+        self._throttled_refresh = qthrottled(self.refresh, refresh_interval_ms, leading=False, parent=self)
+        self._throttled_activity = qthrottled(
+            self._refresh_activity_and_views, activity_interval_ms, leading=False, parent=self
+        )
+        self._when_visible = RefreshWhenVisible(self, self._catch_up)
         self._build()
         mirror.modelReplaced.connect(self._on_model_replaced)
         mirror.weightsUpdated.connect(self._on_weights_updated)
@@ -194,29 +174,30 @@ class InspectorPanel(InspectorLayout, QWidget):
 
     # ---- mirror reactions ------------------------------------------------------------------
     def _on_model_replaced(self) -> None:
-        self._refresh_throttle.cancel()
+        self._cancel_refresh()
         self._recon_loss = self._mirror.recon_loss
         self._refresh_activity()
         self.refresh()
 
     def _on_weights_updated(self) -> None:
-        if not self.isVisible():
-            self._stale = True  # e.g. another tab is in front: catch up when shown, not 4 times a second
+        if not self._when_visible.due():  # e.g. another tab is in front: catch up when shown, not 4 times a second
             return
-        self._refresh_throttle.request()
-        self._activity_throttle.request()
+        self._refresh_due = True
+        self._throttled_refresh()
+        self._throttled_activity()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self._refresh_activity()
-            self.refresh()
+    def _catch_up(self) -> None:
+        self._refresh_activity()
+        self.refresh()
+
+    def _cancel_refresh(self) -> None:
+        self._refresh_due = False
+        self._throttled_refresh.cancel()
 
     def _on_dataset_changed(self) -> None:
         dataset = self._mirror.dataset
         self._source = _Source(0) if dataset is not None and dataset.num_test > 0 else None
-        self._refresh_throttle.cancel()
+        self._cancel_refresh()
         self._activity = None
         if dataset is not None:
             self.index_spin.setRange(0, max(0, dataset.num_test - 1))
@@ -229,7 +210,7 @@ class InspectorPanel(InspectorLayout, QWidget):
         model, dataset = self._mirror.model, self._mirror.dataset
         self._activity = None
         self._reference = None
-        if model is None or dataset is None or tuple(dataset.image_shape) != model.config.image_shape:
+        if model is None or dataset is None:  # the mirror never pairs a model with a dataset it cannot take
             return
         self._activity = dimension_activity(model, dataset.test_images, INACTIVE_KL_NATS, ACTIVITY_IMAGES)
         if self._source is not None and self._source.index is None:  # only an image of your own needs it
@@ -238,7 +219,7 @@ class InspectorPanel(InspectorLayout, QWidget):
     def _judge(self, image: np.ndarray) -> Typicality | None:
         """Whether an image of your own is like the test images (their losses are computed when needed)."""
         model, dataset = self._mirror.model, self._mirror.dataset
-        if model is None or dataset is None or tuple(dataset.image_shape) != model.config.image_shape:
+        if model is None or dataset is None:
             return None
         if self._reference is None:
             self._reference = reference_losses(model, dataset.test_images, self._recon_loss, REFERENCE_IMAGES)
@@ -246,13 +227,13 @@ class InspectorPanel(InspectorLayout, QWidget):
 
     def _refresh_activity_and_views(self) -> None:
         self._refresh_activity()
-        if self._inspection is not None and not self._refresh_throttle.pending:
+        if self._inspection is not None and not self._refresh_due:
             self._update_views()  # the image's numbers are current; only the activity marks change
 
     @Slot()
     def refresh(self) -> None:
         """Recompute the shown image's numbers with the mirror's current weights and redraw."""
-        self._refresh_throttle.cancel()
+        self._cancel_refresh()
         model, dataset = self._mirror.model, self._mirror.dataset
         if model is None:
             self._show_message(explain.NO_MODEL)
@@ -262,11 +243,13 @@ class InspectorPanel(InspectorLayout, QWidget):
             self._draws += 1
         source = self._source
         if source is None:
-            self._show_message(explain.NO_DATASET)
+            refusal = self._mirror.refusal
+            self._show_message(explain.NO_DATASET if refusal is None else f"<h3>Cannot inspect this dataset</h3><p>{refusal}</p>")
             return
         label = None
         self._typicality = None
         if source.index is None:
+            assert source.image is not None  # an image of your own always comes with its pixels
             image = source.image
         else:
             if dataset is None or not 0 <= source.index < dataset.num_test:

@@ -8,6 +8,8 @@ darkens it until it reads on the current theme's background (blue and purple on 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
@@ -45,7 +47,7 @@ def swatch(color: str, text: str) -> str:
 
 
 def themed_pen(
-    owner: QObject, item: object, role: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine
+    owner: QObject, item: Any, role: str, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine
 ) -> None:
     """Give `item` a pen in the theme colour `role` (e.g. "plot_neutral"), redone on every theme switch."""
     on_theme(owner, lambda theme: item.setPen(pg.mkPen(getattr(theme, role), width=width, style=style)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPixmap
@@ -78,7 +80,7 @@ class ImageTile(QWidget):
     def shown_pixels(self) -> np.ndarray | None:
         """The displayed image read back from the pixmap, at its original size, as uint8 (H, W) or (H, W, 3)."""
         pixmap = self.picture.pixmap()
-        if pixmap is None or pixmap.isNull():
+        if pixmap.isNull():
             return None
         qimage = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
         h, w = qimage.height(), qimage.width()
@@ -133,7 +135,7 @@ class DimensionTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows, self._inactive = [], []
         if inspection is not None:
-            usable = activity is not None and len(activity.kl_per_dim) == inspection.z_dim
+            usable_activity = activity if activity is not None and len(activity.kl_per_dim) == inspection.z_dim else None
             r = inspection
             for d in range(r.z_dim):
                 row = [
@@ -145,19 +147,19 @@ class DimensionTableModel(QAbstractTableModel):
                     f"{r.z[d]:+.4f}",
                     f"{r.kl_per_dim[d]:.4f}",
                 ]
-                inactive = usable and bool(activity.inactive[d])
-                if usable:
-                    row.append(f"{activity.kl_per_dim[d]:.4f}" + (" (inactive)" if inactive else ""))
+                inactive = usable_activity is not None and bool(usable_activity.inactive[d])
+                if usable_activity is not None:
+                    row.append(f"{usable_activity.kl_per_dim[d]:.4f}" + (" (inactive)" if inactive else ""))
                 else:
                     row.append("—")
-                if usable and activity.mean_variance is not None:
-                    row.append(f"{activity.mean_variance[d]:.4f}")  # above 0.01: an active unit (header tip)
+                if usable_activity is not None and usable_activity.mean_variance is not None:
+                    row.append(f"{usable_activity.mean_variance[d]:.4f}")  # above 0.01: an active unit (header tip)
                 else:
                     row.append("—")
                 self._rows.append(row)
                 self._inactive.append(inactive)
-            self._threshold = activity.threshold if usable else 0.0
-            self._unit_threshold = activity.unit_threshold if usable else 0.0
+            self._threshold = usable_activity.threshold if usable_activity is not None else 0.0
+            self._unit_threshold = usable_activity.unit_threshold if usable_activity is not None else 0.0
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -166,7 +168,7 @@ class DimensionTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         title, color = COLUMNS[section]
@@ -185,7 +187,7 @@ class DimensionTableModel(QAbstractTableModel):
             return font
         return None
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         d, column = index.row(), index.column()
         if not 0 <= d < len(self._rows):
             return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,7 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from vae_desktop.ui.latent.image_view import ImageView
-from vae_desktop.ui.theme import on_theme
+from vae_desktop.ui.theme import Theme, on_theme
+
+
+def _mute(label: QLabel, theme: Theme) -> None:
+    label.setStyleSheet(f"color: {theme.muted_text};")
 
 
 class InterpolationBox(QGroupBox):
@@ -76,8 +82,8 @@ class InspectedImageBox(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Inspected image", parent)
-        self.title = QLabel("Click a point on the map.")
-        self.title.setWordWrap(True)
+        self.title_label = QLabel("Click a point on the map.")
+        self.title_label.setWordWrap(True)
         self.original = ImageView(84)
         self.reconstruction = ImageView(84)
         self.add_button = QPushButton("Add as handle")
@@ -89,17 +95,17 @@ class InspectedImageBox(QGroupBox):
         for column, text in enumerate(("input", "reconstruction")):
             caption = QLabel(text)
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            on_theme(caption, lambda theme, label=caption: label.setStyleSheet(f"color: {theme.muted_text};"))
+            on_theme(caption, partial(_mute, caption))
             grid.addWidget(caption, 1, column)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 6)
-        layout.addWidget(self.title)
+        layout.addWidget(self.title_label)
         layout.addLayout(grid)
         layout.addWidget(self.add_button)
         self.add_button.clicked.connect(self.addHandleRequested)
 
     def clear(self) -> None:
-        self.title.setText("Click a point on the map.")
+        self.title_label.setText("Click a point on the map.")
         self.original.set_image(None)
         self.reconstruction.set_image(None)
         self.add_button.setEnabled(False)

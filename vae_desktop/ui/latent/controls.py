@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from vae_desktop.core.explorer import PLANE_DIMS, PLANE_PCA
 from vae_desktop.core.latent import dimension_name
 
-PLANE_PCA = "pca"
-PLANE_DIMS = "dims"
+__all__ = ["PLANE_DIMS", "PLANE_PCA", "MapControls"]
 
 
 class MapControls(QWidget):
@@ -66,8 +66,8 @@ class MapControls(QWidget):
         self.grid_check = QCheckBox("Grid")
         self.grid_check.setChecked(True)
         self.grid_check.setToolTip("Coordinate grid lines")
-        for widget in (self.manifold_check, self.grid_size, self.grid_check):
-            second.addWidget(widget)
+        for option in (self.manifold_check, self.grid_size, self.grid_check):
+            second.addWidget(option)
         second.addSpacing(10)
 
         self.decode_combo = QComboBox()
@@ -139,6 +139,16 @@ class MapControls(QWidget):
             combo.blockSignals(True)
             combo.setCurrentIndex(dim)
             combo.blockSignals(False)
+
+    def show_plane(self, mode: str, dims: tuple[int, int]) -> None:
+        """Show the explorer state's plane choice without reporting a change (the state already has it)."""
+        if self.plane_mode != mode:
+            self.plane_combo.blockSignals(True)
+            self.plane_combo.setCurrentIndex(self.plane_combo.findData(mode))
+            self.plane_combo.blockSignals(False)
+            self._update_dim_visibility()
+        if tuple(dims) != self._dims:
+            self.set_dims(dims)
 
     def set_plane(self, mode: str, dims: tuple[int, int] | None = None) -> None:
         self.plane_combo.blockSignals(True)

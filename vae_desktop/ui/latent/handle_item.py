@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, Signal
 
@@ -52,12 +54,12 @@ class HandleItem(pg.TargetItem):
         if label is not None:
             label.setColor(colour)
 
-    def mouseDragEvent(self, ev) -> None:
+    def mouseDragEvent(self, ev: Any) -> None:  # pyqtgraph MouseDragEvent
         if ev.isStart() and ev.button() == Qt.MouseButton.LeftButton:
             self.sigDragStarted.emit(self)
         super().mouseDragEvent(ev)
 
-    def mouseClickEvent(self, ev) -> None:
+    def mouseClickEvent(self, ev: Any) -> None:  # pyqtgraph MouseClickEvent
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self.sigClicked.emit(self)

@@ -41,10 +41,6 @@ class ImageView(QWidget):
         """The float image last set (what the user sees), or None."""
         return self._array
 
-    def set_placeholder(self, text: str) -> None:
-        self._placeholder = text
-        self.update()
-
     def sizeHint(self) -> QSize:
         return QSize(self._minimum, self._minimum)
 

@@ -8,75 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QWidget
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from vae_desktop.core.latent import nearest_point
 from vae_desktop.ui.latent.handle_item import HandleItem
-from vae_desktop.ui.qimage import to_qimage
+from vae_desktop.ui.latent.map_items import HoverThumbnail, class_colour, move_points, same_points
 from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
-# Tableau 10: distinct on a dark background and readable for the common colour-vision deficiencies.
-CLASS_COLOURS = [
-    (78, 121, 167), (242, 142, 43), (225, 87, 89), (118, 183, 178), (89, 161, 79),
-    (237, 201, 72), (176, 122, 161), (255, 157, 167), (156, 117, 95), (186, 176, 172),
-]
 MAX_LEGEND_ENTRIES = 12
 PICK_RADIUS_PX = 6
 MANIFOLD_OPACITY = 0.7
-
-
-def class_colour(label: int) -> tuple[int, int, int]:
-    return CLASS_COLOURS[label % len(CLASS_COLOURS)]
-
-
-class HoverThumbnail(QGraphicsPixmapItem):
-    """A test image and its class drawn beside the hovered point, at a fixed size on screen."""
-
-    SCALE = 3
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
-        self.setZValue(30)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-        self.hide()
-
-    def show_image(
-        self, image: np.ndarray, caption: str, colour: tuple[int, int, int], at: QPointF, room: QRectF, scene_at: QPointF
-    ) -> None:
-        """Show the thumbnail beside the point `at` (map units), which is drawn at `scene_at`.
-
-        It goes up and to the right of the point, or to the left and below where that would leave
-        `room` (the visible map, in scene pixels), so it is never cut by the edge of the map.
-        """
-        picture = to_qimage(image)
-        w, h = picture.width() * self.SCALE, picture.height() * self.SCALE
-        theme = current_theme()
-        pixmap = QPixmap(w + 8, h + 26)
-        pixmap.fill(QColor(theme.tooltip_base))
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(QRectF(4, 4, w, h), picture)
-        painter.setPen(QPen(QColor(*colour), 2))
-        painter.drawRect(1, 1, w + 6, h + 24)
-        painter.setPen(QColor(theme.tooltip_text))
-        font = QFont(painter.font())
-        font.setPointSizeF(8.5)
-        painter.setFont(font)
-        painter.drawText(QRectF(4, h + 5, w, 18), Qt.AlignmentFlag.AlignCenter, caption)
-        painter.end()
-        self.setPixmap(pixmap)
-        width, height = pixmap.width(), pixmap.height()
-        dx = 12 if scene_at.x() + 12 + width <= room.right() else -12 - width  # screen pixels
-        dy = -height - 12 if scene_at.y() - 12 - height >= room.top() else 12
-        self.setOffset(dx, dy)
-        self.setPos(at)
-        self.show()
 
 
 class LatentMapView(pg.PlotWidget):
@@ -120,6 +67,7 @@ class LatentMapView(pg.PlotWidget):
         self._vb = plot.getViewBox()
 
         self._manifold = pg.ImageItem(axisOrder="row-major")
+        self._manifold_range: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._manifold.setZValue(-10)
         self._manifold.setOpacity(MANIFOLD_OPACITY)
         plot.addItem(self._manifold, ignoreBounds=True)
@@ -187,7 +135,7 @@ class LatentMapView(pg.PlotWidget):
             self._rebuild_class_items(count, class_names)
         for label, item in enumerate(self._class_items):
             mask = self._labels == label
-            _move_points(item, self._uv[mask, 0], self._uv[mask, 1])
+            move_points(item, self._uv[mask, 0], self._uv[mask, 1])
         # The points moved (training): the thumbnail belongs to whatever is under the pointer now,
         # not to the point that was there, and not at that point's old place.
         self._hovered = None
@@ -252,7 +200,23 @@ class LatentMapView(pg.PlotWidget):
         # Row 0 of the image item is drawn at the lowest v, so flip to keep the top row at the top.
         self._manifold.setImage(image[::-1], autoLevels=False, levels=(0.0, 1.0))
         self._manifold.setRect(QRectF(u_range[0], v_range[0], u_range[1] - u_range[0], v_range[1] - v_range[0]))
-        self._manifold_range = (tuple(u_range), tuple(v_range))
+        self._manifold_range = ((float(u_range[0]), float(u_range[1])), (float(v_range[0]), float(v_range[1])))
+
+    def manifold_range(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The map rectangle (u range, v range) the shown mosaic covers, or None before the first."""
+        return self._manifold_range
+
+    def manifold_visible(self) -> bool:
+        return bool(self._manifold.isVisible())
+
+    def legend_names(self) -> list[str]:
+        """The legend's entries as the user reads them."""
+        return [label.text for _, label in self._legend.items]
+
+    @property
+    def class_items(self) -> tuple[pg.ScatterPlotItem, ...]:
+        """One scatter item per class, in label order (moved in place when the point count per class stays)."""
+        return tuple(self._class_items)
 
     def manifold_image(self) -> np.ndarray | None:
         """The mosaic as the user sees it (top row first), or None when none is shown."""
@@ -277,7 +241,7 @@ class LatentMapView(pg.PlotWidget):
         self.getPlotItem().setLabel("left", v, color=self._theme.map_axis_text)
 
     def set_ellipse(self, outline: np.ndarray | None, centre: np.ndarray | None = None) -> None:
-        if _same_points(self._ellipse, outline) and _same_points(
+        if same_points(self._ellipse, outline) and same_points(
             self._ellipse_centre, None if centre is None else np.asarray(centre, dtype=np.float64).reshape(1, 2)
         ):
             return  # unchanged (e.g. fresh weights, same inspected posterior): a repaint of 10k points saved
@@ -286,14 +250,15 @@ class LatentMapView(pg.PlotWidget):
             self._ellipse_centre.setData([], [])
             return
         self._ellipse.setData(outline[:, 0], outline[:, 1])
-        self._ellipse_centre.setData([centre[0]], [centre[1]])
+        if centre is not None:
+            self._ellipse_centre.setData([centre[0]], [centre[1]])
 
     def ellipse_outline(self) -> np.ndarray:
         x, y = self._ellipse.getData()
         return np.zeros((0, 2)) if x is None else np.stack([x, y], axis=1)
 
     def set_path(self, points: np.ndarray | None) -> None:
-        if _same_points(self._path, points):
+        if same_points(self._path, points):
             return  # the path depends on the handles and the plane, not on the weights: no repaint
         if points is None:
             self._path.setData([], [])
@@ -319,8 +284,8 @@ class LatentMapView(pg.PlotWidget):
                 if label is not None and label.scene() is not None:
                     label.scene().removeItem(label)
         for name, uv, selected, on_plane in handles:
-            item = self._handles.get(name)
-            if item is None:
+            found = self._handles.get(name)
+            if found is None:
                 item = HandleItem(name)
                 item.sigPositionChanged.connect(self._on_handle_moved)
                 item.sigClicked.connect(lambda it: self.handleClicked.emit(it.name))
@@ -329,6 +294,8 @@ class LatentMapView(pg.PlotWidget):
                 item.sigMenuRequested.connect(lambda it, at: self.handleMenuRequested.emit(it.name, at))
                 self.getPlotItem().addItem(item, ignoreBounds=True)
                 self._handles[name] = item
+            else:
+                item = found
             self.place_handle(name, float(uv[0]), float(uv[1]))
             item.set_state(selected, on_plane)
 
@@ -375,14 +342,16 @@ class LatentMapView(pg.PlotWidget):
         self._pointer = QPointF(scene_pos)
         if self._dragging:
             return
-        picked = self._pick(scene_pos) if self._hover_source is not None else None
+        source = self._hover_source
+        picked = self._pick(scene_pos) if source is not None else None
         if picked == self._hovered:
             return
         self._hovered = picked
         if picked is None:
             self._hover.hide()
             return
-        image, caption, label = self._hover_source(picked)
+        assert source is not None
+        image, caption, label = source(picked)
         at = QPointF(*self._uv[picked])
         self._hover.show_image(
             image, caption, class_colour(label), at, self._vb.sceneBoundingRect(), self._vb.mapViewToScene(at)
@@ -398,7 +367,7 @@ class LatentMapView(pg.PlotWidget):
         self._hovered = None
         self._hover.hide()
 
-    def _on_mouse_clicked(self, ev) -> None:  # pyqtgraph MouseClickEvent
+    def _on_mouse_clicked(self, ev: Any) -> None:  # pyqtgraph MouseClickEvent
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         if ev.isAccepted() and isinstance(ev.currentItem, HandleItem):
             return
@@ -424,7 +393,7 @@ class LatentMapView(pg.PlotWidget):
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.deleteRequested.emit()
             return
-        steps = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        steps: dict[int, tuple[int, int]] = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
         if key in steps:
             (u0, u1), (v0, v1) = self.visible_range()
             fraction = 0.1 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.02
@@ -433,16 +402,16 @@ class LatentMapView(pg.PlotWidget):
             return
         super().keyPressEvent(event)
 
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent | QDragMoveEvent) -> None:
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         self.dragEnterEvent(event)
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         paths = [p for p in paths if Path(p).is_file()]
         if not paths:
@@ -450,34 +419,3 @@ class LatentMapView(pg.PlotWidget):
             return
         event.acceptProposedAction()
         self.filesDropped.emit(paths)
-
-
-def _same_points(item: pg.PlotDataItem, points: np.ndarray | None) -> bool:
-    """Whether `item` already shows exactly `points` ((N, 2) map coordinates; None means nothing)."""
-    x, y = item.getData()
-    shown = 0 if x is None else len(x)
-    if points is None or len(points) == 0:
-        return shown == 0
-    return shown == len(points) and np.array_equal(x, points[:, 0]) and np.array_equal(y, points[:, 1])
-
-
-def _move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
-    """Show the item's points at new positions, keeping each point's cached symbol when the count is unchanged.
-
-    `setData` clears and re-adds every point, and pyqtgraph then looks each new point's symbol up in
-    its atlas one by one in Python: for 10,000 points that is most of a map refresh on the GUI thread.
-    While training, a refresh moves the same test images, so writing the positions into the item's
-    point table and invalidating its bounds (what `addPoints` ends with) is enough.
-    """
-    data = getattr(item, "data", None)
-    names = getattr(getattr(data, "dtype", None), "names", None) or ()
-    if len(x) == 0 or data is None or len(data) != len(x) or not {"x", "y", "sourceRect"} <= set(names):
-        item.setData(x=x, y=y)
-        return
-    data["x"] = x
-    data["y"] = y
-    item.prepareGeometryChange()
-    item.informViewBoundsChanged()
-    item.bounds = [None, None]
-    item.invalidate()
-    item.sigPlotChanged.emit(item)

@@ -52,11 +52,6 @@ class MapWorker(QThread):
             self._closed = True
         self.wait()
 
-    def reopen(self) -> None:
-        """Accept work again (the panel was closed and is shown again)."""
-        with self._lock:
-            self._closed = False
-
     def run(self) -> None:
         # One core at most: on a small machine the trainer needs the other; torch's default would take both.
         torch.set_num_threads(1)
