@@ -18,6 +18,8 @@ from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkp
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import DEFAULT_DATASET, load_dataset
 from vae_desktop.core.device import describe_device
+from vae_desktop.core.distributed import is_writer, leave
+from vae_desktop.core.distributed_trainer import trainer_factory
 from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, RunInUseError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
@@ -39,11 +41,17 @@ def run_train(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
+    if not is_writer():  # another process of a distributed run: rank 0 alone writes --out
+        try:
+            return _train(args, out)
+        finally:
+            leave()
     created = not out.exists()
     lock = _claim_output(out)  # for the whole command: one writer per --out
     try:
         return _train(args, out)
     finally:
+        leave()  # the process group of a distributed run, if this process joined one
         lock.release()
         if created:
             _remove_if_unused(out, lock)
@@ -80,9 +88,10 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         dataset_name = args.dataset or DEFAULT_DATASET
 
     dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
+    make_trainer = trainer_factory(train_config)  # under torchrun: joins the run's other processes
     if resumed is not None:
         model = resumed.build_model()
-        trainer = Trainer(model, dataset, train_config, history=resumed.history,
+        trainer = make_trainer(model, dataset, train_config, history=resumed.history,
                           optimizer_state=resumed.optimizer_state, progress=resumed.progress,
                           rng_state=resumed.rng_state)
     else:
@@ -91,7 +100,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         for flag in ("z_dim", "base_width"):
             if getattr(args, flag) is not None:
                 model_kwargs[flag] = getattr(args, flag)
-        trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
+        trainer = make_trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
 
     checkpoint_path, metrics_path = out / CHECKPOINT_NAME, out / METRICS_NAME
     saved = _Saved(checkpoint_path, resumed.progress.epoch if resumed is not None and _same_file(
@@ -99,16 +108,18 @@ def _train(args: argparse.Namespace, out: Path) -> int:
     # The checkpoint's history is the truth: a kill between its save and the CSV's left the CSV behind.
     _write_metrics(trainer, metrics_path, saved)
     if trainer.finished:
-        print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
-              "nothing to do.")
+        if is_writer():
+            print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
+                  "nothing to do.")
         return 0
-    print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
-          f"with {describe_device(trainer.device)}.", file=sys.stderr)
+    if is_writer():
+        print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
+              f"with {_describe_processes(trainer)}.", file=sys.stderr)
     for note in dataset.notes[1:]:  # e.g. "skipped 3 unreadable files" of an image folder
         print(f"Note: {note}.", file=sys.stderr)
     started = time.perf_counter()
     last_epoch: EpochMetrics | None = None
-    bar = _progress_bar(trainer, args.quiet)
+    bar = _progress_bar(trainer, args.quiet or not is_writer())
     try:
         for metrics in trainer.run():
             if isinstance(metrics, BatchMetrics):
@@ -125,6 +136,8 @@ def _train(args: argparse.Namespace, out: Path) -> int:
     except KeyboardInterrupt:
         where = f"epoch {trainer.progress.epoch + 1}, step {trainer.progress.step_in_epoch}"
         _save(trainer, dataset.name, saved, f"Interrupted at {where}, which is not saved")
+        if not is_writer():
+            return 130
         print(f"\nInterrupted; saved the state at epoch {trainer.progress.epoch + 1}, step "
               f"{trainer.progress.step_in_epoch} to {checkpoint_path} (continue with --resume).", file=sys.stderr)
         return 130
@@ -132,7 +145,7 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         if bar is not None:
             bar.close()
     seconds = time.perf_counter() - started
-    if last_epoch is not None:
+    if last_epoch is not None and is_writer():
         print(f"Trained to epoch {last_epoch.epoch} on {dataset.name} in {seconds:.1f} s: test recon "
               f"{last_epoch.test_recon:.2f}, KL {last_epoch.test_kl:.2f}, negative ELBO {last_epoch.test_total:.2f} "
               f"nats/image; checkpoint {checkpoint_path}")
@@ -183,6 +196,8 @@ def _claim_output(out: Path) -> RunLock:
 
 
 def _save(trainer: Trainer, dataset_name: str, saved: _Saved, lost: str) -> None:
+    if not is_writer():
+        return
     try:
         save_checkpoint(Checkpoint.from_trainer(trainer, dataset_name), saved.path)
     except CheckpointError as exc:
@@ -191,11 +206,20 @@ def _save(trainer: Trainer, dataset_name: str, saved: _Saved, lost: str) -> None
 
 
 def _write_metrics(trainer: Trainer, path: Path, saved: _Saved) -> None:
+    if not is_writer():
+        return
     try:
         write_metrics_csv(trainer.history.epochs, path)
     except OSError as exc:
         raise OutputError(f"Could not write {path}: {describe_write_error(exc, path)}. Training stopped; "
                           f"{saved.describe()} (metrics.csv is rewritten from the checkpoint's history).") from None
+
+
+def _describe_processes(trainer: Trainer) -> str:
+    launch = getattr(trainer, "launch", None)
+    if launch is None:
+        return describe_device(trainer.device)
+    return f"{launch.world_size} processes (DistributedDataParallel), each on {describe_device(trainer.device)}"
 
 
 def _same_file(a: Path, b: Path) -> bool:

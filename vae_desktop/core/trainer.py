@@ -26,7 +26,7 @@ from vae_desktop.core.errors import ConfigError, TrainingDivergedError
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE
+from vae_desktop.core.model import VAE, VAEOutput
 from vae_desktop.core.optimizer import make_adam
 
 EVAL_BATCH = 1000
@@ -173,7 +173,7 @@ class Trainer:
             x = self._batch(order, step)
             recon, kl = self._train_step(x, epoch, step)
             elapsed = time.perf_counter() - started
-            n = x.shape[0]
+            n = self._step_images(x)
             rate = n / elapsed if rate == 0.0 else 0.9 * rate + 0.1 * n / elapsed
             self._count_step(recon, kl, n, elapsed)
             metrics = BatchMetrics(epoch, step + 1, steps, self.progress.global_step, recon, kl, recon + kl, rate)
@@ -191,7 +191,7 @@ class Trainer:
 
         Returns the batch's mean reconstruction and KL per image (nats)."""
         rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
-        out = self.model(x)
+        out = self._forward(x)
         terms = vae_loss(out.logits, x, out.posterior, self.config.beta, self.config.recon_loss)
         recon, kl = self._finite_losses(terms, epoch, step)
         if rng_before is not None:
@@ -219,6 +219,19 @@ class Trainer:
         """Step `step`'s images of the shuffled training set, as floats in [0, 1] (the last batch may be short)."""
         size = self.config.batch_size
         return to_float(self._train_images[order[step * size : (step + 1) * size]])
+
+    # Hooks a distributed trainer (core/distributed_trainer.py) overrides: its process's share of the
+    # global batch goes through the model, and the numbers counted are the global batch's.
+    def _forward(self, x: torch.Tensor) -> VAEOutput:
+        return self.model(x)
+
+    def _batch_means(self, terms: LossTerms) -> tuple[float, float]:
+        """The batch's mean recon and KL per image, as numbers."""
+        return terms.recon.item(), terms.kl.item()
+
+    def _step_images(self, x: torch.Tensor) -> int:
+        """Images the step trained on (the batch's, across all processes)."""
+        return x.shape[0]
 
     def _count_step(self, recon: float, kl: float, images: int, seconds: float) -> None:
         """Add a finished step to the progress and to the epoch's running sums."""
@@ -272,7 +285,7 @@ class Trainer:
     def _finite_losses(self, terms: LossTerms, epoch: int, step: int) -> tuple[float, float]:
         """The step's losses as numbers (the step's one wait for the device); if either is not finite,
         the model is rolled back to its last snapshot and TrainingDivergedError raised, before any update."""
-        recon, kl = terms.recon.item(), terms.kl.item()
+        recon, kl = self._batch_means(terms)
         if not (math.isfinite(recon) and math.isfinite(kl)):
             self._roll_back_and_raise(epoch, step + 1, recon, kl)
         return recon, kl
@@ -349,6 +362,27 @@ def evaluate_model(
     This is exactly `Normal(mean, stddev).rsample()`, with eps from a seeded generator so the
     estimate does not depend on (or disturb) the global random state.
     """
+    sums = evaluation_sums(model, images, recon_loss, seed, stop)
+    if sums is None:
+        return None
+    return evaluation_from_sums(sums, len(images))
+
+
+@torch.no_grad()
+def evaluation_sums(
+    model: VAE,
+    images: torch.Tensor,
+    recon_loss: str = "bernoulli",
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    part: tuple[int, int] = (0, 1),
+) -> torch.Tensor | None:
+    """Summed recon then per-dimension KL (float64, shape (1 + z_dim,)) over part (index, count) of `images`.
+
+    Part i of n takes the i-th of n near-equal slices of every EVAL_BATCH chunk, and every part draws
+    the whole chunk's noise, so the parts' sums add up to the one-process sums (each image exactly once,
+    with the noise one process gives it) whatever n is. None when `stop` is set during the pass."""
+    index, count = part
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -359,14 +393,21 @@ def evaluate_model(
         for start in range(0, len(images), EVAL_BATCH):
             if stop is not None and stop.is_set():
                 return None
-            x = to_float(images[start : start + EVAL_BATCH].to(device))
+            chunk = images[start : start + EVAL_BATCH]
+            eps = torch.randn((len(chunk), model.config.z_dim), generator=gen, device=device)
+            rows = slice(index * len(chunk) // count, (index + 1) * len(chunk) // count)
+            x = to_float(chunk[rows].to(device))
             posterior = model.posterior(x)
-            eps = torch.randn(posterior.loc.shape, generator=gen, device=device)
-            z = posterior.loc + posterior.scale * eps
+            z = posterior.loc + posterior.scale * eps[rows]
             recon_sum += reconstruction_nats(model.decode_logits(z), x, recon_loss).sum().item()
             kl_sums += kl_per_dimension(posterior).sum(0).double().cpu()
     finally:
         model.train(was_training)
-    count = max(len(images), 1)
-    per_dim = (kl_sums / count).numpy()
-    return Evaluation(recon_sum / count, float(per_dim.sum()), per_dim)
+    return torch.cat([torch.tensor([recon_sum], dtype=torch.float64), kl_sums])
+
+
+def evaluation_from_sums(sums: torch.Tensor, images: int) -> Evaluation:
+    """Means per image from `evaluation_sums` (added up over every part) of `images` images."""
+    count = max(images, 1)
+    per_dim = (sums[1:] / count).numpy()
+    return Evaluation(float(sums[0]) / count, float(per_dim.sum()), per_dim)
