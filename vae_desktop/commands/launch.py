@@ -1,9 +1,10 @@
 """`vae-desktop train --nproc N`: the same `train`, started as N processes on this machine by torchrun.
 
-No home-made process pool: this runs `python -m torch.distributed.run --standalone --nproc_per_node N
--m vae_desktop train …` (torchrun, PyTorch's launcher) with the other arguments, waits for it, and
-hands back its exit status. Ctrl+C in a terminal reaches torchrun and its processes directly (one
-process group); an interrupt that reaches only this process is passed on to torchrun.
+No home-made process pool: this runs torchrun (PyTorch's launcher, through commands/torchrun.py,
+which only shortens its failure report) as `--standalone --nproc_per_node N -m vae_desktop train …`
+with the other arguments, waits for it, and hands back its exit status. torchrun runs in its own
+process group and this process passes it exactly one SIGINT on Ctrl+C (torchrun passes it on to its
+processes, which save and stop); a second SIGINT reaching torchrun mid-shutdown would abort it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def without_nproc(train_args: Sequence[str]) -> list[str]:
 
 
 def torchrun_command(nproc: int, train_args: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+    return [sys.executable, "-m", "vae_desktop.commands.torchrun", "--standalone", f"--nproc_per_node={nproc}",
             "-m", "vae_desktop", "train", *without_nproc(train_args)]
 
 
@@ -47,11 +48,11 @@ def launch_local(nproc: int, train_args: Sequence[str]) -> int:
     env = dict(os.environ)
     # torchrun would set 1 thread per process anyway (and warn about it); said here so it is not a surprise.
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    proc = subprocess.Popen(torchrun_command(nproc, train_args), env=env)
+    proc = subprocess.Popen(torchrun_command(nproc, train_args), env=env, process_group=0)
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)  # harmless if the terminal already sent it to the whole group
+        proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=_STOP_GRACE_S)
         except subprocess.TimeoutExpired:

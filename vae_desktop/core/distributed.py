@@ -119,6 +119,9 @@ def interrupt_on_sigterm() -> None:
 def leave() -> None:
     """Leave the process group if this process joined one; after a peer failure, without waiting on it."""
     if dist.is_available() and dist.is_initialized():
+        # torchrun sends SIGTERM to every process once one has failed or been interrupted: from here on
+        # this process is already on its way out, and is left to print its one line and exit.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             dist.destroy_process_group()
         except RuntimeError:

@@ -13,10 +13,10 @@ one process (float sums in another order).
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-import typing
 from typing import Any
 
 import torch
@@ -69,7 +69,7 @@ def _weighted_sum_hook(share: _Share, bucket: dist.GradBucket) -> torch.futures.
     """All-reduce each gradient as the sum of the processes' gradients weighted by their share of the
     batch: the gradient of the global batch's mean loss (DDP's default averages, right only for equal shares)."""
     tensor = bucket.buffer().mul_(share.weight)
-    future = dist.all_reduce(tensor, async_op=True).get_future()  # type: ignore[union-attr]
+    future = dist.all_reduce(tensor, async_op=True).get_future()
 
     def value(fut: torch.futures.Future[Any]) -> torch.Tensor:
         return fut.value()[0]
