@@ -2,8 +2,8 @@
 
 No home-made process pool: this runs torchrun (PyTorch's launcher, through commands/torchrun.py,
 which only shortens its failure report) as `--standalone --nproc_per_node N -m vae_desktop train …`
-with the other arguments, waits for it, and hands back its exit status. torchrun runs in its own
-process group and this process passes it exactly one SIGINT on Ctrl+C (torchrun passes it on to its
+with the other arguments, waits for it, and hands back its exit status. torchrun runs in its own session
+(its own process group) and this process passes it exactly one SIGINT on Ctrl+C (torchrun passes it on to its
 processes, which save and stop); a second SIGINT reaching torchrun mid-shutdown would abort it.
 """
 
@@ -48,7 +48,7 @@ def launch_local(nproc: int, train_args: Sequence[str]) -> int:
     env = dict(os.environ)
     # torchrun would set 1 thread per process anyway (and warn about it); said here so it is not a surprise.
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    proc = subprocess.Popen(torchrun_command(nproc, train_args), env=env, process_group=0)
+    proc = subprocess.Popen(torchrun_command(nproc, train_args), env=env, start_new_session=True)
     try:
         return proc.wait()
     except KeyboardInterrupt:
