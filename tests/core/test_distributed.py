@@ -154,3 +154,62 @@ def test_a_batch_some_process_would_get_none_of_is_refused(tmp_path: Path) -> No
                        timeout=120)
     assert result.returncode != 0
     assert "vae-desktop (rank 0 of 2): error: --batch-size 7 is the global batch, split over 2 processes" in result.stderr
+
+
+def _start_nproc(cwd: Path) -> subprocess.Popen:
+    """`train --nproc 2` as a user's terminal starts it; returns once epoch 1 is saved."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vae_desktop", "train", "--nproc", "2", "--epochs", "50", "--device", "cpu",
+         "--quiet", "--out", "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=cwd,
+        start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (cwd / "run" / "model.vaeckpt").exists():
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate(timeout=5)
+        time.sleep(0.2)
+    time.sleep(1.0)  # into epoch 2
+    return proc
+
+
+def _rank_pids(cwd: Path) -> dict[int, int]:
+    """The training processes torchrun started in `cwd`, by rank (from their environment)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or os.readlink(entry / "cwd") != str(cwd):
+                continue
+            env = dict(item.split(b"=", 1) for item in (entry / "environ").read_bytes().split(b"\0") if b"=" in item)
+        except OSError:
+            continue
+        if b"RANK" in env and b"LOCAL_WORLD_SIZE" in env:
+            found[int(env[b"RANK"])] = int(entry.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the processes through /proc")
+def test_nproc_ctrl_c_saves_and_a_killed_rank_ends_the_run(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    proc = _start_nproc(tmp_path / "a")
+    try:
+        proc.send_signal(signal.SIGINT)  # what Ctrl+C in its terminal does
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Interrupted; saved the state at epoch 2" in err and "Traceback" not in err
+    assert load_checkpoint(tmp_path / "a" / "run" / "model.vaeckpt").progress.step_in_epoch > 0
+
+    (tmp_path / "b").mkdir()
+    proc = _start_nproc(tmp_path / "b")
+    try:
+        ranks = _rank_pids(tmp_path / "b")
+        assert sorted(ranks) == [0, 1]
+        os.kill(ranks[1], signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert "Traceback" not in err
+    assert "vae-desktop: error: process rank 1" in err and "was killed by SIGKILL" in err
+    assert load_checkpoint(tmp_path / "b" / "run" / "model.vaeckpt").progress.epoch >= 1
