@@ -213,3 +213,16 @@ def test_nproc_ctrl_c_saves_and_a_killed_rank_ends_the_run(tmp_path: Path) -> No
     assert "Traceback" not in err
     assert "vae-desktop: error: process rank 1" in err and "was killed by SIGKILL" in err
     assert load_checkpoint(tmp_path / "b" / "run" / "model.vaeckpt").progress.epoch >= 1
+
+
+def test_a_nan_stops_every_process_at_the_same_step(tmp_path: Path) -> None:
+    result = _torchrun(2, "--epochs", "2", "--lr", "1e6", "--device", "cpu", "--quiet", "--out", "run", cwd=tmp_path,
+                       timeout=120)
+    assert result.returncode != 0
+    # Both processes see the same global loss and stop at the same step with the same words. torchrun
+    # stops the other process as soon as one exits, so rank 1 may be ended before it prints its line.
+    lines = sorted(line for line in result.stderr.splitlines() if "the loss became" in line)
+    assert lines and lines[0].startswith(
+        "vae-desktop (rank 0 of 2): error: Training stopped: the loss became NaN at epoch 1"), result.stderr
+    assert len({line.split("error: ")[1] for line in lines}) == 1
+    assert f'File "{REPO / "vae_desktop"}' not in result.stderr  # no traceback of ours (torchrun prints its own)
