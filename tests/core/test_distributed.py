@@ -226,3 +226,16 @@ def test_a_nan_stops_every_process_at_the_same_step(tmp_path: Path) -> None:
         "vae-desktop (rank 0 of 2): error: Training stopped: the loss became NaN at epoch 1"), result.stderr
     assert len({line.split("error: ")[1] for line in lines}) == 1
     assert f'File "{REPO / "vae_desktop"}' not in result.stderr  # no traceback of ours (torchrun prints its own)
+
+
+def test_resuming_with_the_same_number_of_processes_is_exact(tmp_path: Path) -> None:
+    common = ["--batch-size", BATCH, "--device", "cpu", "--quiet"]
+    straight = _torchrun(2, "--epochs", "2", *common, "--out", "straight", cwd=tmp_path)
+    assert straight.returncode == 0, straight.stderr
+    first = _torchrun(2, "--epochs", "1", *common, "--out", "split", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = _torchrun(2, "--epochs", "2", *common, "--resume", "split/model.vaeckpt", "--out", "split", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    columns = ("train_recon", "train_kl", "test_recon", "test_kl")
+    a, b = _rows(tmp_path / "straight" / "metrics.csv"), _rows(tmp_path / "split" / "metrics.csv")
+    assert [[r[c] for c in columns] for r in a] == [[r[c] for c in columns] for r in b]
