@@ -80,6 +80,23 @@ def _importance_samples(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _process_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of processes, not {text!r}") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 1024, not {value}")
+    return value
+
+
+def _process_label() -> str:
+    """" (rank 1 of 2)" in a process torchrun started, so each process's one line says whose it is."""
+    from vae_desktop.core.distributed import process_label
+
+    return process_label()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from vae_desktop.core.config import LAYOUTS, STDDEVS  # no torch: --help stays instant
 
@@ -127,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--overwrite", action="store_true",
                        help="replace the run already in --out (without it, train refuses to overwrite one)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--nproc", type=_process_count, help="train as N processes on this machine (torchrun, "
+                       "DistributedDataParallel); --batch-size stays the global batch")
 
     evaluate = sub.add_parser("evaluate", help="print test-set recon, KL and negative ELBO of a checkpoint or run folder")
     evaluate.add_argument("checkpoint", type=_given_path, help="a checkpoint file or a run folder")
@@ -158,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vae_desktop.selftest import run_self_test
 
             return run_self_test()
+        if args.command == "train" and args.nproc is not None:
+            from vae_desktop.commands.launch import launch_local
+
+            return launch_local(args.nproc, args_list[args_list.index("train") + 1 :])
         if args.command == "train":
             from vae_desktop.commands.train import run_train
 
@@ -170,8 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_gui(getattr(args, "checkpoint", None))
     except VaeDesktopError as exc:
-        print(f"vae-desktop: error: {exc}", file=sys.stderr)
+        print(f"vae-desktop{_process_label()}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("vae-desktop: interrupted", file=sys.stderr)
+        print(f"vae-desktop{_process_label()}: interrupted", file=sys.stderr)
         return 130

@@ -26,6 +26,8 @@ from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import DEFAULT_DATASET, load_dataset
 from vae_desktop.core.device import describe_device
+from vae_desktop.core.distributed import is_writer, leave
+from vae_desktop.core.distributed_trainer import trainer_factory
 from vae_desktop.core.errors import CheckpointError, ConfigError, OutputError, RunInUseError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.model import new_model
@@ -57,12 +59,18 @@ def run_train(args: argparse.Namespace) -> int:
         raise ConfigError("--out DIR is required: the run folder to train into.")
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder.")
+    if not is_writer():  # another process of a distributed run: rank 0 alone claims and writes --out
+        try:
+            return _train(args, out, resume.checkpoint if resume is not None else None, None)
+        finally:
+            leave()
     created = not out.exists()
     created_checkpoints = not (out / CHECKPOINT_DIR).exists()
     locks = _claim_output(out)  # for the whole command: one writer per --out
     try:
         return _train(args, out, resume.checkpoint if resume is not None else None, locks[0])
     finally:
+        leave()  # the process group of a distributed run, if this process joined one
         for lock in locks:
             lock.release()
         _remove_if_unused(out, locks[0], created, created_checkpoints)
@@ -82,9 +90,11 @@ def _remove_if_unused(out: Path, lock: RunLock, created: bool, created_checkpoin
         pass
 
 
-def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: RunLock) -> int:
+def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: RunLock | None) -> int:
+    """Train into `out`; `lock` is None in the other processes of a distributed run, which write nothing."""
     in_place = resume_path is not None and _inside(resume_path, out)
-    _refuse_to_overwrite(out, resume_path, in_place, args.overwrite)
+    if is_writer():
+        _refuse_to_overwrite(out, resume_path, in_place, args.overwrite)
     resumed = load_checkpoint(resume_path) if resume_path is not None else None
     if resumed is not None:
         for note in resumed.notes:
@@ -98,34 +108,37 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
         dataset_name = args.dataset or DEFAULT_DATASET
 
     dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
+    make_trainer = trainer_factory(train_config)  # under torchrun: joins the run's other processes
     if resumed is not None:
-        trainer = resume_trainer(ResumePoint.of_checkpoint(resumed), dataset, train_config)
+        trainer = resume_trainer(ResumePoint.of_checkpoint(resumed), dataset, train_config, make_trainer)
     else:
         c, h, w = dataset.image_shape
         model_kwargs: dict[str, Any] = {"channels": c, "height": h, "width": w}
         for flag in _MODEL_FLAGS:
             if getattr(args, flag) is not None:
                 model_kwargs[flag] = getattr(args, flag)
-        trainer = Trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
+        trainer = make_trainer(new_model(ModelConfig(**model_kwargs), train_config.seed), dataset, train_config)
 
-    if args.overwrite and not in_place:
+    if args.overwrite and not in_place and is_writer():
         clear_run(out)
     recorder = RunRecorder(out, trainer, dataset.name, kind="train", keep_every=args.keep_every or 0,
-                           continues=in_place, lock=lock)
+                           continues=in_place, lock=lock, rank=0 if is_writer() else 1)
     saved = _Saved(recorder, out)
     _guard(recorder, saved, "Training did not start", recorder.start)
     if trainer.finished:
         _guard(recorder, saved, "The run is not marked finished", recorder.finish)
-        print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
-              "nothing to do.")
+        if is_writer():
+            print(f"Already trained {counted(trainer.progress.epoch, 'epoch')} (--epochs {train_config.epochs}); "
+                  "nothing to do.")
         return 0
-    print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
-          f"with {describe_device(trainer.device)}; recording into {out}.", file=sys.stderr)
+    if is_writer():
+        print(f"Training on {dataset.name} ({dataset.num_train} train / {dataset.num_test} test images) "
+              f"with {_describe_processes(trainer)}; recording into {out}.", file=sys.stderr)
     for note in dataset.notes[1:]:  # e.g. "skipped 3 unreadable files" of an image folder
         print(f"Note: {note}.", file=sys.stderr)
     started = time.perf_counter()
     last_epoch: EpochMetrics | None = None
-    bar = _progress_bar(trainer, args.quiet)
+    bar = _progress_bar(trainer, args.quiet or not is_writer())
     try:
         for metrics in trainer.run():
             try:
@@ -146,8 +159,9 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
     except KeyboardInterrupt:
         where = f"epoch {trainer.progress.epoch + 1}, step {trainer.progress.step_in_epoch}"
         _guard(recorder, saved, f"Interrupted at {where}, which is not saved", lambda: recorder.stop("interrupted"))
-        print(f"\nInterrupted; saved the state at {where} to {recorder.latest_path} (continue with --resume {out}).",
-              file=sys.stderr)
+        if is_writer():
+            print(f"\nInterrupted; saved the state at {where} to {recorder.latest_path} (continue with --resume {out}).",
+                  file=sys.stderr)
         return 130
     except OutputError:
         raise  # already recorded as failed (as far as the disk allowed)
@@ -159,7 +173,7 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
             bar.close()
     _guard(recorder, saved, "The run is not marked finished", recorder.finish)
     seconds = time.perf_counter() - started
-    if last_epoch is not None:
+    if last_epoch is not None and is_writer():
         print(f"Trained to epoch {last_epoch.epoch} on {dataset.name} in {seconds:.1f} s: test recon "
               f"{last_epoch.test_recon:.2f}, KL {last_epoch.test_kl:.2f}, negative ELBO {last_epoch.test_total:.2f} "
               f"nats/image; run folder {out}")
@@ -241,6 +255,13 @@ def _claim_output(out: Path) -> list[RunLock]:
         print(f"Note: removed {len(removed)} temporary file{'s' if len(removed) != 1 else ''} left in {out} by an "
               "interrupted save.", file=sys.stderr)
     return locks
+
+
+def _describe_processes(trainer: Trainer) -> str:
+    launch = getattr(trainer, "launch", None)
+    if launch is None:
+        return describe_device(trainer.device)
+    return f"{launch.world_size} processes (DistributedDataParallel), each on {describe_device(trainer.device)}"
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -32,3 +32,7 @@ class OutputError(VaeDesktopError):
 
 class RunInUseError(VaeDesktopError):
     """Another live writer owns the checkpoint or run folder (see core/run_lock.py)."""
+
+
+class DistributedError(VaeDesktopError):
+    """A process of a distributed run could not reach its peers: one never arrived, died or hung."""

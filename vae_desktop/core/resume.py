@@ -8,6 +8,7 @@ in either gives the same next steps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +46,13 @@ class ResumePoint:
                    trainer.rng_state())
 
 
-def resume_trainer(point: ResumePoint, dataset: ImageDataset, config: TrainConfig) -> Trainer:
+def resume_trainer(point: ResumePoint, dataset: ImageDataset, config: TrainConfig,
+                   make: Callable[..., Trainer] = Trainer) -> Trainer:
     """A Trainer continuing `point` on `dataset` with `config` (epochs, learning rate, beta may differ
-    from the run's so far; the caller decides which fields a continued run may change)."""
-    return Trainer(point.model, dataset, config, history=point.history, optimizer_state=point.optimizer_state,
-                   progress=point.progress, rng_state=point.rng_state)
+    from the run's so far; the caller decides which fields a continued run may change). `make` builds it:
+    `Trainer`, or under torchrun the distributed one (core/distributed_trainer.trainer_factory)."""
+    return make(point.model, dataset, config, history=point.history, optimizer_state=point.optimizer_state,
+                progress=point.progress, rng_state=point.rng_state)
 
 
 def resumed_config(checkpoint: Checkpoint, overrides: dict[str, Any], **model_fields: Any) -> TrainConfig:

@@ -27,7 +27,7 @@ from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.inspection import count_active_units
 from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss, warmup_beta
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE, first_bad_stddev
+from vae_desktop.core.model import VAE, VAEOutput, first_bad_stddev
 from vae_desktop.core.optimizer import make_adam
 
 EVAL_BATCH = 1000
@@ -176,7 +176,7 @@ class Trainer:
             x = self._batch(order, step)
             recon, kl = self._train_step(x, epoch, step)
             elapsed = time.perf_counter() - started
-            n = x.shape[0]
+            n = self._step_images(x)
             rate = n / elapsed if rate == 0.0 else 0.9 * rate + 0.1 * n / elapsed
             self._count_step(recon, kl, n, elapsed)
             metrics = BatchMetrics(epoch, step + 1, steps, self.progress.global_step, recon, kl, recon + kl, rate)
@@ -194,7 +194,7 @@ class Trainer:
 
         Returns the batch's mean reconstruction and KL per image (nats)."""
         rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
-        out = self.model(x)
+        out = self._forward(x)
         if self._check_raw_stddev:
             self._check_stddev(out.posterior.scale, epoch, step)
         terms = vae_loss(out.logits, x, out.posterior, self.kl_weight(), self.config.recon_loss, self.config.free_bits)
@@ -229,6 +229,19 @@ class Trainer:
         """Step `step`'s images of the shuffled training set, as floats in [0, 1] (the last batch may be short)."""
         size = self.config.batch_size
         return to_float(self._train_images[order[step * size : (step + 1) * size]])
+
+    # Hooks a distributed trainer (core/distributed_trainer.py) overrides: its process's share of the
+    # global batch goes through the model, and the numbers counted are the global batch's.
+    def _forward(self, x: torch.Tensor) -> VAEOutput:
+        return self.model(x)
+
+    def _batch_means(self, terms: LossTerms) -> tuple[float, float]:
+        """The batch's mean recon and KL per image, as numbers."""
+        return terms.recon.item(), terms.kl.item()
+
+    def _step_images(self, x: torch.Tensor) -> int:
+        """Images the step trained on (the batch's, across all processes)."""
+        return x.shape[0]
 
     def _count_step(self, recon: float, kl: float, images: int, seconds: float) -> None:
         """Add a finished step to the progress and to the epoch's running sums."""
@@ -283,7 +296,7 @@ class Trainer:
     def _finite_losses(self, terms: LossTerms, epoch: int, step: int) -> tuple[float, float]:
         """The step's losses as numbers (the step's one wait for the device); if either is not finite,
         the model is rolled back to its last snapshot and TrainingDivergedError raised, before any update."""
-        recon, kl = terms.recon.item(), terms.kl.item()
+        recon, kl = self._batch_means(terms)
         if not (math.isfinite(recon) and math.isfinite(kl)):
             bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
             self._roll_back_and_raise(epoch, step + 1, f"the loss became {bad}")
@@ -379,27 +392,62 @@ def evaluate_model(
     This is exactly `Normal(mean, stddev).rsample()`, with eps from a seeded generator so the
     estimate does not depend on (or disturb) the global random state.
     """
+    sums = evaluation_sums(model, images, recon_loss, seed, stop)
+    if sums is None:
+        return None
+    return evaluation_from_sums(sums, len(images))
+
+
+@torch.no_grad()
+def evaluation_sums(
+    model: VAE,
+    images: torch.Tensor,
+    recon_loss: str = "bernoulli",
+    seed: int = 0,
+    stop: threading.Event | None = None,
+    part: tuple[int, int] = (0, 1),
+) -> torch.Tensor | None:
+    """Summed recon, per-dimension KL, posterior means and their squares (float64, shape (1 + 3 z_dim,))
+    over part (index, count) of `images`.
+
+    Part i of n takes the i-th of n near-equal slices of every EVAL_BATCH chunk, and every part draws
+    the whole chunk's noise, so the parts' sums add up to the one-process sums (each image exactly once,
+    with the noise one process gives it) whatever n is. None when `stop` is set during the pass."""
+    index, count = part
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
     recon_sum = 0.0
     kl_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
-    means = []
+    mean_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
+    mean_squares = torch.zeros(model.config.z_dim, dtype=torch.float64)
     try:
         for start in range(0, len(images), EVAL_BATCH):
             if stop is not None and stop.is_set():
                 return None
-            x = to_float(images[start : start + EVAL_BATCH].to(device))
+            chunk = images[start : start + EVAL_BATCH]
+            eps = torch.randn((len(chunk), model.config.z_dim), generator=gen, device=device)
+            rows = slice(index * len(chunk) // count, (index + 1) * len(chunk) // count)
+            x = to_float(chunk[rows].to(device))
             posterior = model.posterior(x)
-            eps = torch.randn(posterior.loc.shape, generator=gen, device=device)
-            z = posterior.loc + posterior.scale * eps
+            z = posterior.loc + posterior.scale * eps[rows]
             recon_sum += reconstruction_nats(model.decode_logits(z), x, recon_loss).sum().item()
             kl_sums += kl_per_dimension(posterior).sum(0).double().cpu()
-            means.append(posterior.loc.double().cpu())
+            loc = posterior.loc.double().cpu()
+            mean_sums += loc.sum(0)
+            mean_squares += (loc**2).sum(0)
     finally:
         model.train(was_training)
-    count = max(len(images), 1)
-    per_dim = (kl_sums / count).numpy()
-    mean_variance = torch.cat(means).var(0, unbiased=False).numpy() if means else np.zeros(model.config.z_dim)
-    return Evaluation(recon_sum / count, float(per_dim.sum()), per_dim, count_active_units(mean_variance))
+    return torch.cat([torch.tensor([recon_sum], dtype=torch.float64), kl_sums, mean_sums, mean_squares])
+
+
+def evaluation_from_sums(sums: torch.Tensor, images: int) -> Evaluation:
+    """Means per image from `evaluation_sums` (added up over every part) of `images` images; the posterior
+    means' variance over the images (for the active units) from their sums and sums of squares."""
+    count = max(images, 1)
+    z_dim = (len(sums) - 1) // 3
+    per_dim = (sums[1 : 1 + z_dim] / count).numpy()
+    mean = sums[1 + z_dim : 1 + 2 * z_dim] / count
+    variance = (sums[1 + 2 * z_dim :] / count - mean**2).clamp(min=0).numpy()
+    return Evaluation(float(sums[0]) / count, float(per_dim.sum()), per_dim, count_active_units(variance))
