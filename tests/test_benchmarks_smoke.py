@@ -27,6 +27,7 @@ SMOKE_ARGS = {
     "bench_run_folder": ["--rows", "2000", "--repeats", "1", "--polls", "5"],
     "bench_checkpoint_load": ["--quick", "--repeats", "1"],
     "bench_likelihood": ["--quick"],
+    "bench_folder_cache": ["--quick"],
 }
 
 
