@@ -99,7 +99,7 @@ class Encoder(nn.Module):
         c, h, w = config.image_shape
         widths = stage_widths(config)
         layers: list[nn.Module] = []
-        for before, after in zip([c, *widths], widths):
+        for before, after in zip([c, *widths[:-1]], widths, strict=True):
             layers += [nn.Conv2d(before, after, 4, stride=2, padding=1), nn.ReLU()]
         shrink = 2 ** config.stages
         flat = widths[-1] * (h // shrink) * (w // shrink)
@@ -131,7 +131,7 @@ class Decoder(nn.Module):
             nn.ReLU(),
             nn.Unflatten(1, (widths[-1], h // shrink, w // shrink)),
         ]
-        for before, after in zip(widths[::-1], [*widths[-2::-1], c]):
+        for before, after in zip(widths[::-1], [*widths[-2::-1], c], strict=True):
             layers += [nn.ConvTranspose2d(before, after, 4, stride=2, padding=1), nn.ReLU()]
         self.net = nn.Sequential(*layers[:-1])  # no ReLU after the last: it emits logits
 

@@ -129,7 +129,7 @@ def write_cache(path: Path, key: str, decoded: DecodedFolder) -> None:
     }).encode()
 
     def write(handle: BinaryIO) -> None:
-        handle.write(memoryview(images.reshape(-1)))
+        handle.write(images.reshape(-1).data)
         handle.write(header)
         handle.write(TRAILER.pack(len(header), MAGIC))
 
@@ -181,7 +181,7 @@ def _crc32(images: np.ndarray) -> int:
     flat = images.reshape(-1)
     crc = 0
     for start in range(0, flat.size, CRC_CHUNK):
-        crc = zlib.crc32(memoryview(np.ascontiguousarray(flat[start : start + CRC_CHUNK])), crc)
+        crc = zlib.crc32(np.ascontiguousarray(flat[start : start + CRC_CHUNK]).data, crc)
     return crc
 
 
