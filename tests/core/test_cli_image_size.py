@@ -28,7 +28,7 @@ def test_a_64px_colour_folder_trains_and_its_cache_is_reused_then_rebuilt(tmp_pa
     common = ["--dataset", f"folder:{folder}", "--image-size", "64", *TINY]
     first = _train(cache, *common, "--out", str(tmp_path / "one"))
     assert first.returncode == 0, first.stderr
-    assert "saved to the cache" in first.stderr and "Trained to epoch 1" in first.stdout
+    assert "cache" not in first.stderr and "Trained to epoch 1" in first.stdout
     ckpt = load_checkpoint(tmp_path / "one" / "model.vaeckpt")
     assert ckpt.image_size == 64 and ckpt.model_config.image_shape == (3, 64, 64)
     assert (ckpt.model_config.base_width, ckpt.model_config.hidden) == (4, 16)
@@ -49,7 +49,8 @@ def test_a_64px_colour_folder_trains_and_its_cache_is_reused_then_rebuilt(tmp_pa
     Image.new("RGB", (80, 60), (1, 2, 3)).save(folder / "a" / "1.png")
     third = _train(cache, *common, "--out", str(tmp_path / "three"))
     assert third.returncode == 0, third.stderr
-    assert "saved to the cache" in third.stderr and not cached.exists()
+    assert "read from the cache" not in third.stderr and not cached.exists()
+    assert len(list((cache / "folders").glob(f"*{SUFFIX}"))) == 1
 
 
 def test_128px_trains_and_a_resume_at_another_size_is_one_line(tmp_path):

@@ -50,7 +50,7 @@ class DecodedFolder:
 @dataclass(frozen=True)
 class CacheResult:
     decoded: DecodedFolder
-    note: str  # for the user: reused, written, or why not written
+    note: str | None  # for the user: read from the cache, or why it could not be written; None: written
 
 
 def folder_key(root: Path, files: list[tuple[Path, int]], image_size: int | None) -> str:
@@ -105,7 +105,8 @@ def load_or_build(path: Path, key: str, build: Callable[[], DecodedFolder]) -> C
         except OSError as exc:
             return _uncached(decoded, path, exc)
         _remove_outdated(path)
-        return CacheResult(decoded, f"decoded images saved to the cache {path}; the next start reads them from there")
+        log.info("Decoded images saved to the cache %s", path)
+        return CacheResult(decoded, None)  # the first start says nothing more than an uncached one did
     finally:
         lock.release()
 
