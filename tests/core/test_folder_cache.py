@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -45,25 +46,32 @@ def _same_images(a, b) -> bool:
         torch.equal(a.train_labels, b.train_labels)
 
 
-def test_the_second_start_reads_the_cache_without_decoding(tmp_path):
+@pytest.fixture(autouse=True)
+def _info_logged(caplog):
+    caplog.set_level(logging.INFO, logger="vae_desktop")
+
+
+def test_the_second_start_reads_the_cache_without_decoding(tmp_path, caplog):
     folder, cache = colour_folder(tmp_path / "imgs", 12), tmp_path / "cache"
     decoded: list[int] = []
     first = _load(folder, cache, decoded)
     assert decoded[-1] == 12 and not any("cache" in note for note in first.notes)
+    assert "read from the cache" not in caplog.text
     (file,) = _cache_files(cache)
     before = file.stat()
 
     again: list[int] = []
     second = _load(folder, cache, again)
     assert again == []  # no image was decoded
-    assert any("read from the cache" in note for note in second.notes)
+    assert f"Decoded images read from the cache {file} (12 images)" in caplog.text
+    assert second.notes == first.notes  # the output says the same either way
     assert _same_images(first, second) and second.image_shape == (3, 64, 64)
     after = file.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
 @pytest.mark.parametrize("change", ["add", "remove", "modify"])
-def test_a_changed_folder_is_decoded_again_and_the_old_cache_removed(tmp_path, change):
+def test_a_changed_folder_is_decoded_again_and_the_old_cache_removed(tmp_path, change, caplog):
     folder, cache = colour_folder(tmp_path / "imgs", 10), tmp_path / "cache"
     first = _load(folder, cache)
     (old,) = _cache_files(cache)
@@ -74,9 +82,10 @@ def test_a_changed_folder_is_decoded_again_and_the_old_cache_removed(tmp_path, c
         (folder / "a" / "1.png").unlink()
     else:
         Image.new("RGB", (64, 64), (9, 9, 9)).save(folder / "a" / "1.png")
+    caplog.clear()
     decoded: list[int] = []
     second = _load(folder, cache, decoded)
-    assert decoded and not any("read from the cache" in note for note in second.notes)
+    assert decoded and "read from the cache" not in caplog.text
     assert len(second.train_images) + len(second.test_images) == {"add": 11, "remove": 9, "modify": 10}[change]
     assert not old.exists() and len(_cache_files(cache)) == 1
     if change == "modify":
@@ -102,8 +111,10 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(tmp_path, damage, caplog):
     second = _load(folder, cache, decoded)
     assert decoded[-1] == 8 and _same_images(first, second)
     assert "Ignoring the image cache" in caplog.text
-    third = _load(folder, cache)
-    assert any("read from the cache" in note for note in third.notes)
+    caplog.clear()
+    again: list[int] = []
+    _load(folder, cache, again)
+    assert again == [] and "read from the cache" in caplog.text
 
 
 def test_a_cache_folder_that_cannot_be_written_only_costs_a_decode(tmp_path):
@@ -116,11 +127,11 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_a_decode(tmp_path):
 
 
 _BUILDER = """
-import sys
+import logging, sys
+logging.basicConfig(level=logging.INFO, format="%(message)s")
 from vae_desktop.core.datasets.folder import load_image_folder
 from pathlib import Path
 d = load_image_folder(sys.argv[1], image_size=64, cache_dir=Path(sys.argv[2]))
-print("|".join(d.notes))
 """
 
 
@@ -131,6 +142,7 @@ def test_two_processes_starting_together_decode_the_folder_once(tmp_path):
                               stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     outputs = [p.communicate(timeout=240) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
-    notes = [out for out, _ in outputs]
-    assert sum("read from the cache" in n for n in notes) == 1, notes  # the other one decoded and wrote it
+    logs = [err for _, err in outputs]
+    assert sum("read from the cache" in log for log in logs) == 1, logs  # the other one decoded and wrote it
+    assert sum("saved to the cache" in log for log in logs) == 1, logs
     assert len(_cache_files(cache)) == 1

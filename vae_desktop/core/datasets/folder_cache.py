@@ -50,7 +50,7 @@ class DecodedFolder:
 @dataclass(frozen=True)
 class CacheResult:
     decoded: DecodedFolder
-    note: str | None  # for the user: read from the cache, or why it could not be written; None: written
+    note: str | None  # for the user: why the cache could not be written; None when all went well
 
 
 def folder_key(root: Path, files: list[tuple[Path, int]], image_size: int | None) -> str:
@@ -75,13 +75,13 @@ def cache_file(cache_dir: Path, root: Path, key: str, image_size: int | None) ->
 
 
 def load_or_build(path: Path, key: str, build: Callable[[], DecodedFolder]) -> CacheResult:
-    """The cached folder at `path`, or `build()` written there for the next time.
+    """The cached folder at `path`, or `build()` written there for the next time (both logged).
 
     Never raises because of the cache itself: an unreadable or damaged file is rebuilt, a cache
     folder that cannot be written only costs the next start a decode (the note says so)."""
     found = read_cache(path, key)
     if found is not None:
-        return CacheResult(found, f"decoded images read from the cache {path}")
+        return _reused(found, path)
     from filelock import FileLock, Timeout  # deferred: only folder datasets need it
 
     lock = FileLock(str(path.with_suffix(".lock")))
@@ -98,7 +98,7 @@ def load_or_build(path: Path, key: str, build: Callable[[], DecodedFolder]) -> C
     try:
         found = read_cache(path, key)  # written by the process we waited for
         if found is not None:
-            return CacheResult(found, f"decoded images read from the cache {path}")
+            return _reused(found, path)
         decoded = build()
         try:
             write_cache(path, key, decoded)
@@ -109,6 +109,12 @@ def load_or_build(path: Path, key: str, build: Callable[[], DecodedFolder]) -> C
         return CacheResult(decoded, None)  # the first start says nothing more than an uncached one did
     finally:
         lock.release()
+
+
+def _reused(found: DecodedFolder, path: Path) -> CacheResult:
+    # The log, not the output: a start from the cache prints just what a decoding start prints.
+    log.info("Decoded images read from the cache %s (%d images)", path, len(found.images))
+    return CacheResult(found, None)
 
 
 def _uncached(decoded: DecodedFolder, path: Path, exc: OSError) -> CacheResult:
@@ -145,7 +151,7 @@ def read_cache(path: Path, key: str) -> DecodedFolder | None:
     except FileNotFoundError:
         return None
     except Exception as exc:  # damaged bytes can fail anywhere (json, struct, numpy): rebuild, never crash
-        log.warning("Ignoring the image cache %s (%s); decoding the folder again", path, exc)
+        log.info("Ignoring the image cache %s (%s); decoding the folder again", path, exc)  # it heals itself
         return None
 
 
