@@ -98,7 +98,7 @@ def _process_label() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from vae_desktop.core.config import LAYOUTS, STDDEVS  # no torch: --help stays instant
+    from vae_desktop.core.config import IMAGE_SIZES, LAYOUTS, STDDEVS  # no torch: --help stays instant
 
     parser = _OneLineParser(prog="vae-desktop", description="Train and explore variational autoencoders.")
     parser.add_argument("--version", action="version", version=f"vae-desktop {__version__}")
@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--recon-loss", choices=["bernoulli", "gaussian"])
     train.add_argument("--base-width", type=field_type("base_width"),
                        help=_field_help("base_width", "channels of the first conv layer"))
+    train.add_argument("--hidden", type=field_type("hidden"),
+                       help=_field_help("hidden", "units of the fully connected layer of encoder and decoder"))
+    train.add_argument("--image-size", type=int, choices=IMAGE_SIZES,
+                       help="scale and centre-crop every image to this square size (default: the dataset's own, "
+                       "28 or 32); each doubling from 64 adds an encoder and a decoder stage")
     train.add_argument("--layout", choices=LAYOUTS, help="which half of the encoder's outputs is the mean: "
                        "mean-first (default) or logstd-first (the same seed gives the same curves)")
     train.add_argument("--stddev", choices=STDDEVS, help="how the other half becomes σ: exp of log σ (default), "

@@ -24,7 +24,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     for note in checkpoint.notes:
         print(f"Note: {note}", file=sys.stderr)
-    dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed)
+    dataset = load_dataset(args.dataset or checkpoint.dataset, args.data_root, seed=checkpoint.train_config.seed,
+                           image_size=checkpoint.image_size)
     if tuple(dataset.image_shape) != checkpoint.model_config.image_shape:
         raise ConfigError(f"The model expects images of shape {checkpoint.model_config.image_shape} but "
                           f"{dataset.name} has {dataset.image_shape}.")

@@ -47,7 +47,7 @@ COMMAND = "vae-desktop train"
 _TRAIN_FLAGS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "beta": "beta", "seed": "seed",
                 "device": "device", "recon_loss": "recon_loss", "kl_warmup_epochs": "kl_warmup_epochs",
                 "free_bits": "free_bits"}
-_MODEL_FLAGS = ("z_dim", "base_width", "layout", "stddev")  # fixed for a run's life: refused on --resume if changed
+_MODEL_FLAGS = ("z_dim", "base_width", "hidden", "layout", "stddev")  # fixed for a run's life: refused on --resume if changed
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -102,12 +102,20 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
     overrides = {field: getattr(args, flag) for flag, field in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
     if resumed is not None:
         train_config = resumed_config(resumed, overrides, **{flag: getattr(args, flag) for flag in _MODEL_FLAGS})
+        if args.image_size is not None and args.image_size != resumed.image_size:
+            stored = resumed.image_size or "the dataset's own"
+            raise ConfigError(f"--image-size {args.image_size} differs from the checkpoint's image size {stored}; "
+                              "a resumed run keeps its images.")
         dataset_name = args.dataset or resumed.dataset
+        image_size = resumed.image_size
     else:
         train_config = TrainConfig(**overrides)
         dataset_name = args.dataset or DEFAULT_DATASET
+        image_size = args.image_size
 
-    dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed)
+    with _LoadingBar(args.quiet or not is_writer()) as loading:
+        dataset = load_dataset(dataset_name, args.data_root, seed=train_config.seed, image_size=image_size,
+                               progress=loading.update)
     make_trainer = trainer_factory(train_config)  # under torchrun: joins the run's other processes
     if resumed is not None:
         trainer = resume_trainer(ResumePoint.of_checkpoint(resumed), dataset, train_config, make_trainer)
@@ -271,6 +279,30 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return False
+
+
+class _LoadingBar:
+    """A tqdm bar for decoding an image folder, shown only once decoding reports progress."""
+
+    def __init__(self, quiet: bool) -> None:
+        self._quiet = quiet
+        self._bar: tqdm | None = None
+
+    def __enter__(self) -> _LoadingBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, done: int, total: int) -> None:
+        if self._quiet:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="image", desc="Decoding images", dynamic_ncols=True, file=sys.stderr)
+        self._bar.update(done - self._bar.n)
 
 
 def _progress_bar(trainer: Trainer, quiet: bool) -> tqdm | None:

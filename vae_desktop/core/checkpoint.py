@@ -35,6 +35,7 @@ from vae_desktop.core.checkpoint_validation import (
     check_optimizer_state,
     check_progress,
     check_rng_state,
+    check_stored_image_size,
     check_text,
     check_weights,
 )
@@ -62,6 +63,9 @@ class Checkpoint:
     optimizer_state: dict | None = None
     rng_state: torch.Tensor | None = None
     app_version: str = __version__
+    # `--image-size` of the dataset the model trained on; None: the dataset's own size (as in every
+    # checkpoint saved before image sizes existed), so a resumed run loads the same pixels.
+    image_size: int | None = None
     # Said to the user about the file it was loaded from (e.g. it had no checksum); never saved.
     notes: tuple[str, ...] = ()
 
@@ -91,6 +95,7 @@ class Checkpoint:
             progress=trainer.progress,
             optimizer_state=optimizer_state,
             rng_state=trainer.rng_state().clone(),
+            image_size=trainer.dataset.image_size,
         )
 
     def to_payload(self) -> dict[str, Any]:
@@ -101,6 +106,7 @@ class Checkpoint:
             "model_config": self.model_config.to_dict(),
             "train_config": self.train_config.to_dict(),
             "dataset": self.dataset,
+            "image_size": self.image_size,
             "model_state": self.model_state,
             "optimizer_state": self.optimizer_state,
             "history": self.history.to_state(),
@@ -232,6 +238,7 @@ def _from_payload(payload: Any, name: str, verified: bool = False) -> Checkpoint
             optimizer_state=payload.get("optimizer_state"),
             rng_state=payload.get("rng_state"),
             app_version=str(payload.get("app_version", "?"))[:40],
+            image_size=check_stored_image_size(payload.get("image_size"), model_config.image_shape),
             notes=notes,
         )
     except ConfigError as exc:

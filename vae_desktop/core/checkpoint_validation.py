@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from vae_desktop.core.config import IMAGE_SIZES
 from vae_desktop.core.metrics import EPOCH_COLUMNS, OPTIONAL_EPOCH_COLUMNS
 
 MAX_COUNT = 10**15  # steps, images, epochs: far beyond any real run, small enough for exact floats
@@ -107,6 +108,18 @@ def check_history(data: Any, progress: dict, z_dim: int) -> None:
             raise InvalidField(f"history.epochs[{index}].kl_per_dim does not have one value per latent dimension")
         for value in per_dim:
             check_real(value, f"history.epochs[{index}].kl_per_dim")
+
+
+def check_stored_image_size(value: Any, image_shape: tuple[int, int, int]) -> int | None:
+    """The dataset's `--image-size`: absent or None (the dataset's own size), else one of
+    config.IMAGE_SIZES that is also the model's image size."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value not in IMAGE_SIZES:
+        raise InvalidField(f"image_size is not one of {', '.join(map(str, IMAGE_SIZES))} ({_shown(value)})")
+    if image_shape[1:] != (value, value):
+        raise InvalidField(f"image_size {value} does not match its model's {image_shape[1]}×{image_shape[2]} images")
+    return value
 
 
 def check_weights(state: dict[str, torch.Tensor]) -> None:

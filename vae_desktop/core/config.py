@@ -18,6 +18,9 @@ LAYOUTS = ("mean-first", "logstd-first")
 # (also always positive), or raw (used as σ directly: it goes negative and training fails).
 STDDEVS = ("exp", "softplus", "raw")
 
+# `--image-size`: 28 and 32 are the datasets' own sizes, 64 and 128 add one and two encoder stages.
+IMAGE_SIZES = (28, 32, 64, 128)
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -126,10 +129,22 @@ class ModelConfig:
         _check_fields(self)
         check_choice("layout", self.layout, LAYOUTS, "encoder output layout")
         check_choice("stddev", self.stddev, STDDEVS, "stddev function")
+        multiple = 2**self.stages
         for name in ("height", "width"):
             value = getattr(self, name)
-            if value % 4:
-                raise ConfigError(f"{FIELDS[name].label} must be a multiple of 4 (got {value}).")
+            if value % multiple:
+                raise ConfigError(f"{FIELDS[name].label} must be a multiple of {multiple} for a "
+                                  f"{self.height}×{self.width} model (got {value}).")
+
+    @property
+    def stages(self) -> int:
+        """Stride-2 stages of the encoder (and decoder): 2 up to 32×32 images, one more per doubling
+        of the smaller side from 64 on (3 at 64×64, 4 at 128×128)."""
+        side, stages = min(self.height, self.width), 2
+        while side >= 64:
+            side //= 2
+            stages += 1
+        return stages
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -178,6 +193,14 @@ def check_choice(name: str, value: object, choices: tuple[str, ...], what: str) 
     if isinstance(value, str) and value in choices:
         return value
     raise ConfigError(f"Unknown {what} {shown_text(str(value))}: choose one of {', '.join(choices)}.")
+
+
+def check_image_size(value: object) -> int:
+    """One of IMAGE_SIZES (a checkpoint's stored size, `load_dataset`'s argument)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in IMAGE_SIZES:
+        return value
+    sizes = ", ".join(str(size) for size in IMAGE_SIZES)
+    raise ConfigError(f"Image size must be one of {sizes} (got {shown_text(str(value))}).")
 
 
 def check_device_name(name: object) -> str:

@@ -99,20 +99,29 @@ def pillow_warnings_logged() -> Iterator[None]:
                 log.info("%s: %s", warning.category.__name__, warning.message)
 
 
-def image_to_array(img: PillowImage, channels: int, height: int, width: int, image_module: ModuleType) -> np.ndarray:
+def image_to_array(
+    img: PillowImage, channels: int, height: int, width: int, image_module: ModuleType, crop: bool = False
+) -> np.ndarray:
     """A loaded Pillow image as uint8 (channels, height, width): the one preparation for every image.
 
     Image-folder datasets and files opened onto the latent map both use it, so a file encodes exactly
     like its copy in a dataset: 16-bit and float images scaled to 0..255 (not clipped), transparency
     composited onto black (the datasets' background), grey or RGB, scaled with Lanczos to fit and
     letterboxed (`letterbox`): a 640×480 photo keeps its shapes instead of being squashed square.
+    With `crop` (an image folder read at an explicit `--image-size`) the shorter side is scaled to
+    fit instead and the middle cut out (`ImageOps.fit`), as usual for photos such as faces at 64×64.
     """
     img = _to_8bit(img, image_module)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         img = image_module.alpha_composite(image_module.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
     img = img.convert("L" if channels == 1 else "RGB")
-    array = letterbox(img, width, height, image_module)
+    if crop:
+        from PIL import ImageOps
+
+        array = np.asarray(ImageOps.fit(img, (width, height), image_module.Resampling.LANCZOS), dtype=np.uint8)
+    else:
+        array = letterbox(img, width, height, image_module)
     return array[None].copy() if channels == 1 else array.transpose(2, 0, 1).copy()
 
 

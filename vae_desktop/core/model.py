@@ -82,19 +82,29 @@ def first_bad_stddev(std: torch.Tensor) -> tuple[int, int, float] | None:
     return image, dim, float(std[image, dim])
 
 
+def stage_widths(config: ModelConfig) -> list[int]:
+    """Output channels of each stride-2 convolution: base, 2×base, then doubling up to 8×base.
+
+    28×28 and 32×32 images get the two stages every model had before larger images existed (so old
+    checkpoints load and the same seed gives the same weights); each doubling of the image from 64 on
+    adds one more, so the last feature map stays about 8×8 instead of growing with the image."""
+    return [config.base_width * 2 ** min(i, 3) for i in range(config.stages)]
+
+
 class Encoder(nn.Module):
-    """Two stride-2 convolutions, a hidden layer, and a last Linear layer with 2*z_dim outputs."""
+    """Stride-2 convolutions (`stage_widths`), a hidden layer, and a last Linear layer with 2*z_dim outputs."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         c, h, w = config.image_shape
-        width = config.base_width
-        flat = 2 * width * (h // 4) * (w // 4)
+        widths = stage_widths(config)
+        layers: list[nn.Module] = []
+        for before, after in zip([c, *widths[:-1]], widths, strict=True):
+            layers += [nn.Conv2d(before, after, 4, stride=2, padding=1), nn.ReLU()]
+        shrink = 2 ** config.stages
+        flat = widths[-1] * (h // shrink) * (w // shrink)
         self.net = nn.Sequential(
-            nn.Conv2d(c, width, 4, stride=2, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
-            nn.ReLU(),
+            *layers,
             nn.Flatten(),
             nn.Linear(flat, config.hidden),
             nn.ReLU(),
@@ -106,22 +116,24 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Mirror of the encoder: Linear layers up to a feature map, then two transposed convolutions."""
+    """Mirror of the encoder: Linear layers up to a feature map, then one transposed convolution per stage."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         c, h, w = config.image_shape
-        width = config.base_width
-        self.net = nn.Sequential(
+        widths = stage_widths(config)
+        shrink = 2 ** config.stages
+        # Built in forward order: the seeded initialisation draws in construction order.
+        layers: list[nn.Module] = [
             nn.Linear(config.z_dim, config.hidden),
             nn.ReLU(),
-            nn.Linear(config.hidden, 2 * width * (h // 4) * (w // 4)),
+            nn.Linear(config.hidden, widths[-1] * (h // shrink) * (w // shrink)),
             nn.ReLU(),
-            nn.Unflatten(1, (2 * width, h // 4, w // 4)),
-            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
-            nn.ReLU(),
-            nn.ConvTranspose2d(width, c, 4, stride=2, padding=1),
-        )
+            nn.Unflatten(1, (widths[-1], h // shrink, w // shrink)),
+        ]
+        for before, after in zip(widths[::-1], [*widths[-2::-1], c], strict=True):
+            layers += [nn.ConvTranspose2d(before, after, 4, stride=2, padding=1), nn.ReLU()]
+        self.net = nn.Sequential(*layers[:-1])  # no ReLU after the last: it emits logits
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Return logits; `VAE.decode` applies the sigmoid."""

@@ -21,6 +21,9 @@ class ImageDataset:
     test_labels: torch.Tensor
     class_names: list[str]
     notes: list[str] = field(default_factory=list)  # e.g. "skipped 3 unreadable files"
+    # The size asked for (`--image-size`), stored in checkpoints so a resumed run reads the same
+    # pixels; None: the dataset's own size (28 or 32), as every run before image sizes existed.
+    image_size: int | None = None
 
     def __post_init__(self) -> None:
         for images in (self.train_images, self.test_images):

@@ -1,7 +1,7 @@
 """`folder:PATH`: the user's own images, with or without one subfolder per class.
 
 Every readable image is converted to grayscale (28x28) when all files are grayscale, else to RGB
-(32x32), squashed to that size. Files that cannot be used are skipped and counted by reason in
+(32x32), letterboxed to that size; an explicit image size (64, 128) scales and centre-crops instead. Files that cannot be used are skipped and counted by reason in
 `ImageDataset.notes` (damaged, no permission, NaN pixels, too large, not a regular file); a folder
 with fewer than two usable images is a clear error, because the test set must be images the model
 did not train on.
@@ -18,7 +18,9 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from vae_desktop.core.datasets import folder_cache
 from vae_desktop.core.datasets.base import ImageDataset
+from vae_desktop.core.datasets.folder_cache import DecodedFolder
 from vae_desktop.core.errors import DatasetError
 from vae_desktop.core.image_file import InvalidPixelsError, decoded_image, image_to_array, pillow_warnings_logged
 from vae_desktop.core.regular_files import NotRegularFileError, folder_key, open_regular, walk_files
@@ -45,36 +47,37 @@ def load_image_folder(
     image_size: int | None = None,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> ImageDataset:
-    """Read all images under `path`; subfolders become classes. Raises DatasetError when fewer than two load."""
-    from PIL import Image  # deferred: only folder datasets need Pillow
+    """Read all images under `path`; subfolders become classes. Raises DatasetError when fewer than two load.
 
+    `image_size` None prepares images as always (letterboxed to 28×28 grey or 32×32 colour); a size
+    scales the shorter side to it and cuts out the middle square. With `cache_dir` the decoded
+    pixels are kept there (core/datasets/folder_cache.py) and reused while the folder is unchanged.
+    """
     root = Path(path).expanduser()
     _check_root(root)
-    skipped: Counter[str] = Counter()
-    files, class_names = _list_images(root, skipped)
+    listed: Counter[str] = Counter()
+    files, class_names = _list_images(root, listed)
     if not files:
         raise DatasetError(f"No image files found in {root} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
-                           f"{_because(skipped)}.")
+                           f"{_because(listed)}.")
 
-    with pillow_warnings_logged():
-        grey = _all_grey(files, Image)
-        channels = 1 if grey else 3
-        size = image_size or (28 if grey else 32)
-        images: list[np.ndarray] = []
-        labels: list[int] = []
-        for done, (file, label) in enumerate(files, start=1):
-            array, reason = _read_image(file, channels, size, Image)
-            if array is None:
-                skipped[reason] += 1
-            else:
-                images.append(array)
-                labels.append(label)
-            if progress is not None:
-                progress(done, len(files))
+    def decode() -> DecodedFolder:
+        return _decode(files, image_size, progress)
+
+    cache_note = None
+    if cache_dir is None:
+        decoded = decode()
+    else:
+        key = folder_cache.folder_key(root, files, image_size)
+        result = folder_cache.load_or_build(folder_cache.cache_file(cache_dir, root, key, image_size), key, decode)
+        decoded, cache_note = result.decoded, result.note
+    skipped = listed + decoded.skipped
+    images, labels = decoded.images, decoded.labels
     if skipped and not _still_a_folder(root):  # not a few bad files: the whole folder went away mid-read
         raise DatasetError(f"The image folder {root} disappeared while it was being read.")
-    if not images:
+    if len(images) == 0:
         raise DatasetError(f"None of the {len(files)} image files in {root} could be read{_because(skipped)}.")
     if len(images) < MIN_IMAGES:
         raise DatasetError(
@@ -82,22 +85,50 @@ def load_image_folder(
             f"{MIN_IMAGES}: some to train on and at least one other to test with."
         )
 
-    stacked = torch.from_numpy(np.stack(images))
-    label_tensor = torch.tensor(labels, dtype=torch.int64)
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).numpy()
     num_test = max(1, int(round(len(images) * TEST_FRACTION)))  # < len(images) since len(images) >= 2
     test_idx, train_idx = order[:num_test], order[num_test:]
     notes = [f"{len(images)} images from {root} ({len(train_idx)} to train on, {num_test} to test with)"]
     notes.extend(skip_notes(skipped))
+    if cache_note is not None:
+        notes.append(cache_note)
     return ImageDataset(
         name=f"folder:{root}",
-        train_images=stacked[train_idx],
-        train_labels=label_tensor[train_idx],
-        test_images=stacked[test_idx],
-        test_labels=label_tensor[test_idx],
+        # numpy's indexing copies out of a memory-mapped (read-only) cache into ordinary memory
+        train_images=torch.from_numpy(images[train_idx]),
+        train_labels=torch.from_numpy(labels[train_idx]),
+        test_images=torch.from_numpy(images[test_idx]),
+        test_labels=torch.from_numpy(labels[test_idx]),
         class_names=class_names,
         notes=notes,
+        image_size=image_size,
     )
+
+
+def _decode(
+    files: list[tuple[Path, int]], image_size: int | None, progress: Callable[[int, int], None] | None
+) -> DecodedFolder:
+    """Decode every listed file into one preallocated uint8 array (no list of arrays to stack)."""
+    from PIL import Image  # deferred: only folder datasets need Pillow
+
+    skipped: Counter[str] = Counter()
+    with pillow_warnings_logged():
+        grey = _all_grey(files, Image)
+        channels = 1 if grey else 3
+        size = image_size or (28 if grey else 32)
+        images = np.empty((len(files), channels, size, size), np.uint8)
+        labels = np.empty(len(files), np.int64)
+        count = 0
+        for done, (file, label) in enumerate(files, start=1):
+            array, reason = _read_image(file, channels, size, Image, crop=image_size is not None)
+            if array is None:
+                skipped[reason] += 1
+            else:
+                images[count], labels[count] = array, label
+                count += 1
+            if progress is not None:
+                progress(done, len(files))
+    return DecodedFolder(images[:count], labels[:count], skipped)
 
 
 def skip_notes(skipped: Counter[str]) -> list[str]:
@@ -190,11 +221,13 @@ def _all_grey(files: list[tuple[Path, int]], image_module: ModuleType) -> bool:
     return True
 
 
-def _read_image(path: Path, channels: int, size: int, image_module: ModuleType) -> tuple[np.ndarray | None, str]:
+def _read_image(
+    path: Path, channels: int, size: int, image_module: ModuleType, crop: bool = False
+) -> tuple[np.ndarray | None, str]:
     """(C, size, size) uint8 and "", or None and the reason it was skipped (a key of SKIP_REASONS)."""
     try:
         with decoded_image(path, image_module) as img:
-            return image_to_array(img, channels, size, size, image_module), ""
+            return image_to_array(img, channels, size, size, image_module, crop=crop), ""
     except InvalidPixelsError:
         return None, "invalid_pixels"
     except image_module.DecompressionBombError:
