@@ -64,10 +64,12 @@ def test_two_processes_train_as_one_and_rank_0_alone_writes(tmp_path: Path) -> N
     assert two.returncode == 0, two.stderr
     assert "2 processes (DistributedDataParallel)" in two.stderr
 
-    # Only rank 0 wrote: the run folder holds one checkpoint, one metrics.csv (and the run's lock), and
+    # Only rank 0 wrote: the run folder holds one run's files (its checkpoints and their lock), and
     # nothing else appeared in the processes' working folder.
     assert sorted(p.name for p in work.iterdir()) == ["run"]
-    assert sorted(p.name for p in (work / "run").iterdir()) == [".model.vaeckpt.lock", "metrics.csv", "model.vaeckpt"]
+    assert sorted(p.name for p in (work / "run").iterdir()) == ["checkpoints", "metrics.csv", "metrics.jsonl", "run.json"]
+    assert sorted(p.name for p in (work / "run" / "checkpoints").iterdir()) == [
+        ".latest.vaeckpt.lock", "best.vaeckpt", "latest.vaeckpt"]
     assert two.stderr.count("Training on shapes") == 1 and two.stdout.count("Trained to epoch 1") == 1
 
     # The same numbers as one process with the same global batch and seed. They are not bit-identical:
@@ -85,11 +87,11 @@ def test_two_processes_train_as_one_and_rank_0_alone_writes(tmp_path: Path) -> N
     assert b["test_kl"] == pytest.approx(a["test_kl"], rel=2e-2)
 
     # The checkpoint is the plain model: no DDP `module.` prefixes; it opens and resumes in one process.
-    checkpoint = load_checkpoint(work / "run" / "model.vaeckpt")
+    checkpoint = load_checkpoint(work / "run" / "checkpoints" / "latest.vaeckpt")
     assert not any(key.startswith(("module.", "vae.")) for key in checkpoint.model_state)
     model = checkpoint.build_model()
     assert model(torch.zeros(2, *model.config.image_shape)).reconstruction.shape == (2, *model.config.image_shape)
-    resumed = _train("--epochs", "2", "--resume", "run/model.vaeckpt", "--out", "run", "--quiet", cwd=work)
+    resumed = _train("--epochs", "2", "--resume", "run", "--out", "run", "--quiet", cwd=work)
     assert resumed.returncode == 0, resumed.stderr
     rows = _rows(work / "run" / "metrics.csv")
     assert [r["epoch"] for r in rows] == [1, 2] and rows[0] == b
@@ -107,7 +109,7 @@ def test_a_killed_rank_stops_its_peer_with_one_line(tmp_path: Path) -> None:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path))
     try:
         deadline = time.monotonic() + 120
-        while not (tmp_path / "run" / "model.vaeckpt").exists():  # epoch 1 is saved: training is under way
+        while not (tmp_path / "run" / "checkpoints" / "latest.vaeckpt").exists():  # epoch 1 is saved: training is under way
             assert time.monotonic() < deadline and procs[0].poll() is None, procs[0].communicate(timeout=5)
             time.sleep(0.2)
         procs[1].send_signal(signal.SIGKILL)
@@ -125,7 +127,7 @@ def test_a_killed_rank_stops_its_peer_with_one_line(tmp_path: Path) -> None:
     assert "vae-desktop (rank 0 of 2): error: Training stopped (rank 0 of 2): another process of the run stopped" \
         in lines[0]
     assert "Traceback" not in err
-    assert load_checkpoint(tmp_path / "run" / "model.vaeckpt").progress.epoch >= 1  # the last save is intact
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.vaeckpt").progress.epoch >= 1  # the last save is intact
 
 
 def test_a_peer_that_never_arrives_ends_the_run(tmp_path: Path) -> None:
@@ -163,7 +165,7 @@ def _start_nproc(cwd: Path) -> subprocess.Popen:
          "--quiet", "--out", "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=cwd,
         start_new_session=True)
     deadline = time.monotonic() + 120
-    while not (cwd / "run" / "model.vaeckpt").exists():
+    while not (cwd / "run" / "checkpoints" / "latest.vaeckpt").exists():
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate(timeout=5)
         time.sleep(0.2)
     time.sleep(1.0)  # into epoch 2
@@ -197,7 +199,7 @@ def test_nproc_ctrl_c_saves_and_a_killed_rank_ends_the_run(tmp_path: Path) -> No
             proc.kill()
     assert proc.returncode == 130, err
     assert "Interrupted; saved the state at epoch 2" in err and "Traceback" not in err
-    assert load_checkpoint(tmp_path / "a" / "run" / "model.vaeckpt").progress.step_in_epoch > 0
+    assert load_checkpoint(tmp_path / "a" / "run" / "checkpoints" / "latest.vaeckpt").progress.step_in_epoch > 0
 
     (tmp_path / "b").mkdir()
     proc = _start_nproc(tmp_path / "b")
@@ -212,7 +214,7 @@ def test_nproc_ctrl_c_saves_and_a_killed_rank_ends_the_run(tmp_path: Path) -> No
     assert proc.returncode == 1
     assert "Traceback" not in err
     assert "vae-desktop: error: process rank 1" in err and "was killed by SIGKILL" in err
-    assert load_checkpoint(tmp_path / "b" / "run" / "model.vaeckpt").progress.epoch >= 1
+    assert load_checkpoint(tmp_path / "b" / "run" / "checkpoints" / "latest.vaeckpt").progress.epoch >= 1
 
 
 def test_a_nan_stops_every_process_at_the_same_step(tmp_path: Path) -> None:
@@ -234,7 +236,7 @@ def test_resuming_with_the_same_number_of_processes_is_exact(tmp_path: Path) -> 
     assert straight.returncode == 0, straight.stderr
     first = _torchrun(2, "--epochs", "1", *common, "--out", "split", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    second = _torchrun(2, "--epochs", "2", *common, "--resume", "split/model.vaeckpt", "--out", "split", cwd=tmp_path)
+    second = _torchrun(2, "--epochs", "2", *common, "--resume", "split", "--out", "split", cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     columns = ("train_recon", "train_kl", "test_recon", "test_kl")
     a, b = _rows(tmp_path / "straight" / "metrics.csv"), _rows(tmp_path / "split" / "metrics.csv")
