@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vae_desktop.core.config import ModelConfig
@@ -26,6 +26,7 @@ from vae_desktop.core.wording import counted
 from vae_desktop.ui import file_dialogs
 from vae_desktop.ui.actions import WindowCommands, build_menus
 from vae_desktop.ui.control_panel import ControlPanel
+from vae_desktop.ui.follow import drops
 from vae_desktop.ui.follow.banner import FollowBanner
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
@@ -396,6 +397,19 @@ class MainWindow(QMainWindow):
         from vae_desktop.ui.about_dialog import show_about  # not needed for the first paint
 
         show_about(self, self.status.device)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        drops.accept_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        drops.accept_drag(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A dropped run folder is followed, a checkpoint opens (ui/follow/wiring.open_path)."""
+        from vae_desktop.ui.follow.wiring import open_path
+
+        follow = self.follow
+        drops.handle_drop(event, None if follow is None else lambda path: open_path(self, follow, path))
 
     # ==== persistence and closing =================================================================
     def save_settings(self) -> None:

@@ -1,12 +1,13 @@
-"""Dropping a run folder on the window follows it (a dropped checkpoint file opens as File ▸ Open does)."""
+"""Dropping a run folder on the window follows it (a dropped checkpoint file opens as File ▸ Open does).
+
+The window's drag and drop handlers call these (Qt delivers drop events only to the widget's own
+handlers, after its drag manager has accepted the drag: an event filter never sees them in tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QWidget
 
 
 def dropped_path(event: QDropEvent) -> str | None:
@@ -18,25 +19,14 @@ def dropped_path(event: QDropEvent) -> str | None:
     return urls[0].toLocalFile()
 
 
-class DropTarget(QObject):
-    """Accepts a dropped path on `widget` and hands it to `on_drop` (which says what it is)."""
-
-    def __init__(self, widget: QWidget, on_drop: Callable[[str], object]) -> None:
-        super().__init__(widget)
-        self._on_drop = on_drop
-        widget.setAcceptDrops(True)
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            return False
-        if not isinstance(event, QDropEvent):  # (drag enter and move events are drop events too)
-            return False
-        path = dropped_path(event)
-        if path is None:
-            return False
+def accept_drag(event: QDropEvent) -> None:
+    """Drag enter and move: accept one local path (what it is, is said when it is dropped)."""
+    if dropped_path(event) is not None:
         event.acceptProposedAction()
-        if kind == QEvent.Type.Drop:
-            self._on_drop(path)
-        return True
+
+
+def handle_drop(event: QDropEvent, on_drop: Callable[[str], object] | None) -> None:
+    path = dropped_path(event)
+    if path is not None and on_drop is not None:
+        event.acceptProposedAction()
+        on_drop(path)

@@ -58,6 +58,7 @@ class FollowController(QObject):
         self.stall_after_s = stall_after_s
         self.interval_ms = interval_ms
         self.watch_files = watch_files
+        self.ssh_config: str | None = None  # None: the user's ~/.ssh/config (as ssh reads it)
         self.target: PathTarget | None = None
         self.status: RunStatus | None = None
         self.model: LoadedModel | None = None  # the followed run's checkpoint now in the mirror
@@ -123,7 +124,8 @@ class FollowController(QObject):
         self.status, self.model, self._dataset_asked = None, None, None
         self._last_news_at = self._heartbeat_at = None
         self._restarted, self._problems = False, ()
-        worker = FollowWorker(target, stall_after_s=self.stall_after_s, interval_ms=self.interval_ms)
+        worker = FollowWorker(target, stall_after_s=self.stall_after_s, interval_ms=self.interval_ms,
+                              ssh_config=self.ssh_config)
         thread = QThread(self)
         thread.setObjectName("vae-desktop: follow")
         worker.moveToThread(thread)

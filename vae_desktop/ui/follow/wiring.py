@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from vae_desktop.core.runs.opening import PathKind, classify_path
 from vae_desktop.ui.actions import FollowActions, add_follow_actions
-from vae_desktop.ui.follow.drops import DropTarget
 from vae_desktop.ui.follow.follower import FollowController
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ def attach_following(window: MainWindow) -> tuple[FollowController, FollowAction
 
     actions = add_follow_actions(window, window.menu_actions, choose_folder, ask_remote, follow.stop)
     follow.followingChanged.connect(actions.stop_following.setEnabled)
-    DropTarget(window, lambda path: open_path(window, follow, path))
+    window.setAcceptDrops(True)  # MainWindow.dropEvent hands a dropped path to open_path
     return follow, actions
 
 

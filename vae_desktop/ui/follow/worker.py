@@ -39,9 +39,10 @@ class FollowWorker(QObject):
     failed = Signal(str)  # the run could not be opened at all (one sentence)
 
     def __init__(self, target: PathTarget, stall_after_s: float = STALL_AFTER_S,
-                 interval_ms: int = POLL_INTERVAL_MS) -> None:
+                 interval_ms: int = POLL_INTERVAL_MS, ssh_config: str | None = None) -> None:
         super().__init__()
         self.target = target
+        self.ssh_config = ssh_config
         self.stall_after_s = stall_after_s
         self.interval_ms = interval_ms
         self._follower: RunFollower | None = None
@@ -60,7 +61,7 @@ class FollowWorker(QObject):
         """Open the run (in the worker thread) and start polling it."""
         try:
             with self._lock:
-                source = source_for(self.target)
+                source = source_for(self.target, ssh_config=self.ssh_config)
                 opened = open_run(source, stall_after_s=self.stall_after_s)
         except VaeDesktopError as exc:
             self.failed.emit(str(exc))
