@@ -216,9 +216,9 @@ class FollowController(QObject):
         def gone() -> None:
             if retiring in self._retiring:
                 self._retiring.remove(retiring)
-            worker.deleteLater()
             thread.deleteLater()
 
+        thread.finished.connect(worker.deleteLater)  # Qt's idiom: deleted as its thread ends
         thread.finished.connect(gone)
 
     # ---- what the worker found -----------------------------------------------------------------
