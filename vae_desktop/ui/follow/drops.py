@@ -12,8 +12,7 @@ from PySide6.QtGui import QDropEvent
 
 def dropped_path(event: QDropEvent) -> str | None:
     """The one local path dropped, or None (several items, or not a file)."""
-    data = event.mimeData()
-    urls = data.urls() if data is not None else []
+    urls = event.mimeData().urls()
     if len(urls) != 1 or not urls[0].isLocalFile():
         return None
     return urls[0].toLocalFile()

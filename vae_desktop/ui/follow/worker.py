@@ -66,7 +66,7 @@ class FollowWorker(QObject):
         except VaeDesktopError as exc:
             self.failed.emit(str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - a run that cannot be opened is said, never raised
+        except Exception as exc:  # a run that cannot be opened is said, never raised
             log.warning("Could not follow %s", self.target.path, exc_info=True)
             self.failed.emit(f"Could not follow {self.target.path}: {exc}")
             return
@@ -98,7 +98,7 @@ class FollowWorker(QObject):
         for _ in range(MAX_POLLS_PER_TICK):
             try:
                 update = follower.poll()
-            except Exception as exc:  # noqa: BLE001 - poll() says problems itself; anything else too, once
+            except Exception as exc:  # poll() says problems itself; anything else too, once
                 log.warning("Polling %s failed", self.target.path, exc_info=True)
                 update = RunUpdate(status=self._status_or_unknown(), batch=TailUpdate().batch,
                                    problems=[f"Could not read the run: {exc}"])
@@ -144,7 +144,7 @@ class FollowWorker(QObject):
         except VaeDesktopError as exc:  # damaged: the last good model stays; the next save is noticed by its stat
             problems.append(f"{checkpoint.name} could not be loaded ({str(exc).rstrip('.')}); the last good model stays.")
             return None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("Could not load %s", checkpoint.path, exc_info=True)
             problems.append(f"{checkpoint.name} could not be loaded: {exc}")
             return None
@@ -161,7 +161,7 @@ class FollowWorker(QObject):
             if self._follower is not None:
                 try:
                     self._follower.close()
-                except Exception:  # noqa: BLE001 - closing a dropped connection must not end the thread badly
+                except Exception:  # closing a dropped connection must not end the thread badly
                     log.info("Closing %s failed", self.target.path, exc_info=True)
                 self._follower = None
 
