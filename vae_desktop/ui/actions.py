@@ -134,6 +134,7 @@ def add_follow_actions(window: QMainWindow, acts: WindowActions, open_run_folder
     remote = _action(window, "Open re&mote run…", None, open_remote)
     remote.setStatusTip("Follow a run on another machine over SSH (user@host:/path/to/run)")
     stop = _action(window, "Stop &following", None, stop_following)
+    stop.setStatusTip("Stop following the run shown: the window shows its own run again")
     stop.setEnabled(False)
     before = acts.recent_menu.menuAction()
     actions = acts.file_menu.actions()

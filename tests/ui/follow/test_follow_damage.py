@@ -107,3 +107,26 @@ def test_stop_following_gives_the_window_its_own_run_back(qtbot, make_window, se
     for mine, theirs in zip(window.mirror.model.state_dict().values(), own_model.state_dict().values(), strict=True):
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
     assert not window.follow_actions.stop_following.isEnabled()
+
+
+def test_a_heartbeat_that_stops_changing_reads_as_stalled_after_the_stall_time(qtbot, make_window, settings,
+                                                                              tmp_path):
+    """The stall time is the follow controller's (60 s by default); a writer whose run.json stops
+    changing while its process lives (a hung job, a frozen mount) is called stalled after it."""
+    live = tmp_path / "live"
+    writer = new_writer(live, epochs=3, steps_per_epoch=10).start()
+    writer.log_batch(batch(1))
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    for name in ("run.json", "metrics.jsonl"):  # a snapshot of a running run that nothing updates any more
+        shutil.copy(live / name, frozen / name)
+    writer.finish()
+    writer.close()
+    window = make_window(settings)
+    window.follow.stall_after_s = 2.0
+    assert window.follow.follow(str(frozen))
+    qtbot.waitUntil(lambda: "running" in window.follow.banner_text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "stalled (No heartbeat for 2 s)" in window.follow.banner_text(), timeout=10_000)
+    assert window.follow.banner.kind == "warning"
+    first = window.follow.banner_text()
+    qtbot.waitUntil(lambda: window.follow.banner_text() != first, timeout=5000)  # "last update N s ago" counts up

@@ -23,9 +23,15 @@ class FollowBanner(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.continue_button = QPushButton("Continue here")
         self.continue_button.setObjectName("followContinue")
-        self.continue_button.setToolTip("Make this run the window's own, from its latest checkpoint, and train on")
+        tip = "Make this run the window's own, from its latest checkpoint, and train on (once it has stopped)"
+        self.continue_button.setToolTip(tip)
+        self.continue_button.setStatusTip(tip)
         self.stop_button = QPushButton("Stop following")
         self.stop_button.setObjectName("followStop")
+        tip = "Stop following this run: the window shows its own run again"
+        self.stop_button.setToolTip(tip)
+        self.stop_button.setStatusTip(tip)
+        self.text.setAccessibleName("Followed run")
         self.continue_button.clicked.connect(self.continueRequested)
         self.stop_button.clicked.connect(self.stopRequested)
         layout = QHBoxLayout(self)

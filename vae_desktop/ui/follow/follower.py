@@ -174,18 +174,20 @@ class FollowController(QObject):
         if not text.can_continue:
             self.window.show_error("The run is still running: it can be continued here once it has stopped.")
             return False
-        path = self.model.path
-        local = self.target.kind is PathKind.RUN_FOLDER if self.target is not None else False
-        if local and self.target is not None:  # the run folder's own file: saving continues that folder's run
-            candidate = Path(self.target.path) / self.model.name
-            path = str(candidate) if candidate.is_file() else path
-        worker = self._worker
-        opened = self.window.open_over_run(path)  # asks about unsaved progress first, as any Open does
-        if worker is not self._worker:
+        if self.target is None or self.target.kind is not PathKind.RUN_FOLDER:
+            # A remote run's checkpoint is a temporary download: continuing it would save into a
+            # file that vanishes with the connection. Copy (or mount) the folder, then follow that.
+            self.window.show_error("A remote run cannot be continued here: copy its run folder to this machine "
+                                   "(or mount it), follow that folder, then Continue here.")
             return False
-        if not opened:
+        candidate = Path(self.target.path) / self.model.name
+        path = str(candidate) if candidate.is_file() else self.model.path
+        self._leave()  # first: no news may reach the mirror or the plots while Open asks about unsaved work
+        if not self.window.open_over_run(path):  # asks about unsaved progress first, as any Open does
+            controller = self.window.controller
+            if controller is not None:
+                controller.show_own_run()
             return False
-        self._leave()
         self.window.start_training()
         return True
 
@@ -289,7 +291,8 @@ class FollowController(QObject):
         if self._heartbeat_at is not None:  # a heartbeat is news too: it says the writer lives
             since = now - self._heartbeat_at if since is None else min(since, now - self._heartbeat_at)
         text = follow_text(self.name, self.where, self.status, since, self._restarted, self._problems)
-        self.banner.show_text(text.text, text.kind, text.can_continue and self.model is not None)
+        local = self.target is not None and self.target.kind is PathKind.RUN_FOLDER
+        self.banner.show_text(text.text, text.kind, text.can_continue and self.model is not None and local)
 
     # ---- hints ---------------------------------------------------------------------------------
     def _watch(self, folder: str) -> None:
