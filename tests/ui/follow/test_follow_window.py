@@ -30,7 +30,9 @@ def test_window_follows_a_training_process_to_its_end(qtbot, make_window, settin
     follow = window.follow
     processes.append(train := start_train(image_folder, out, epochs=EPOCHS))
     wait_for_file(out / "run.json", train)
-    models, appended = [], []
+    models, appended, replaced, updated = [], [], [], []
+    window.mirror.modelReplaced.connect(lambda: replaced.append(1))
+    window.mirror.weightsUpdated.connect(lambda: updated.append(1))
     follow.modelLoaded.connect(models.append)
     follow.batches.connect(appended.append)
     assert follow.follow(str(out))
@@ -62,6 +64,8 @@ def test_window_follows_a_training_process_to_its_end(qtbot, make_window, settin
     # the mirror (the latent panel's, inspector's and strip's model) decodes as the last checkpoint does
     qtbot.waitUntil(lambda: follow.model is not None and follow.model.global_step == steps[-1], timeout=10_000)
     assert len(models) >= 2, "new checkpoints did not reach the mirror while following"
+    # the first checkpoint replaced the model; every later one only its weights (handles, view, selection stay)
+    assert len(replaced) == 1 and len(updated) == len(models) - 1
     expected = _decode(load_checkpoint(out / "checkpoints" / "latest.vaeckpt").build_model(), Z)
     np.testing.assert_allclose(_decode(window.mirror.model, Z), expected, atol=1e-6)
     assert follow.banner.continue_button.isEnabled()
