@@ -34,3 +34,11 @@ def test_restarts_and_problems_are_added_to_the_state():
     text = follow_text("r", "gpu1", RunStatus(RUNNING, _info()), 1, restarted=True,
                        problems=("Skipped 2 malformed lines in metrics.jsonl (2 so far).",))
     assert "Restarted" in text.text and "Skipped 2 malformed lines" in text.text and text.kind == "warning"
+
+
+def test_malformed_lines_stay_said_after_the_poll_that_found_them():
+    text = follow_text("r", "gpu1", RunStatus(RUNNING, _info()), 1, malformed_lines=3)
+    assert text.text.endswith("3 malformed lines skipped so far.") and text.kind == "warning"
+    once = follow_text("r", "gpu1", RunStatus(RUNNING, _info()), 1, malformed_lines=1,
+                       problems=("Skipped 1 malformed line in metrics.jsonl (1 so far).",))
+    assert once.text.count("malformed") == 1

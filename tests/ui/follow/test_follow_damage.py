@@ -62,6 +62,7 @@ def test_damaged_replaced_and_deleted_folders_are_said_not_raised(qtbot, make_wi
     (folder / "run.json").write_text('{"format": "vae-desktop-run", "format_')
     qtbot.waitUntil(lambda: "run.json could not be used" in follow.banner_text(), timeout=10_000)
     assert "stopped" in follow.banner_text()
+    assert "1 malformed line skipped so far" in follow.banner_text()  # still said after its poll
 
     # the folder deleted while followed
     shutil.rmtree(folder)

@@ -28,10 +28,12 @@ def ago(seconds: float | None) -> str:
 
 
 def follow_text(name: str, where: str, status: RunStatus, last_update_s: float | None,
-                restarted: bool = False, problems: tuple[str, ...] = ()) -> FollowText:
+                restarted: bool = False, problems: tuple[str, ...] = (), malformed_lines: int = 0) -> FollowText:
     """The banner for `status`; `last_update_s`: seconds since anything new arrived (None: nothing yet);
     `restarted`: the log was read again from its start (replaced or truncated) since the last banner;
-    `problems`: this poll's sentences (damaged files, lost connection), said after the state."""
+    `problems`: this poll's sentences (damaged files, lost connection), said after the state;
+    `malformed_lines`: skipped so far, said until the run is followed no more (a poll's own sentence
+    about them says it in its place)."""
     info = status.info
     head = f"Following {name} on {where}" if where else f"Following {name}"
     progress = ""
@@ -63,6 +65,9 @@ def follow_text(name: str, where: str, status: RunStatus, last_update_s: float |
         text += " Restarted: its metrics log was replaced, so it was read again from the start."
         kind = "warning" if kind == "info" else kind
     shown = [p for p in problems if p and p != status.message]
+    if malformed_lines and not any("malformed" in p for p in shown):
+        plural = "s" if malformed_lines != 1 else ""
+        shown.append(f"{malformed_lines} malformed line{plural} skipped so far.")
     if shown:
         text += " " + " ".join(shown)
         kind = "warning" if kind == "info" else kind

@@ -69,6 +69,7 @@ class FollowController(QObject):
         self._heartbeat_at: float | None = None
         self._restarted = False
         self._problems: tuple[str, ...] = ()
+        self._malformed = 0
         self._dataset_asked: str | None = None
         self._watcher: QFileSystemWatcher | None = None
         self._tick = QTimer(self)
@@ -123,7 +124,7 @@ class FollowController(QObject):
         self.target = target
         self.status, self.model, self._dataset_asked = None, None, None
         self._last_news_at = self._heartbeat_at = None
-        self._restarted, self._problems = False, ()
+        self._restarted, self._problems, self._malformed = False, (), 0
         worker = FollowWorker(target, stall_after_s=self.stall_after_s, interval_ms=self.interval_ms,
                               ssh_config=self.ssh_config)
         thread = QThread(self)
@@ -255,6 +256,7 @@ class FollowController(QObject):
             self._heartbeat_at = time.monotonic() - news.status.silent_s
         self._restarted = self._restarted or news.restarted
         self._problems = news.problems
+        self._malformed = news.malformed_lines
         self._render()
         self.newsArrived.emit(news)
 
@@ -290,7 +292,8 @@ class FollowController(QObject):
         since = None if self._last_news_at is None else now - self._last_news_at
         if self._heartbeat_at is not None:  # a heartbeat is news too: it says the writer lives
             since = now - self._heartbeat_at if since is None else min(since, now - self._heartbeat_at)
-        text = follow_text(self.name, self.where, self.status, since, self._restarted, self._problems)
+        text = follow_text(self.name, self.where, self.status, since, self._restarted, self._problems,
+                           self._malformed)
         local = self.target is not None and self.target.kind is PathKind.RUN_FOLDER
         self.banner.show_text(text.text, text.kind, text.can_continue and self.model is not None and local)
 

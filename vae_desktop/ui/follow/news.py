@@ -52,6 +52,7 @@ class FollowNews:
     epochs: tuple[EpochMetrics, ...] = ()
     model: LoadedModel | None = None
     restarted: bool = False
+    malformed_lines: int = 0  # skipped so far in the log being read
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -77,7 +77,8 @@ class FollowWorker(QObject):
         self._last_status = opened.status
         if not self._stopping.is_set():
             self.news.emit(FollowNews(opened.status, _steps_per_epoch(opened.status),
-                                      history=WholeHistory.of(self._history), model=model, problems=tuple(problems)))
+                                      history=WholeHistory.of(self._history), model=model,
+                                      malformed_lines=opened.malformed_lines, problems=tuple(problems)))
         self._timer = QTimer(self)
         self._timer.setInterval(self.interval_ms)
         self._timer.timeout.connect(self.poll)
@@ -127,7 +128,8 @@ class FollowWorker(QObject):
             return None
         return FollowNews(status, spe, history=WholeHistory.of(self._history) if whole else None,
                           batches=tuple(batches), epochs=tuple(epochs), model=model,
-                          restarted=any(u.restarted for u in updates), problems=tuple(problems))
+                          restarted=any(u.restarted for u in updates), malformed_lines=updates[-1].malformed_lines,
+                          problems=tuple(problems))
 
     def _status_or_unknown(self) -> RunStatus:
         return self._last_status if self._last_status is not None else RunStatus(UNKNOWN, None)
