@@ -29,6 +29,8 @@ SMOKE_ARGS = {
     "bench_autosave": ["--rounds", "1", "--train-images", "512", "--test-images", "100"],
     "bench_likelihood": ["--quick"],
     "bench_folder_cache": ["--quick"],
+    "bench_distributed": ["--epochs", "1"],
+    "bench_follow": ["--lines", "4", "--checkpoints", "1", "--idle-seconds", "1"],
 }
 
 

@@ -97,6 +97,22 @@ def _process_label() -> str:
     return process_label()
 
 
+def _run_to_follow(text: str) -> str:
+    """A run folder or a remote address, checked before the window opens (one line when it is neither)."""
+    from vae_desktop.core.runs.errors import RunFolderError
+    from vae_desktop.core.runs.opening import PathKind, classify_path  # no torch, no paramiko
+
+    try:
+        target = classify_path(_given(text))
+    except RunFolderError as exc:  # ssh://host:port/ with a bad port, no host
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if target.kind is PathKind.CHECKPOINT:
+        raise argparse.ArgumentTypeError(f"{text} is a checkpoint, not a run folder (open it with: vae-desktop {text})")
+    if target.kind is PathKind.NEITHER:
+        raise argparse.ArgumentTypeError(target.reason)
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     from vae_desktop.core.config import IMAGE_SIZES, LAYOUTS, STDDEVS  # no torch: --help stays instant
 
@@ -109,7 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
-    gui.add_argument("checkpoint", nargs="?", type=_given, help="a checkpoint to open")
+    gui.add_argument("checkpoint", nargs="?", type=_given,
+                     help="a checkpoint to open, or a run folder (or user@host:/path) to follow live")
+
+    watch = sub.add_parser("watch", help="follow run folders live in the window (local, synced, or user@host:/path)")
+    watch.add_argument("runs", nargs="+", type=_run_to_follow, metavar="RUN",
+                       help="a run folder, or a remote one as user@host:/path or ssh://user@host:port/path")
 
     train = sub.add_parser("train", help="train headless into a run folder (followable live, resumable)")
     train.add_argument("--dataset", type=_given, help="shapes (default), mnist, fashion-mnist, kmnist, cifar10 or folder:PATH")
@@ -168,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in {"gui", "train", "evaluate"} and not args_list[0].startswith("-")):
+    if not args_list or (args_list[0] not in {"gui", "train", "evaluate", "watch"} and not args_list[0].startswith("-")):
         args_list.insert(0, "gui")
     args = build_parser().parse_args(args_list)
     from vae_desktop.core.errors import VaeDesktopError
@@ -196,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_evaluate(args)
         from vae_desktop.ui.app import run_gui
 
+        if args.command == "watch":
+            return run_gui(follow=args.runs)
         return run_gui(getattr(args, "checkpoint", None))
     except VaeDesktopError as exc:
         print(f"vae-desktop{_process_label()}: error: {exc}", file=sys.stderr)

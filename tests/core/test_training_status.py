@@ -87,3 +87,17 @@ def test_progress_of_a_trainer_or_checkpoint_reads_like_its_last_batch(progress,
     status = TrainingStatus(S.READY).with_progress(progress, steps_per_epoch=20, epochs=3)
     assert (status.epoch, status.step) == shown and status.has_run and status.global_step == progress.global_step
 
+
+
+@pytest.mark.parametrize("state", [TrainingState.IDLE, TrainingState.READY])
+def test_following_another_run_turns_off_everything_that_trains_or_replaces_the_run(state):
+    status = TrainingStatus(state, has_run=state is TrainingState.READY, following=True)
+    controls = controls_for(status, form_valid=True)
+    assert not (controls.start or controls.pause or controls.stop or controls.replace_run or controls.save)
+    assert not controls.form and controls.settings_fixed_by_training
+    assert controls.export  # what the window shows can still be exported
+    assert controls.state_text == "Following" and "Stop following" in controls.start_tip
+    # the same status, no longer following: the controls are the window's own run's again
+    assert controls_for(replace(status, following=False), form_valid=True) == controls_for(
+        TrainingStatus(state, has_run=status.has_run), form_valid=True)
+    assert replace(status, following=True).with_state(TrainingState.READY).following

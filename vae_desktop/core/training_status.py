@@ -70,6 +70,9 @@ class TrainingStatus:
     images_per_s: float | None = None  # while training only: the batches a pause flushes are no rate
     device: str = ""  # where the run trains ("CPU (3 training threads)", "NVIDIA ...")
     run_number: int = 0  # the same for every session of one run (Start, Stop, Continue)
+    # The window shows a run another process writes (ui/follow): read-only, nothing here may train or
+    # replace it until following stops. The window's own run (if any) waits, settled, underneath.
+    following: bool = False
 
     @property
     def total_steps(self) -> int:
@@ -122,11 +125,17 @@ class Controls:
 
 START_TIP = "Train with these settings (continues the current run if there is one)"
 STARTING_TIP = "Loading PyTorch… Start works in a moment."
+FOLLOWING_TIP = "The window is following a run: Stop following (or Continue here) to train in this window."
+FOLLOWING_TEXT = "Following"
 
 
 def controls_for(status: TrainingStatus, form_valid: bool) -> Controls:
     """The run controls for `status`; `form_valid`: the form's settings can be trained with."""
     state = status.state
+    if status.following:  # read-only: only what reads the shown run (export) stays usable
+        return Controls(start=False, start_text="Start", start_tip=FOLLOWING_TIP, pause=False, pause_text="Pause",
+                        stop=False, replace_run=False, save=False, export=True, settings_fixed_by_training=True,
+                        form=False, state_text=FOLLOWING_TEXT)
     core_ready = state is not TrainingState.STARTING
     running = state in (TrainingState.TRAINING, TrainingState.PAUSED)
     return Controls(

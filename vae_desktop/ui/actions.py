@@ -115,3 +115,34 @@ def _action(parent: QWidget, text: str, shortcut: Shortcut, slot: Callable[[], o
     act.triggered.connect(lambda _checked=False: slot())  # never pass `checked` on as an argument
     parent.addAction(act)
     return act
+
+
+@dataclass(frozen=True)
+class FollowActions:
+    """File ▸ Open run folder to follow…, Open remote run…, Stop following (ui/follow)."""
+
+    open_run_folder: QAction
+    open_remote: QAction
+    stop_following: QAction
+
+
+def add_follow_actions(window: QMainWindow, acts: WindowActions, open_run_folder: Callable[[], object],
+                       open_remote: Callable[[], object], stop_following: Callable[[], object]) -> FollowActions:
+    """Put the follow actions into the File menu, after Open recent."""
+    folder = _action(window, "Open run &folder to follow…", QKeySequence("Ctrl+Shift+O"), open_run_folder)
+    folder.setStatusTip("Follow a run another process writes (vae-desktop train --out, a synced folder), live")
+    remote = _action(window, "Open re&mote run…", None, open_remote)
+    remote.setStatusTip("Follow a run on another machine over SSH (user@host:/path/to/run)")
+    stop = _action(window, "Stop &following", None, stop_following)
+    stop.setStatusTip("Stop following the run shown: the window shows its own run again")
+    stop.setEnabled(False)
+    before = acts.recent_menu.menuAction()
+    actions = acts.file_menu.actions()
+    index = actions.index(before) + 1 if before in actions else len(actions)
+    after = actions[index] if index < len(actions) else None
+    for act in (folder, remote, stop):
+        if after is None:
+            acts.file_menu.addAction(act)
+        else:
+            acts.file_menu.insertAction(after, act)
+    return FollowActions(folder, remote, stop)

@@ -77,11 +77,15 @@ def create_main_window(
 
 
 def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -> None:
-    """Attach the core (torch) and the side panels, then open `checkpoint_path` if given."""
+    """Attach the core (torch) and the side panels, then open `checkpoint_path` if given: a checkpoint
+    opens, a run folder or a remote address (user@host:/path) is followed live."""
     window.attach_core()
     add_side_panels(window)
     if checkpoint_path:
-        window.open_checkpoint(checkpoint_path)
+        from vae_desktop.ui.follow.wiring import open_path
+
+        assert window.follow is not None
+        open_path(window, window.follow, checkpoint_path)
 
 
 def add_side_panels(window: MainWindow) -> None:
@@ -228,20 +232,22 @@ def after_first_frame(window: MainWindow, callback: Callable[[], None]) -> None:
     _FirstFrame(window, callback)
 
 
-def run_gui(checkpoint_path: str | None = None) -> int:
-    """Open the main window (optionally with a checkpoint) and run until it is closed."""
+def run_gui(checkpoint_path: str | None = None, follow: Sequence[str] = ()) -> int:
+    """Open the main window (optionally with a checkpoint or a run folder) and run until it is closed;
+    `follow`: run folders or remote addresses to follow, one window each (`vae-desktop watch`)."""
     tune_allocator()  # before training allocates: ~30% faster CPU steps on glibc
     app = create_application()
     configure_logging()
     previous_handler = qInstallMessageHandler(_log_qt_message)
-    started = launch(checkpoint_path)
+    launches = [launch(path) for path in follow] if follow else [launch(checkpoint_path)]
+    started = launches[0]
     restore_hook = show_uncaught_exceptions(started.window.show_error)
     try:
         code = app.exec()
     finally:
         restore_hook()
         qInstallMessageHandler(previous_handler)
-    if not started.join(EXIT_WAIT_S):
+    if not all([each.join(EXIT_WAIT_S) for each in launches]):
         # Why os._exit: a dataset download or generation is still running in native code, and such a
         # call cannot be interrupted; interpreter shutdown would then abort the process under it
         # ("terminate called without an active exception"). The training thread has been joined by

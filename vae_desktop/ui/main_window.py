@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vae_desktop.core.config import ModelConfig
@@ -26,6 +26,8 @@ from vae_desktop.core.wording import counted
 from vae_desktop.ui import file_dialogs
 from vae_desktop.ui.actions import WindowCommands, build_menus
 from vae_desktop.ui.control_panel import ControlPanel
+from vae_desktop.ui.follow import drops
+from vae_desktop.ui.follow.banner import FollowBanner
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.loss_plots import LossPlots
 from vae_desktop.ui.message_banner import MessageBanner
@@ -37,7 +39,9 @@ from vae_desktop.ui.window_settings import restore_window_settings, save_window_
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
     from vae_desktop.core.datasets import ImageDataset
     from vae_desktop.core.trainer import Trainer
+    from vae_desktop.ui.actions import FollowActions
     from vae_desktop.ui.current_run import HistorySnapshot
+    from vae_desktop.ui.follow.follower import FollowController
     from vae_desktop.ui.inspector import InspectorPanel
     from vae_desktop.ui.latent_panel import LatentPanel
     from vae_desktop.ui.model_mirror import ModelMirror
@@ -69,6 +73,8 @@ class MainWindow(QMainWindow):
         self._model_template = model_template
         self._training_threads = training_threads
         self.controller: RunController | None = None
+        self.follow: FollowController | None = None  # following another process's run (ui/follow)
+        self.follow_actions: FollowActions | None = None
         self.latent_panel: LatentPanel | None = None
         self.inspector_panel: InspectorPanel | None = None
         self._close_when_stopped = False
@@ -102,6 +108,7 @@ class MainWindow(QMainWindow):
         self.start_button, self.pause_button, self.stop_button = panel.start_button, panel.pause_button, panel.stop_button
 
         self.banner = MessageBanner()
+        self.follow_banner = FollowBanner()
         self.plots = LossPlots()
         self.recon_strip = ReconstructionStrip()
         self.center_splitter = QSplitter(Qt.Orientation.Vertical)
@@ -114,6 +121,7 @@ class MainWindow(QMainWindow):
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(4, 8, 4, 4)
         center_layout.addWidget(self.banner)
+        center_layout.addWidget(self.follow_banner)
         center_layout.addWidget(self.center_splitter, 1)
 
         self.side_tabs = QTabWidget()
@@ -176,6 +184,12 @@ class MainWindow(QMainWindow):
         self.form.set_dataset_choices(dataset_choices())
         self.form.set_available_devices(available_devices())
         self.recon_strip.set_mirror(controller.mirror)
+        from vae_desktop.ui.follow.wiring import attach_following
+
+        self.follow, self.follow_actions = attach_following(self)  # fed through the own training's paths:
+        self.follow.batches.connect(self.plots.append_batches)
+        self.follow.epochFinished.connect(self._on_epoch_finished)
+        self.follow.historyReset.connect(self._on_history_reset)
         self.progress.follow(lambda: controller.status, controller.times)
         self._on_status(controller.status)
         self.coreReady.emit()
@@ -384,6 +398,19 @@ class MainWindow(QMainWindow):
 
         show_about(self, self.status.device)
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        drops.accept_drag(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        drops.accept_drag(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A dropped run folder is followed, a checkpoint opens (ui/follow/wiring.open_path)."""
+        from vae_desktop.ui.follow.wiring import open_path
+
+        follow = self.follow
+        drops.handle_drop(event, None if follow is None else lambda path: open_path(self, follow, path))
+
     # ==== persistence and closing =================================================================
     def save_settings(self) -> None:
         save_window_settings(self)
@@ -413,6 +440,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.progress.stop()
+        if self.follow is not None:
+            self.follow.shutdown()
         if self.controller is not None:
             self.controller.shutdown(timeout_ms=CLOSE_WAIT_MS)
         if self.latent_panel is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable
 from dataclasses import replace
 
 import torch
@@ -162,7 +163,7 @@ class RunController(QObject):
         """`base` with the current run's progress (or no progress at all when there is no run)."""
         run = self._run
         if run is None:
-            return TrainingStatus(base.state, device=base.device)
+            return TrainingStatus(base.state, device=base.device, following=base.following)
         timed = run.number if run.number == self._clock_run else 0  # trained in this window: it has times
         shown = replace(base, run_number=timed)
         return shown.with_progress(run.progress, run.steps_per_epoch or 1, run.train_config.epochs)
@@ -204,7 +205,7 @@ class RunController(QObject):
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
-        if self._session is not None or self._status.state is TrainingState.LOADING:
+        if self._session is not None or self._status.state is TrainingState.LOADING or self._status.following:
             return
         run = self._run
         self._set_state(TrainingState.LOADING)
@@ -424,3 +425,40 @@ class RunController(QObject):
         log.error("%s", what, exc_info=exc)
         self.errorRaised.emit(f"{what}: an unexpected error ({type(exc).__name__}: {exc}). "
                               f"Details are in {log_file_path()}.")
+
+    # ---- following another process's run (ui/follow) ----------------------------------------------
+    def set_following(self, following: bool) -> bool:
+        """The window shows a followed run (read-only) or its own again. Refused while training or
+        loading: the window's own run must be settled to step aside."""
+        if following and not self._status.state.settled:
+            return False
+        self._publish(replace(self._status, following=following))
+        return True
+
+    def load_dataset(self, name: str, seed: int, done: Callable[[ImageDataset | None], None]) -> None:
+        """Load (or reuse) dataset `name` without downloading, quietly; `done` gets None when unavailable."""
+        self._datasets.with_dataset(name, seed, done, download=False, quiet=True)
+
+    def show_own_run(self) -> None:
+        """Put the window's own run back into the mirror and the plots (after following another run)."""
+        run = self._run
+        if run is None:
+            self.mirror.clear_model()
+            self.historyReset.emit(HistorySnapshot.empty())
+            self._publish(self._run_status(self._status))
+            return
+        if run.trainer is not None:
+            state = state_to_numpy(run.trainer.model)
+        elif run.checkpoint is not None:
+            state = {k: v.detach().cpu().numpy().copy() for k, v in run.checkpoint.model_state.items()}
+        else:
+            return
+        self.mirror.set_model(run.model_config, state, run.train_config.recon_loss)
+        self.historyReset.emit(HistorySnapshot.of(run.history, run.steps_per_epoch or 1))
+        self._publish(self._run_status(self._status))
+
+        def with_dataset(dataset: ImageDataset | None) -> None:
+            if dataset is not None and self._run is run and dataset.image_shape == run.model_config.image_shape:
+                self.mirror.set_dataset(dataset)
+
+        self.load_dataset(run.dataset, run.train_config.seed, with_dataset)
