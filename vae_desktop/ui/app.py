@@ -77,11 +77,14 @@ def create_main_window(
 
 
 def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -> None:
-    """Attach the core (torch) and the side panels, then open `checkpoint_path` if given."""
+    """Attach the core (torch) and the side panels, then open `checkpoint_path` if given; without one,
+    offer to reopen a run that a crash interrupted (looked for off the GUI thread)."""
     window.attach_core()
     add_side_panels(window)
     if checkpoint_path:
         window.open_checkpoint(checkpoint_path)
+    elif window.run_folders is not None:
+        window.run_folders.offer_interrupted()
 
 
 def add_side_panels(window: MainWindow) -> None:
