@@ -37,8 +37,8 @@ from vae_desktop.core.datasets import ImageDataset
 from vae_desktop.core.errors import CheckpointError, RunInUseError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
 from vae_desktop.core.paths import user_runs_dir
-from vae_desktop.core.runs.owner import OwnedRunFolder, load_run_folder
 from vae_desktop.core.run_clock import RunClock
+from vae_desktop.core.runs.owner import OwnedRunFolder, load_run_folder
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
@@ -302,9 +302,10 @@ class RunController(QObject):
         if run is not None and run.continue_training(settings.train, dataset):
             assert run.trainer is not None
             return run.trainer, False
-        self._replace_run(CurrentRun.begin(settings, dataset, self._template, number=self._next_number()))
-        assert self._run.trainer is not None
-        return self._run.trainer, True
+        fresh = CurrentRun.begin(settings, dataset, self._template, number=self._next_number())
+        self._replace_run(fresh)
+        assert fresh.trainer is not None
+        return fresh.trainer, True
 
     def toggle_pause(self) -> None:
         """Pause while training, resume while paused. The state changes once the worker confirms; a

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.runs.copying import copy_run
@@ -79,8 +79,10 @@ class RunFolders(QObject):
         self._calls: list[BackgroundCall] = []
         self.runs: list[ListedRun] = []
         self.offer = InterruptedOffer()
-        layout = window.banner.parentWidget().layout()
-        layout.insertWidget(layout.indexOf(window.banner) + 1, self.offer)  # type: ignore[attr-defined]
+        holder = window.banner.parentWidget()
+        layout = holder.layout() if holder is not None else None
+        if isinstance(layout, QBoxLayout):  # under the message banner, above the plots
+            layout.insertWidget(layout.indexOf(window.banner) + 1, self.offer)
         self.offer.reopen.connect(self.reopen)
         controller = window.controller
         assert controller is not None
