@@ -41,6 +41,10 @@ class InterruptedOffer(QFrame):
         self.text.setWordWrap(True)
         self.reopen_button = QPushButton("Reopen")
         self.ignore_button = QPushButton("Ignore")
+        for button, tip in ((self.reopen_button, "Open the interrupted run at its last saved epoch, to continue it"),
+                            (self.ignore_button, "Leave the interrupted run as it is (File ▸ Recent runs lists it)")):
+            button.setToolTip(tip)
+            button.setStatusTip(tip)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.text, 1)
@@ -149,7 +153,9 @@ class RunFolders(QObject):
             act.setData(str(run.folder))
             act.triggered.connect(lambda _checked=False, p=str(run.folder): self.reopen(p))
         if not self.runs:
-            menu.addAction(f"No runs in {self.root} yet").setEnabled(False)
+            empty = menu.addAction(f"No runs in {self.root} yet")
+            empty.setStatusTip("Runs trained in this window are recorded here; File ▸ Runs folder… changes where")
+            empty.setEnabled(False)
 
     # ---- opening and copying ---------------------------------------------------------------------
     @Slot(str)
