@@ -8,8 +8,9 @@ is the controller's (ui/run_saver.py, core/runs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
@@ -109,11 +110,11 @@ class RunFolders(QObject):
         self.rescan()
 
     # ---- background work --------------------------------------------------------------------------
-    def _call(self, fn: object, on_done: object, name: str) -> None:
+    def _call(self, fn: Callable[[], Any], on_done: Callable[[Any], None], name: str) -> None:
         def failed(exc: BaseException) -> None:
             self._window.show_error(str(exc) if isinstance(exc, VaeDesktopError) else f"Could not {name}: {exc}")
 
-        call = BackgroundCall(fn, on_done, failed, name=name, parent=self)  # type: ignore[arg-type]
+        call = BackgroundCall(fn, on_done, failed, name=name, parent=self)
         self._calls.append(call)
         call.completed.connect(lambda: self._calls.remove(call) if call in self._calls else None)
         call.start()
@@ -179,7 +180,7 @@ class RunFolders(QObject):
         if source is None:
             return
 
-        def copied(path: object) -> None:
+        def copied(path: Any) -> None:
             self._window.recent.add(str(path))
             self._window.statusBar().showMessage(f"Copied the run to {Path(str(path)).name}", 5000)
 
