@@ -22,10 +22,13 @@ SAVE_AS_FILTER = f"{RUN_FOLDER_FILTER};;VAE Desktop checkpoint (*.vaeckpt)"
 
 
 def run_folder_of(path: str) -> str | None:
-    """The run folder `path` names (the folder, or its run.json / metrics.jsonl), or None for a file."""
+    """The run folder `path` names (the folder, or its run.json / metrics.jsonl), or None for anything
+    else (a folder that holds no run is then refused as a checkpoint would be, with the reason)."""
     p = Path(path)
     if p.is_dir():
-        return str(p)
+        is_run = any((p / name).exists() for name in ("run.json", "metrics.jsonl", "checkpoints/latest.vaeckpt",
+                                                          "model.vaeckpt"))
+        return str(p) if is_run else None
     if p.name in ("run.json", "metrics.jsonl"):
         return str(p.parent)
     return None

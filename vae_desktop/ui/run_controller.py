@@ -478,7 +478,8 @@ class RunController(QObject):
         self.historyReset.emit(HistorySnapshot.of(ckpt.history, run.steps_per_epoch or 1))
         self.pathChanged.emit(str(path))
         self._settle()
-        log.info("Opened %s (%s, step %d)", path, ckpt.dataset, ckpt.progress.global_step)
+        log.info("Opened %s %s (%s, step %d)", "run folder" if folder is not None else "checkpoint", path,
+                 ckpt.dataset, ckpt.progress.global_step)
         for note in ckpt.notes:
             self.noticeRaised.emit(note)
 

@@ -156,7 +156,7 @@ class RunSaver(QObject):
                 self.saved.emit(str(run.folder.folder))
             else:  # a copy of the run in a checkpoint file: the run stays in its folder
                 self._locks.release_all_but(None)
-                log.info("Saved a copy of the run as %s", path)
+                log.info("Saved checkpoint %s (a copy: the run stays in its run folder)", path)
                 self.saved.emit(path)
             return
         run.saved_step = step
