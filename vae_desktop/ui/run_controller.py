@@ -34,20 +34,20 @@ from PySide6.QtCore import QObject, Signal, Slot
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint
 from vae_desktop.core.config import ModelConfig, RunSettings
 from vae_desktop.core.datasets import ImageDataset
-from vae_desktop.core.errors import CheckpointError, RunInUseError, VaeDesktopError
+from vae_desktop.core.errors import CheckpointError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
 from vae_desktop.core.paths import user_runs_dir
 from vae_desktop.core.run_clock import RunClock
-from vae_desktop.core.runs.owner import OwnedRunFolder, load_run_folder
+from vae_desktop.core.runs.owner import OwnedRunFolder
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
-from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.current_run import CurrentRun, HistorySnapshot, check_dataset_shape, recorded_steps_per_epoch
 from vae_desktop.ui.dataset_loads import DatasetLoads
 from vae_desktop.ui.devices import describe_training_device
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.run_folder_opener import RunFolderOpener
 from vae_desktop.ui.run_saver import RunSaver
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
 
@@ -98,7 +98,9 @@ class RunController(QObject):
             mine.connect(theirs)
         self._runs_made = 0
         self.runs_root = str(user_runs_dir())  # where new runs get their folder (the window sets its setting)
-        self._opening: BackgroundCall | None = None  # a run folder being read off the GUI thread
+        self._folders = RunFolderOpener(lambda: self._session is None, self._report_unexpected, parent=self)
+        self._folders.opened.connect(self._on_folder_read)
+        self._folders.errorRaised.connect(self.errorRaised)
 
     def _next_number(self) -> int:
         self._runs_made += 1
@@ -220,8 +222,9 @@ class RunController(QObject):
         self._datasets.with_dataset(name, seed, show, download=False, quiet=not report_errors)
 
     def join_dataset_loads(self, timeout_s: float) -> bool:
-        """Wait up to `timeout_s` for dataset loads still running; True when none is left."""
-        return self._datasets.join(timeout_s)
+        """Wait up to `timeout_s` for dataset loads (and a run folder being read) still running; True
+        when none is left."""
+        return self._datasets.join(timeout_s) and self._folders.join(timeout_s)
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
@@ -420,45 +423,17 @@ class RunController(QObject):
 
     def open_run_folder(self, folder: str) -> bool:
         """Open a run folder to continue it here: its latest checkpoint with the whole history, read off
-        the GUI thread; `runFolderOpened` (or an error message) follows. False when refused at once."""
+        the GUI thread (ui/run_folder_opener.py); `runFolderOpened` (or an error message) follows.
+        False when refused at once."""
         if self._session is not None:
             self.errorRaised.emit("Stop training before opening a run folder.")
             return False
-        if self._opening is not None:
-            return False
+        return self._folders.open(folder)
 
-        def opened(ckpt: object) -> None:
-            self._opening = None
-            if self._session is not None:
-                self.errorRaised.emit("Stop training before opening a run folder.")
-                return
-            try:
-                owned = OwnedRunFolder.claim(folder)
-            except RunInUseError as exc:
-                self.errorRaised.emit(f"Not opened for training: {exc} Follow it instead, or wait for it to end.")
-                return
-            except OSError as exc:
-                self.errorRaised.emit(f"Could not open {folder} to continue it: {exc.strerror or exc}.")
-                return
-            assert isinstance(ckpt, Checkpoint)
-            self._adopt(ckpt, folder, owned)
-            self.runFolderOpened.emit(folder)
-
-        def failed(exc: BaseException) -> None:
-            self._opening = None
-            if isinstance(exc, VaeDesktopError):
-                self.errorRaised.emit(str(exc))
-            else:
-                self._report_unexpected(f"Could not open {os.path.basename(folder)}", exc)
-
-        def read() -> Checkpoint:
-            ckpt = load_run_folder(folder)
-            check_dataset_shape(ckpt, os.path.basename(folder))
-            return ckpt
-
-        self._opening = BackgroundCall(read, opened, failed, name="open run folder", parent=self)
-        self._opening.start()
-        return True
+    @Slot(object, object, str)
+    def _on_folder_read(self, ckpt: Checkpoint, owned: OwnedRunFolder, folder: str) -> None:
+        self._adopt(ckpt, folder, owned)
+        self.runFolderOpened.emit(folder)
 
     def _replace_run(self, run: CurrentRun | None) -> None:
         """Make `run` the current run; the previous one's file and folder locks are given up."""
