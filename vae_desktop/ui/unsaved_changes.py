@@ -127,10 +127,11 @@ class UnsavedWorkGuard(QObject):
         while a save chosen during training is on its way (the window then closes itself)."""
         if self._closing_after is not None:
             return False
+        window, controller = self._window, self._window.controller
+        asked = window.isWindowModified() and window.isVisible()
         answer = self.ask("quitting")
-        controller = self._window.controller
-        if answer is SaveAnswer.DISCARD and controller is not None:
-            controller.drop_epoch_in_progress()
+        if answer is SaveAnswer.DISCARD and asked and controller is not None:
+            controller.drop_epoch_in_progress()  # only when the user chose it: unasked, the stop saves it all
         if answer is not SaveAnswer.SAVE:
             return answer is SaveAnswer.DISCARD
         assert controller is not None
