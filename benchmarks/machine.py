@@ -110,13 +110,15 @@ def open_training_window(train_config, settle_s: float = 0.5):
     from vae_desktop.core.datasets.shapes import load_shapes
     from vae_desktop.ui.app import build_main_window, freeze_startup_objects, warm_up_core
     from vae_desktop.ui.run_controller import default_training_threads
+    from vae_desktop.ui.window_settings import RUNS_FOLDER_KEY
 
     threads = default_training_threads()
     dataset = load_shapes()
     model_config = ModelConfig()
     settings_dir = tempfile.mkdtemp(prefix="vae-bench-")
-    window = build_main_window(settings=QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat),
-                               model_template=model_config, training_threads=threads)
+    settings = QSettings(f"{settings_dir}/settings.ini", QSettings.Format.IniFormat)
+    settings.setValue(RUNS_FOLDER_KEY, f"{settings_dir}/runs")  # autosave on, as by default, into a temp folder
+    window = build_main_window(settings=settings, model_template=model_config, training_threads=threads)
     window.provide_dataset(dataset, "shapes")
     form = window.form
     form.z_dim.setValue(model_config.z_dim)

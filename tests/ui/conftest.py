@@ -15,6 +15,7 @@ from vae_desktop.core.datasets.shapes import load_shapes
 from vae_desktop.logging_setup import configure_logging
 from vae_desktop.ui.app import build_main_window
 from vae_desktop.ui.main_window import MainWindow
+from vae_desktop.ui.window_settings import RUNS_FOLDER_KEY
 
 SMALL_MODEL = ModelConfig(z_dim=2, base_width=8, hidden=64)
 
@@ -27,8 +28,11 @@ def small_shapes() -> ImageDataset:
 
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
-    """A settings file of this test's own: nothing leaks between tests or into the user's settings."""
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """A settings file of this test's own: nothing leaks between tests or into the user's settings;
+    the window's runs are recorded in this test's own runs folder."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(RUNS_FOLDER_KEY, str(tmp_path / "runs"))
+    return settings
 
 
 @pytest.fixture

@@ -69,7 +69,9 @@ def _open_with_answer(window: MainWindow, open_it, button: QMessageBox.StandardB
 
 
 @pytest.mark.parametrize("via", ["File > Open", "Open recent"])
-def test_opening_over_unsaved_progress_asks_first(qtbot, window, tmp_path, monkeypatch, via):
+def test_opening_over_a_stopped_run_loses_nothing_and_asks_nothing(qtbot, window, tmp_path, monkeypatch, via):
+    """The run trained here autosaved into its run folder as it stopped: opening another checkpoint
+    over it has nothing to ask about, and the run folder still holds every step."""
     other = tmp_path / "other.vaeckpt"
     _train_a_little(qtbot, window)
     assert window.save_checkpoint(str(other))
@@ -81,17 +83,14 @@ def test_opening_over_unsaved_progress_asks_first(qtbot, window, tmp_path, monke
         window.recent.rebuild_menu()
         recent = next(a for a in window.menu_actions.recent_menu.actions() if a.toolTip() == str(other.resolve()))
         open_it = recent.trigger
-    step = _train_a_little(qtbot, window)  # a new run, never saved
-    assert window.controller.has_unsaved_progress
+    step = _train_a_little(qtbot, window)  # a new run, in a run folder of its own
+    folder = Path(window.controller.run_folder)
+    assert not window.controller.has_unsaved_progress and not window.isWindowModified()
 
     asked = _open_with_answer(window, open_it, QMessageBox.StandardButton.Cancel)
-    assert asked == ["Save the current run before opening another checkpoint?"]
-    assert window.trainer is not None and window.trainer.progress.global_step == step  # kept
-    assert window.controller.checkpoint_path is None and window.isWindowModified()
-
-    asked = _open_with_answer(window, open_it, QMessageBox.StandardButton.Discard)
-    assert len(asked) == 1
+    assert asked == []
     assert window.controller.checkpoint_path == str(other) and not window.isWindowModified()
+    assert load_checkpoint(folder / "checkpoints" / "latest.vaeckpt").progress.global_step == step
 
 
 def test_opening_without_unsaved_progress_does_not_ask(qtbot, window, tmp_path, monkeypatch):
@@ -105,35 +104,37 @@ def test_opening_without_unsaved_progress_does_not_ask(qtbot, window, tmp_path, 
 
 # ---- one writer per file ---------------------------------------------------------------------------
 
-def test_two_windows_saving_to_one_file_the_second_is_refused(qtbot, make_window, settings, tmp_path):
-    target = tmp_path / "shared.vaeckpt"
+def test_two_windows_cannot_own_one_run_folder(qtbot, make_window, settings):
+    """One writer per run folder: the window that trains a run holds its folder's lock; another window
+    opening that folder to continue it is refused, naming the holder, until the first lets it go."""
     first = make_window(settings)
     second = make_window(settings)
     step = _train_a_little(qtbot, first)
-    _train_a_little(qtbot, second, batches=8)
-    assert first.save_checkpoint(str(target))
-
-    assert not second.save_checkpoint(str(target))
+    folder = first.controller.run_folder
+    assert second.open_checkpoint(folder)  # read off the GUI thread; the refusal follows
+    qtbot.waitUntil(lambda: second.banner.kind == "error", timeout=20_000)
     message = second.banner.message()
-    assert second.banner.kind == "error" and f"Not saved: {target} is in use by " in message
+    assert "Not opened for training:" in message and "is in use by" in message
     assert f"VAE Desktop window (process {os.getpid()} on {socket.gethostname()}" in message
-    assert load_checkpoint(target).progress.global_step == step  # the first window's save is intact
-    assert second.isWindowModified()  # and the second run still counts as unsaved
+    assert not second.controller.has_run
 
-    first.new_run()  # that run is no longer the first window's: its file is free
-    assert second.save_checkpoint(str(target))
-    assert load_checkpoint(target).progress.global_step == second.trainer.progress.global_step
+    first.new_run()  # that run is no longer the first window's: its folder is free
+    with qtbot.waitSignal(second.controller.runFolderOpened, timeout=30_000):
+        assert second.open_checkpoint(folder)
+    assert second.controller.run_folder == folder and second.controller.saved_step == step
 
 
-def test_save_as_elsewhere_frees_the_previous_file(qtbot, make_window, settings, tmp_path):
+def test_a_checkpoint_copy_holds_no_lock_after_it_is_written(qtbot, make_window, settings, tmp_path):
+    """Saving a run-folder run to a .vaeckpt writes a copy: the file is not the run's, so it is not kept
+    locked, and another window may write it next (the run folders are what stay locked)."""
     first = make_window(settings)
     second = make_window(settings)
     _train_a_little(qtbot, first)
-    _train_a_little(qtbot, second)
+    step = _train_a_little(qtbot, second, batches=8)
     assert first.save_checkpoint(str(tmp_path / "a.vaeckpt"))
-    assert first.save_checkpoint(str(tmp_path / "b.vaeckpt"))  # the run's file is b now
     assert second.save_checkpoint(str(tmp_path / "a.vaeckpt"))
-    assert not second.save_checkpoint(str(tmp_path / "b.vaeckpt"))
+    assert load_checkpoint(tmp_path / "a.vaeckpt").progress.global_step == step
+    assert first.controller.run_folder != second.controller.run_folder
 
 
 @pytest.fixture

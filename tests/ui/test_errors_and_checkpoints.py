@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -113,9 +114,12 @@ def test_saving_during_training_writes_a_checkpoint_between_steps(qtbot, window,
     window.stop_button.click()
     wait_for_state(qtbot, window, "ready")
 
-    # Saving while idle goes to the same file (Ctrl+S) and is current.
+    # A file saved while the run has a run folder is a copy: Ctrl+S then saves the run folder, current.
+    copied_step = saved.progress.global_step
     assert window.save_checkpoint()
-    assert load_checkpoint(path).progress.global_step == window.trainer.progress.global_step
+    latest = Path(window.controller.run_folder) / "checkpoints" / "latest.vaeckpt"
+    assert load_checkpoint(latest).progress.global_step == window.trainer.progress.global_step
+    assert load_checkpoint(path).progress.global_step == copied_step
     assert not window.isWindowModified()
 
 

@@ -62,10 +62,13 @@ def test_standard_shortcuts_trigger_their_actions(qtbot, window, tmp_path, monke
     QTest.keyClick(window, Qt.Key.Key_Period, CTRL)  # Training ▸ Stop
     wait_for_state(qtbot, window, "ready")
 
+    with qtbot.waitSignal(window.controller.saved, timeout=10_000) as saved:
+        QTest.keyClick(window, Qt.Key.Key_S, CTRL)  # File ▸ Save: the run folder is up to date
+    assert saved.args == [window.controller.run_folder]
     target = tmp_path / "keyboard.vaeckpt"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     with qtbot.waitSignal(window.controller.saved, timeout=10_000):
-        QTest.keyClick(window, Qt.Key.Key_S, CTRL)  # File ▸ Save asks for a name the first time
+        QTest.keyClick(window, Qt.Key.Key_S, CTRL | Qt.KeyboardModifier.ShiftModifier)  # File ▸ Save as a file
     assert target.stat().st_size > 0
 
     window.new_run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from tests.ui.test_status_messages import ModalWatch
@@ -48,16 +49,18 @@ def test_a_save_made_while_training_is_recorded_at_the_step_it_wrote(qtbot, make
     wait_for_state(qtbot, window, "ready", timeout=30_000)
 
     written = load_checkpoint(path).progress.global_step
-    assert written < trainer.progress.global_step == 20
-    assert window.controller.has_unsaved_progress and window.isWindowModified()
-    assert window.controller.saved_step == written
-    watch = ModalWatch()  # so New run asks before it throws the finished epoch away
+    assert written < trainer.progress.global_step == 20  # the copy holds the step it was written at
+    latest = Path(window.controller.run_folder) / "checkpoints" / "latest.vaeckpt"
+    assert load_checkpoint(latest).progress.global_step == 20  # the run folder holds all of it
+    assert not window.controller.has_unsaved_progress and not window.isWindowModified()
+    assert window.controller.saved_step == 20
+    watch = ModalWatch()  # New run has nothing to ask about: the finished epoch is in the run folder
     try:
         window.new_run()
         qtbot.wait(100)
     finally:
         watch.stop()
-    assert len(watch.seen) == 1 and window.controller.has_run  # asked; the answer (cancel) kept the run
+    assert watch.seen == [] and not window.controller.has_run
 
 
 def test_the_reports_config_names_the_checkpoint_only_when_it_holds_the_reported_state(
@@ -75,9 +78,7 @@ def test_the_reports_config_names_the_checkpoint_only_when_it_holds_the_reported
 
     config = json.loads((exporter.export_report(tmp_path / "r1") / CONFIG_JSON).read_text())
     assert config["progress"]["global_step"] == 40
-    assert config["checkpoint"] is None  # the file holds epoch 1, the report epoch 2
-    assert config["older_checkpoint"] == {"path": str(path), "global_step": 20}
-
-    assert window.save_checkpoint()  # Ctrl+S: the file is current now
-    config = json.loads((exporter.export_report(tmp_path / "r2") / CONFIG_JSON).read_text())
-    assert config["checkpoint"] == str(path) and "older_checkpoint" not in config
+    latest = Path(window.controller.run_folder) / "checkpoints" / "latest.vaeckpt"
+    assert config["checkpoint"] == str(latest)  # the run folder holds epoch 2, as the report does
+    assert "older_checkpoint" not in config  # the copy saved after epoch 1 is not the run's file
+    assert load_checkpoint(path).progress.global_step == 20

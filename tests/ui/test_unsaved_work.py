@@ -1,11 +1,16 @@
-"""Quit and New run never lose training silently: Save / Discard / Cancel (Save the default), and a
-Save finishes (even one the training thread writes) before the window closes or the run is replaced."""
+"""Quit never loses training silently. A run trained in the window autosaves into its run folder
+(after every epoch, on pause and on stop), so what the Save / Discard / Cancel question is about is
+only the training since the last autosave: Save writes it too before the window closes, Discard
+drops just that, and the run folder always stays."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.helpers import answer_save_question, wait_for_batches, wait_for_state
 from vae_desktop.core.checkpoint import load_checkpoint
@@ -18,6 +23,10 @@ def train_a_little(qtbot, window, batches: int = 5) -> None:
     wait_for_batches(qtbot, window, batches)
 
 
+def run_json(folder: str) -> dict:
+    return json.loads((Path(folder) / "run.json").read_text())
+
+
 def test_quit_while_training_asks_and_cancel_keeps_the_run_training(qtbot, window):
     train_a_little(qtbot, window)
     asked = answer_save_question("cancel")
@@ -26,100 +35,73 @@ def test_quit_while_training_asks_and_cancel_keeps_the_run_training(qtbot, windo
     assert len(asked) == 1
     assert asked[0]["text"] == "Save the current run before quitting?"
     assert asked[0]["default"] == QMessageBox.StandardButton.Save
-    assert "has never been saved" in asked[0]["detail"]
+    folder = Path(window.controller.run_folder)
+    assert f"the run folder {folder.name} holds no checkpoint yet" in asked[0]["detail"]  # first epoch not over
+    assert "keeps the run folder" in asked[0]["detail"]
     assert window.isVisible() and window.state == "training"
     window.stop_training()
     wait_for_state(qtbot, window, "ready")
 
 
-def test_quit_while_training_with_save_writes_the_whole_run_before_the_window_closes(
-    qtbot, window, tmp_path, monkeypatch
-):
+def test_quit_while_training_with_save_writes_the_whole_run_before_the_window_closes(qtbot, window):
     train_a_little(qtbot, window)
-    target = tmp_path / "kept.vaeckpt"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))  # the name typed in
+    folder = window.controller.run_folder
     session = window.controller.session
     asked = answer_save_question("save")
-    assert window.close() is False  # not yet: the training thread writes the file as it stops
+    assert window.close() is False  # not yet: the training thread writes the run folder as it stops
     assert len(asked) == 1 and window.isVisible()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
     assert not session.is_running()
-    saved = load_checkpoint(target)
+    saved = load_checkpoint(Path(folder) / "checkpoints" / "latest.vaeckpt")
     assert saved.progress.global_step == window.trainer.progress.global_step  # every step, none lost
     assert saved.history.batch_arrays()["global_step"][-1] == saved.progress.global_step
+    assert run_json(folder)["status"] == "stopped"
 
 
-def test_quit_after_training_with_save_writes_to_the_runs_file_then_closes(qtbot, window, tmp_path):
-    train_a_little(qtbot, window)
-    path = tmp_path / "run.vaeckpt"
-    with qtbot.waitSignal(window.controller.saved, timeout=10_000):
-        window.save_checkpoint(str(path))  # the run has a file now...
-    with qtbot.waitSignal(window.controller.batches, timeout=10_000):
-        pass  # at least one step after the save, however slow the machine
-    window.stop_training()
-    wait_for_state(qtbot, window, "ready")
-    assert window.isWindowModified()  # ...which is older than the run
-    asked = answer_save_question("save")
-    assert window.close()
-    assert len(asked) == 1 and "run.vaeckpt holds step" in asked[0]["detail"]
-    assert load_checkpoint(path).progress.global_step == window.trainer.progress.global_step
-
-
-def test_a_save_that_fails_on_quit_keeps_the_window_and_says_why(qtbot, window, tmp_path, monkeypatch):
-    train_a_little(qtbot, window)
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where a folder should be")
-    target = blocked / "run.vaeckpt"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    asked = answer_save_question("save")
-    assert window.close() is False
-    assert len(asked) == 1
-    wait_for_state(qtbot, window, "ready", timeout=20_000)  # Save stopped the training...
-    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=10_000)
-    qtbot.wait(200)
-    assert window.isVisible() and "run.vaeckpt" in window.banner.message()  # ...and the failure keeps the window
-    assert window.controller.has_run and window.isWindowModified()  # the run is still there, still unsaved
-
-    asked = answer_save_question("discard")  # quitting again asks again; Discard closes
-    assert window.close()
-    assert len(asked) == 1 and not window.isVisible()
-
-
-def test_quit_with_unsaved_epochs_and_discard_closes_at_once(qtbot, window):
-    train_a_little(qtbot, window)
-    window.stop_training()
-    wait_for_state(qtbot, window, "ready")
+def test_quit_while_training_with_discard_drops_only_the_epoch_in_progress(qtbot, make_window, settings):
+    window = make_window(settings, epochs=5, batch_size=10)  # 200 steps an epoch: the quit lands inside epoch 2
+    window.start_training()
+    qtbot.waitUntil(lambda: window.controller.saved_step is not None, timeout=30_000)  # epoch 1 autosaved
+    saved_step = window.controller.saved_step
+    qtbot.waitUntil(lambda: window.isWindowModified() and window.trainer.progress.global_step > saved_step + 2,
+                    timeout=20_000)  # the title marks the steps since the autosave as unsaved
+    folder = window.controller.run_folder
     asked = answer_save_question("discard")
     assert window.close()
-    assert len(asked) == 1 and not window.isVisible()
+    assert len(asked) == 1 and f"holds step {saved_step:,}" in asked[0]["detail"]
+    kept = load_checkpoint(Path(folder) / "checkpoints" / "latest.vaeckpt")
+    # The epoch in progress is dropped: the folder holds an epoch's end (epoch 1, unless a fast machine
+    # ended another between the answer and the stop), never the steps after it.
+    assert kept.progress.step_in_epoch == 0 and kept.progress.global_step >= saved_step
+    assert kept.progress.global_step < window.trainer.progress.global_step
+    assert run_json(folder)["status"] == "stopped"  # the folder stays: File ▸ Recent runs lists it
 
 
-def test_nothing_to_lose_closes_without_a_question(qtbot, window, tmp_path):
+def test_after_stop_nothing_is_unsaved_and_quit_asks_nothing(qtbot, window):
     train_a_little(qtbot, window)
     window.stop_training()
     wait_for_state(qtbot, window, "ready")
-    assert window.save_checkpoint(str(tmp_path / "all.vaeckpt"))
-    assert not window.isWindowModified()
+    assert not window.isWindowModified()  # the stop autosaved every step
+    folder = window.controller.run_folder
     asked = answer_save_question("cancel", limit_ms=300)
     assert window.close()
     assert asked == []
+    assert load_checkpoint(Path(folder) / "checkpoints" / "latest.vaeckpt").progress.global_step == \
+        window.trainer.progress.global_step
 
 
-def test_new_run_offers_save_too(qtbot, window, tmp_path, monkeypatch):
+def test_new_run_after_stop_keeps_the_old_run_folder_and_starts_another(qtbot, window):
     train_a_little(qtbot, window)
     window.stop_training()
     wait_for_state(qtbot, window, "ready")
+    first = window.controller.run_folder
     steps = window.trainer.progress.global_step
-    target = tmp_path / "before-new.vaeckpt"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-
-    asked = answer_save_question("cancel")
+    asked = answer_save_question("cancel", limit_ms=300)
     window.new_run()
-    assert len(asked) == 1 and asked[0]["text"] == "Save the current run before starting a new run?"
-    assert window.controller.has_run  # Cancel: nothing changed
-
-    asked = answer_save_question("save")
-    window.new_run()
-    assert len(asked) == 1 and asked[0]["default"] == QMessageBox.StandardButton.Save
-    assert load_checkpoint(target).progress.global_step == steps  # saved first...
-    assert not window.controller.has_run  # ...then the new run
+    assert asked == [] and not window.controller.has_run  # nothing to lose: no question
+    assert load_checkpoint(Path(first) / "checkpoints" / "latest.vaeckpt").progress.global_step == steps
+    train_a_little(qtbot, window)
+    second = window.controller.run_folder
+    assert second != first and Path(second).name == Path(first).name + "-2"
+    window.stop_training()
+    wait_for_state(qtbot, window, "ready")

@@ -36,11 +36,15 @@ class WindowActions:
     follow_latest: QAction
     help_menu: QMenu
     about: QAction
+    open_run_folder: QAction  # open a run folder and continue it here (its own lock: one writer)
+    recent_runs_menu: QMenu  # the runs folder's runs, an interrupted one marked (ui/run_folders.py fills it)
+    runs_folder: QAction  # choose where the window's own runs are recorded
 
     @property
     def replace_run(self) -> tuple[QAction, ...]:
         """The actions that replace the current run (off while training)."""
-        return (self.new_run, self.open, self.recent_menu.menuAction())
+        return (self.new_run, self.open, self.recent_menu.menuAction(), self.open_run_folder,
+                self.recent_runs_menu.menuAction())
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class WindowCommands:
     pause: Callable[[], object]
     stop: Callable[[], object]
     about: Callable[[], object]
+    open_run_folder: Callable[[], object]
+    choose_runs_folder: Callable[[], object]
 
 
 def build_menus(window: QMainWindow, commands: WindowCommands) -> WindowActions:
@@ -68,18 +74,29 @@ def build_menus(window: QMainWindow, commands: WindowCommands) -> WindowActions:
     open_ = _action(window, "&Open checkpoint…", QKeySequence.StandardKey.Open, commands.open)
     recent_menu = QMenu("Open &recent", window)
     recent_menu.setObjectName("recentMenu")
-    save = _action(window, "&Save checkpoint", QKeySequence.StandardKey.Save, commands.save)
-    save_as = _action(window, "Save checkpoint &as…", QKeySequence("Ctrl+Shift+S"), commands.save_as)
+    save = _action(window, "&Save", QKeySequence.StandardKey.Save, commands.save)
+    save_as = _action(window, "Save &as…", QKeySequence("Ctrl+Shift+S"), commands.save_as)
     export_metrics = _action(window, "&Export metrics CSV…", None, commands.export_metrics)
+    save.setStatusTip("Bring the run's file up to date now (a run folder also saves itself after every epoch)")
+    save_as.setStatusTip("Copy the run: a whole run folder, or one checkpoint file (a name ending in .vaeckpt)")
     quit_ = _action(window, "&Quit", QKeySequence("Ctrl+Q"), commands.quit)
     quit_.setMenuRole(QAction.MenuRole.QuitRole)
     file_menu.addAction(new_run)
     file_menu.addAction(open_)
     file_menu.addMenu(recent_menu)
+    open_run_folder = _action(window, "Open run &folder…", None, commands.open_run_folder)
+    open_run_folder.setStatusTip("Open a run folder with its whole history and continue training it here")
+    recent_runs_menu = QMenu("Recent r&uns", window)
+    recent_runs_menu.setObjectName("recentRunsMenu")
+    runs_folder = _action(window, "R&uns folder…", None, commands.choose_runs_folder)
+    runs_folder.setStatusTip("Choose the folder where new runs are recorded (autosaved)")
+    file_menu.addAction(open_run_folder)
+    file_menu.addMenu(recent_runs_menu)
     file_menu.addSeparator()
     file_menu.addAction(save)
     file_menu.addAction(save_as)
     file_menu.addAction(export_metrics)
+    file_menu.addAction(runs_folder)
     file_menu.addSeparator()
     file_menu.addAction(quit_)
 
@@ -105,7 +122,8 @@ def build_menus(window: QMainWindow, commands: WindowCommands) -> WindowActions:
     about.setStatusTip("Versions of VAE Desktop, Python, PyTorch, Qt and pyqtgraph, and the device in use")
     help_menu.addAction(about)
     return WindowActions(file_menu, new_run, open_, recent_menu, save, save_as, export_metrics, quit_,
-                         training_menu, start, pause, stop, view_menu, log_scale, follow_latest, help_menu, about)
+                         training_menu, start, pause, stop, view_menu, log_scale, follow_latest, help_menu, about,
+                         open_run_folder=open_run_folder, recent_runs_menu=recent_runs_menu, runs_folder=runs_folder)
 
 
 def _action(parent: QWidget, text: str, shortcut: Shortcut, slot: Callable[[], object]) -> QAction:

@@ -78,7 +78,8 @@ def create_main_window(
 
 def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -> None:
     """Attach the core (torch) and the side panels, then open `checkpoint_path` if given: a checkpoint
-    opens, a run folder or a remote address (user@host:/path) is followed live."""
+    opens, a run folder or a remote address (user@host:/path) is followed live. Without one, offer to
+    reopen a run that a crash interrupted (looked for off the GUI thread)."""
     window.attach_core()
     add_side_panels(window)
     if checkpoint_path:
@@ -86,6 +87,8 @@ def finish_main_window(window: MainWindow, checkpoint_path: str | None = None) -
 
         assert window.follow is not None
         open_path(window, window.follow, checkpoint_path)
+    elif window.run_folders is not None:
+        window.run_folders.offer_interrupted()
 
 
 def add_side_panels(window: MainWindow) -> None:

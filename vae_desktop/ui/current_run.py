@@ -17,6 +17,7 @@ from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.model import new_model
 from vae_desktop.core.resume import ResumePoint, resume_trainer
+from vae_desktop.core.runs.owner import OwnedRunFolder
 from vae_desktop.core.trainer import Trainer, TrainingProgress
 
 
@@ -53,6 +54,12 @@ class CurrentRun:
     saved_step: int = -1
     number: int = 0  # counts the runs of this window
     dataset_steps_per_epoch: int | None = None  # an opened run's, once its dataset has loaded
+    folder: OwnedRunFolder | None = None  # the run folder it autosaves into (locked while it is the window's)
+
+    def release(self) -> None:
+        """The window lets the run go: its folder's lock is given up (every file stays)."""
+        if self.folder is not None:
+            self.folder.release()
 
     @property
     def progress(self) -> TrainingProgress:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # these import torch; the window must paint before torch has 
     from vae_desktop.ui.latent_panel import LatentPanel
     from vae_desktop.ui.model_mirror import ModelMirror
     from vae_desktop.ui.run_controller import RunController
+    from vae_desktop.ui.run_folders import RunFolders
 
 log = logging.getLogger(f"{LOGGER_NAME}.window")
 
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.controller: RunController | None = None
         self.follow: FollowController | None = None  # following another process's run (ui/follow)
         self.follow_actions: FollowActions | None = None
+        self.run_folders: RunFolders | None = None  # the runs folder, Recent runs, reopening (with the core)
         self.latent_panel: LatentPanel | None = None
         self.inspector_panel: InspectorPanel | None = None
         self._close_when_stopped = False
@@ -89,6 +91,8 @@ class MainWindow(QMainWindow):
             save_as=lambda: file_dialogs.save_as(self), export_metrics=lambda: file_dialogs.export_metrics(self),
             quit=self.close, start=self.start_training,
             pause=self.toggle_pause, stop=self.stop_training, about=self._about,
+            open_run_folder=lambda: file_dialogs.open_run_folder(self),
+            choose_runs_folder=lambda: file_dialogs.choose_runs_folder(self),
         ))
         acts = self.menu_actions
         acts.log_scale.toggled.connect(self.plots.log_scale.setChecked)
@@ -168,6 +172,7 @@ class MainWindow(QMainWindow):
             return
         from vae_desktop.ui.devices import available_devices, dataset_choices
         from vae_desktop.ui.run_controller import RunController
+        from vae_desktop.ui.run_folders import RunFolders
 
         controller = RunController(self._model_template, self._training_threads, parent=self)
         self.controller = controller
@@ -181,6 +186,8 @@ class MainWindow(QMainWindow):
         controller.noticeRaised.connect(lambda text: self.banner.show_message(text, "info"))
         controller.saved.connect(self._on_saved)
         controller.pathChanged.connect(self._on_path_changed)
+        controller.autosaved.connect(lambda _step: self._sync_modified())
+        self.run_folders = RunFolders(self)
         self.form.set_dataset_choices(dataset_choices())
         self.form.set_available_devices(available_devices())
         self.recon_strip.set_mirror(controller.mirror)
@@ -337,10 +344,14 @@ class MainWindow(QMainWindow):
         self.setWindowModified(False)
 
     def open_checkpoint(self, path: str) -> bool:
-        """Open a checkpoint (model, settings, history); on error the current state is kept."""
+        """Open a checkpoint (model, settings, history), or a run folder (off the GUI thread) to continue
+        it; on error the current state is kept."""
         self.attach_core()
         assert self.controller is not None
         self.banner.dismiss()  # before: opening may bring its own note ("saved without a checksum")
+        folder = file_dialogs.run_folder_of(path)
+        if folder is not None:
+            return self.controller.open_run_folder(folder)
         ok = self.controller.open_checkpoint(str(path))
         if ok:
             self.recent.add(str(path))
@@ -449,5 +460,6 @@ class MainWindow(QMainWindow):
 
     def join_background_work(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the controller's dataset loads; True when none is left running."""
-        return self.controller is None or self.controller.join_dataset_loads(timeout_s)
+        folders_done = self.run_folders is None or self.run_folders.join(timeout_s)
+        return self.controller is None or (self.controller.join_dataset_loads(timeout_s) and folders_done)
 

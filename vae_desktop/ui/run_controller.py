@@ -12,7 +12,11 @@ Run lifecycle: a run is born at the first Start (or by opening a checkpoint) and
 architecture, batch size and seed. Start / Stop / Start continues it exactly (core/resume.py, as
 `vae-desktop train --resume` does); File > New run ends it.
 
-Saving, and the one-writer-per-file locks, are `RunSaver`'s (ui/run_saver.py).
+Autosave: every run trained here is a run folder under `runs_root` (a window setting), made at its
+first Start and locked while it is this window's; the training worker's recorder writes it
+(core/runs). A run opened from a checkpoint file continues into a new run folder that starts with
+the checkpoint's whole history (the file itself is never written again); an opened run folder is
+continued in place. Saving, the folder and the one-writer-per-file locks are `RunSaver`'s.
 Every step that runs in the GUI thread on behalf of a background one (dataset loaded, start, open)
 ends in a usable state: an unexpected exception is logged with its traceback and shown as a message.
 """
@@ -28,12 +32,14 @@ from dataclasses import replace
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
-from vae_desktop.core.checkpoint import load_checkpoint
+from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint
 from vae_desktop.core.config import ModelConfig, RunSettings
 from vae_desktop.core.datasets import ImageDataset
 from vae_desktop.core.errors import CheckpointError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
+from vae_desktop.core.paths import user_runs_dir
 from vae_desktop.core.run_clock import RunClock
+from vae_desktop.core.runs.owner import OwnedRunFolder
 from vae_desktop.core.trainer import Trainer
 from vae_desktop.core.training_status import TrainingState, TrainingStatus
 from vae_desktop.core.wording import counted
@@ -42,6 +48,7 @@ from vae_desktop.ui.dataset_loads import DatasetLoads
 from vae_desktop.ui.devices import describe_training_device
 from vae_desktop.ui.logging_setup import LOGGER_NAME, log_file_path
 from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.run_folder_opener import RunFolderOpener
 from vae_desktop.ui.run_saver import RunSaver
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
 
@@ -64,6 +71,8 @@ class RunController(QObject):
     saved = Signal(str)  # path of a checkpoint that is now on disk
     saveFailed = Signal(str)  # path of a save that failed (the message went out on errorRaised)
     pathChanged = Signal(str)
+    autosaved = Signal(int)  # the run folder's latest checkpoint now holds this global step
+    runFolderOpened = Signal(str)  # a run folder opened (off the GUI thread) is now the current run
 
     def __init__(
         self, model_template: ModelConfig | None = None, threads: int | None = None, parent: QObject | None = None
@@ -89,6 +98,10 @@ class RunController(QObject):
                              (self._saver.pathChanged, self.pathChanged), (self._saver.errorRaised, self.errorRaised)):
             mine.connect(theirs)
         self._runs_made = 0
+        self.runs_root = str(user_runs_dir())  # where new runs get their folder (the window sets its setting)
+        self._folders = RunFolderOpener(lambda: self._session is None, self._report_unexpected, parent=self)
+        self._folders.opened.connect(self._on_folder_read)
+        self._folders.errorRaised.connect(self.errorRaised)
 
     def _next_number(self) -> int:
         self._runs_made += 1
@@ -120,7 +133,17 @@ class RunController(QObject):
 
     @property
     def checkpoint_path(self) -> str | None:
-        return self._run.path if self._run is not None else None
+        """The file that holds the run: its run folder's latest checkpoint, or the file it was opened from."""
+        run = self._run
+        if run is None:
+            return None
+        return str(run.folder.latest_path) if run.folder is not None else run.path
+
+    @property
+    def run_folder(self) -> str | None:
+        """The run folder the run autosaves into (None before its first Start, or for an opened file)."""
+        run = self._run
+        return str(run.folder.folder) if run is not None and run.folder is not None else None
 
     @property
     def saved_step(self) -> int | None:
@@ -200,8 +223,9 @@ class RunController(QObject):
         self._datasets.with_dataset(name, seed, show, download=False, quiet=not report_errors)
 
     def join_dataset_loads(self, timeout_s: float) -> bool:
-        """Wait up to `timeout_s` for dataset loads still running; True when none is left."""
-        return self._datasets.join(timeout_s)
+        """Wait up to `timeout_s` for dataset loads (and a run folder being read) still running; True
+        when none is left."""
+        return self._datasets.join(timeout_s) and self._folders.join(timeout_s)
 
     # ---- training ----------------------------------------------------------------------------------
     def start(self, settings: RunSettings) -> None:
@@ -247,8 +271,13 @@ class RunController(QObject):
             )
             self._settle()
             return
-        session = TrainingSession(trainer, run.dataset, self.threads, parent=self)
+        recorder = self._saver.recorder_for(run, trainer, self.runs_root)
+        if recorder is None:  # no run folder could be made: nothing trains unrecorded
+            self._settle()
+            return
+        session = TrainingSession(trainer, run.dataset, self.threads, parent=self, recorder=recorder)
         worker = session.worker
+        worker.autosaved.connect(self._on_autosaved)
         worker.batches.connect(self._on_batches)
         worker.epochFinished.connect(self.epochFinished)
         worker.weights.connect(self.mirror.update_weights)
@@ -277,9 +306,10 @@ class RunController(QObject):
         if run is not None and run.continue_training(settings.train, dataset):
             assert run.trainer is not None
             return run.trainer, False
-        self._run = CurrentRun.begin(settings, dataset, self._template, number=self._next_number())
-        assert self._run.trainer is not None
-        return self._run.trainer, True
+        fresh = CurrentRun.begin(settings, dataset, self._template, number=self._next_number())
+        self._replace_run(fresh)
+        assert fresh.trainer is not None
+        return fresh.trainer, True
 
     def toggle_pause(self) -> None:
         """Pause while training, resume while paused. The state changes once the worker confirms; a
@@ -313,7 +343,21 @@ class RunController(QObject):
         if session is not None and not session.shutdown(timeout_ms):
             return False
         self._saver.release_all()
+        if self._run is not None:
+            self._run.release()
         return True
+
+    def drop_epoch_in_progress(self) -> None:
+        """Discard on quit: the training that stops now ends without saving the steps since the last
+        autosave (the run folder keeps everything up to it)."""
+        if self._session is not None:
+            self._session.worker.drop_unsaved()
+
+    @Slot(int)
+    def _on_autosaved(self, global_step: int) -> None:
+        if self._run is not None:
+            self._run.saved_step = global_step
+            self.autosaved.emit(global_step)
 
     @Slot(int)
     def _on_worker_paused(self, _global_step: int) -> None:
@@ -353,8 +397,7 @@ class RunController(QObject):
         """Forget the current run (the caller asks the user about unsaved progress first)."""
         if self._session is not None:
             return False
-        self._run = None
-        self._saver.release_all()
+        self._replace_run(None)
         self.mirror.clear_model()
         self.historyReset.emit(HistorySnapshot.empty())
         self.runLocked.emit(False)
@@ -376,17 +419,43 @@ class RunController(QObject):
         except Exception as exc:  # the current run is kept; the user reads why, the log has the traceback
             self._report_unexpected(f"Could not open {os.path.basename(path)}", exc)
             return False
-        run = CurrentRun(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=str(path),
-                   saved_step=ckpt.progress.global_step, number=self._next_number())
+        self._adopt(ckpt, str(path))
+        return True
+
+    def open_run_folder(self, folder: str) -> bool:
+        """Open a run folder to continue it here: its latest checkpoint with the whole history, read off
+        the GUI thread (ui/run_folder_opener.py); `runFolderOpened` (or an error message) follows.
+        False when refused at once."""
+        if self._session is not None:
+            self.errorRaised.emit("Stop training before opening a run folder.")
+            return False
+        return self._folders.open(folder)
+
+    @Slot(object, object, str)
+    def _on_folder_read(self, ckpt: Checkpoint, owned: OwnedRunFolder, folder: str) -> None:
+        self._adopt(ckpt, folder, owned)
+        self.runFolderOpened.emit(folder)
+
+    def _replace_run(self, run: CurrentRun | None) -> None:
+        """Make `run` the current run; the previous one's file and folder locks are given up."""
+        if self._run is not None:
+            self._run.release()
         self._run = run
         self._saver.release_all()
+
+    def _adopt(self, ckpt: Checkpoint, path: str, folder: OwnedRunFolder | None = None) -> None:
+        """Make an opened checkpoint (a file, or a run folder's latest) the current run."""
+        run = CurrentRun(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=path,
+                         saved_step=ckpt.progress.global_step, number=self._next_number(), folder=folder)
+        self._replace_run(run)
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
         self.historyReset.emit(HistorySnapshot.of(ckpt.history, run.steps_per_epoch or 1))
         self.pathChanged.emit(str(path))
         self._settle()
-        log.info("Opened checkpoint %s (%s, step %d)", path, ckpt.dataset, ckpt.progress.global_step)
+        log.info("Opened %s %s (%s, step %d)", "run folder" if folder is not None else "checkpoint", path,
+                 ckpt.dataset, ckpt.progress.global_step)
         for note in ckpt.notes:
             self.noticeRaised.emit(note)
 
@@ -408,7 +477,6 @@ class RunController(QObject):
                     self._publish(self._run_status(self._status))
 
         self._datasets.with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
-        return True
 
     def save(self, path: str) -> bool:
         """Write the run to `path`: now when idle, between two steps when training. False if nothing to save."""

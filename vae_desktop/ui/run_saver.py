@@ -1,4 +1,11 @@
-"""Writing the window's run to checkpoint files, one writer per file (core/run_lock.py).
+"""Writing the window's run: its run folder (autosave), and checkpoint files, one writer per file
+(core/run_lock.py).
+
+A run trained in the window lives in a run folder under the runs folder (core/runs/owner.py),
+locked while it is the window's; the training worker's RunRecorder writes it (metrics.jsonl as it
+trains, checkpoints/latest.vaeckpt after every epoch, on pause and on stop). "Save" of such a run
+brings latest.vaeckpt up to the state reached now; a checkpoint file saved elsewhere ("Save as" a
+.vaeckpt) is a copy, and the run stays in its folder.
 
 The first save to a file takes its lock, and the window keeps it while that file is the run's;
 another window or a `train` writing the same file is refused. A save asked while training is
@@ -9,6 +16,7 @@ thread has ended.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -17,6 +25,9 @@ from vae_desktop.core.atomic import describe_write_error
 from vae_desktop.core.checkpoint import Checkpoint, save_checkpoint
 from vae_desktop.core.errors import CheckpointError, RunInUseError
 from vae_desktop.core.run_lock import HeldLocks
+from vae_desktop.core.runs.owner import OwnedRunFolder
+from vae_desktop.core.runs.recorder import RunRecorder
+from vae_desktop.core.trainer import Trainer
 from vae_desktop.ui.current_run import CurrentRun
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 from vae_desktop.ui.training_worker import SaveResult, TrainingSession
@@ -43,8 +54,28 @@ class RunSaver(QObject):
         """Give up every lock (the run was replaced, or the window closes)."""
         self._locks.release_all()
 
+    def recorder_for(self, run: CurrentRun, trainer: Trainer, runs_root: str) -> RunRecorder | None:
+        """The recorder of `trainer`'s session, in the run's folder (made under `runs_root` at the first
+        Start, also for a run opened from a checkpoint file: the new folder starts with its history).
+        None, with the reason on errorRaised, when no folder can be made: training does not start."""
+        if run.folder is None:
+            try:
+                run.folder = OwnedRunFolder.create(runs_root, run.dataset, run.model_config.z_dim)
+            except (OSError, RunInUseError) as exc:
+                why = describe_write_error(exc, runs_root) if isinstance(exc, OSError) else str(exc)
+                self.errorRaised.emit(f"Training did not start: could not make a run folder in {runs_root}: {why}. "
+                                      "Choose another runs folder (File ▸ Runs folder…).")
+                return None
+            run.path = str(run.folder.folder)
+            self.pathChanged.emit(run.path)
+            log.info("Recording the run into %s", run.path)
+        return run.folder.recorder(trainer, run.dataset)
+
     def save(self, run: CurrentRun, session: TrainingSession | None, path: str) -> bool:
-        """Write `run` to `path`: now, or between two steps of `session`. False when refused or failed."""
+        """Write `run` to `path`: now, or between two steps of `session`. False when refused or failed.
+        `path` may be the run folder's latest checkpoint: then the folder is brought up to date."""
+        if run.folder is not None and _same(path, run.folder.latest_path):
+            return self._save_folder(run, session)
         if not self._claim(path):
             self.saveFailed.emit(path)
             return False
@@ -70,6 +101,17 @@ class RunSaver(QObject):
         self._locks.release_all_but(run.path)
         self.saveFailed.emit(path)
         return False
+
+    def _save_folder(self, run: CurrentRun, session: TrainingSession | None) -> bool:
+        assert run.folder is not None
+        latest = str(run.folder.latest_path)
+        if session is not None:
+            session.worker.request_save(latest)  # the worker's recorder writes it, between two steps
+            return True
+        if run.has_unsaved_progress:  # not trained since its session ended, so this is rare (a failed save)
+            return self.save_now(run, latest)
+        self._mark_saved(run, latest, run.progress.global_step)  # the session's end saved it already
+        return True
 
     def save_unserved(self, run: CurrentRun | None, session: TrainingSession) -> None:
         """After `session`'s thread has ended: write the saves its worker did not reach."""
@@ -107,6 +149,16 @@ class RunSaver(QObject):
         return True
 
     def _mark_saved(self, run: CurrentRun, path: str, step: int) -> None:
+        if run.folder is not None:
+            if _same(path, run.folder.latest_path):
+                run.saved_step = step
+                log.info("Run folder %s holds step %d", run.folder.folder, step)
+                self.saved.emit(str(run.folder.folder))
+            else:  # a copy of the run in a checkpoint file: the run stays in its folder
+                self._locks.release_all_but(None)
+                log.info("Saved checkpoint %s (a copy: the run stays in its run folder)", path)
+                self.saved.emit(path)
+            return
         run.saved_step = step
         self._locks.release_all_but(path)  # the run's file is this one now
         if run.path != path:
@@ -114,3 +166,7 @@ class RunSaver(QObject):
             self.pathChanged.emit(path)
         log.info("Saved checkpoint %s", path)
         self.saved.emit(path)
+
+
+def _same(a: object, b: object) -> bool:
+    return os.path.abspath(str(a)) == os.path.abspath(str(b))

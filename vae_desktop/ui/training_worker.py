@@ -10,7 +10,8 @@ Why it is built this way:
   reads weights while the optimizer writes them.
 - With a RunRecorder (core/runs/recorder.py) the run is also recorded into its run folder from this
   thread: every batch and epoch, latest.vaeckpt after each epoch and on pause, and how it ended. The
-  GUI thread never writes the folder.
+  GUI thread never writes the folder. `autosaved` tells it which step latest.vaeckpt holds, and a
+  save asked for that very file is the recorder's (run.json then knows about it too).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import queue
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -53,6 +55,7 @@ class TrainingWorker(QObject):
     paused = Signal(int)  # the loop now waits; global step reached
     resumed = Signal()
     saved = Signal(object)  # SaveResult
+    autosaved = Signal(int)  # the recorder's latest.vaeckpt now holds this global step
     failed = Signal(str)  # user-facing message; the trainer kept its last good weights
     finished = Signal(str)  # "completed" | "stopped" | "failed"
 
@@ -74,6 +77,7 @@ class TrainingWorker(QObject):
         self._weight_interval = weight_interval
         self._saves: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._pending: list[BatchMetrics] = []
+        self._drop_unsaved = False  # set from the GUI thread; a bool under the GIL is enough
         self._resumes = 0  # Resume presses; read by the pause loop (an int under the GIL is enough)
 
     # ---- called from the GUI thread -------------------------------------------------------------
@@ -85,6 +89,11 @@ class TrainingWorker(QObject):
         """Count a Resume (thread-safe): one undone by a Pause before the loop's next look still
         owes the GUI its resumed/paused signals, or the window would wait for a pause forever."""
         self._resumes += 1
+
+    def drop_unsaved(self) -> None:
+        """Discard chosen on quit (thread-safe): a stop ends the recording without saving the steps
+        trained since the last autosave; latest.vaeckpt keeps the state it holds."""
+        self._drop_unsaved = True
 
     def take_unserved_saves(self) -> list[str]:
         """Save requests the loop did not reach; call only after the thread has finished."""
@@ -116,6 +125,8 @@ class TrainingWorker(QObject):
                 now = time.monotonic()
                 if recorder is not None:
                     recorder.record(metrics)
+                    if isinstance(metrics, EpochMetrics):
+                        self.autosaved.emit(trainer.progress.global_step)
                 if isinstance(metrics, EpochMetrics):
                     self._flush_batches()
                     self.epochFinished.emit(metrics)
@@ -157,7 +168,13 @@ class TrainingWorker(QObject):
         if self._recorder is None:
             return
         try:
+            writer = self._recorder.writer
+            if reason == "stopped" and self._drop_unsaved and writer is not None:
+                writer.stop("the epoch in progress was discarded")
+                return
             self._recorder.end(reason, message)
+            if reason != "failed":
+                self.autosaved.emit(self._trainer.progress.global_step)
         except Exception as exc:
             log.warning("Could not record the end of the run in %s: %s", self._recorder.folder, exc)
             if reason != "failed":
@@ -172,6 +189,8 @@ class TrainingWorker(QObject):
                 self._recorder.save()
             except VaeDesktopError as exc:  # the epoch's own save will fail the run if the disk stays bad
                 log.warning("Autosave on pause failed: %s", exc)
+            else:
+                self.autosaved.emit(trainer.progress.global_step)
         self._flush_batches()
         self.weights.emit(state_to_numpy(trainer.model))
         self.paused.emit(trainer.progress.global_step)
@@ -196,7 +215,11 @@ class TrainingWorker(QObject):
             path = self._saves.get_nowait()
             step = self._trainer.progress.global_step  # this thread owns the trainer: it cannot move meanwhile
             try:
-                save_checkpoint(Checkpoint.from_trainer(self._trainer, self._dataset_name), path)
+                recorder = self._recorder
+                if recorder is not None and Path(path) == recorder.latest_path:
+                    recorder.ensure_saved()  # "Save" of a run folder: its latest checkpoint, through its writer
+                else:
+                    save_checkpoint(Checkpoint.from_trainer(self._trainer, self._dataset_name), path)
             except VaeDesktopError as exc:
                 self.saved.emit(SaveResult(path, step, str(exc)))
             except Exception as exc:

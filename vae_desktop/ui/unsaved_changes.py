@@ -7,7 +7,10 @@ on quit, where Save during training stops the run and closes the window only onc
 written the file; a failed save keeps the window, and the run, open.
 
 "Unsaved" is what the window's title marks with [*] (kept from `RunController.has_unsaved_progress`);
-a hidden window has nobody to ask and discards, as it always has.
+a hidden window has nobody to ask and discards, as it always has. A run trained here autosaves
+into its run folder after every epoch and on pause and stop, so what is unsaved is only the part of
+the epoch in progress: the question says so, Save writes it too, and Discard drops only it. The
+run folder itself always stays (File ▸ Recent runs lists it): nothing autosaved is ever deleted.
 """
 
 from __future__ import annotations
@@ -62,9 +65,18 @@ def ask_to_save(parent: QWidget, before: str, detail: str = "") -> SaveAnswer:
     return SaveAnswer.CANCEL
 
 
-def unsaved_detail(global_step: int, saved_step: int | None, path: str | None, training: bool = False) -> str:
+def unsaved_detail(global_step: int, saved_step: int | None, path: str | None, training: bool = False,
+                   folder: str | None = None) -> str:
     """What Discard would lose, in one sentence: how far the run is and what its file holds."""
     trained = f"The run has trained {counted(global_step, 'step')}{' so far' if training else ''}"
+    if folder is not None:
+        name = Path(folder).name
+        keeps = "keeps the run folder (File ▸ Recent runs lists it)"
+        if saved_step is None:
+            return (f"{trained}; its first epoch has not ended, so the run folder {name} holds no checkpoint yet. "
+                    f"Discard drops that training and {keeps}.")
+        return (f"{trained}. The run folder {name} holds step {saved_step:,}: only the training since then (the "
+                f"epoch in progress) is not saved. Discard drops just that and {keeps}.")
     if saved_step is None or path is None:
         return f"{trained} and has never been saved; Discard throws it away."
     return f"{trained}; {Path(path).name} holds step {saved_step:,}, not this state."
@@ -100,7 +112,7 @@ class UnsavedWorkGuard(QObject):
         if trainer is not None:
             progress = trainer.progress  # read between steps: the worker replaces it whole
             detail = unsaved_detail(progress.global_step, controller.saved_step, controller.checkpoint_path,
-                                    training=controller.is_training)
+                                    training=controller.is_training, folder=controller.run_folder)
         return ask_to_save(window, before, detail)
 
     def settle(self, before: str) -> bool:
@@ -115,10 +127,13 @@ class UnsavedWorkGuard(QObject):
         while a save chosen during training is on its way (the window then closes itself)."""
         if self._closing_after is not None:
             return False
+        window, controller = self._window, self._window.controller
+        asked = window.isWindowModified() and window.isVisible()
         answer = self.ask("quitting")
+        if answer is SaveAnswer.DISCARD and asked and controller is not None:
+            controller.drop_epoch_in_progress()  # only when the user chose it: unasked, the stop saves it all
         if answer is not SaveAnswer.SAVE:
             return answer is SaveAnswer.DISCARD
-        controller = self._window.controller
         assert controller is not None
         if not controller.is_training:
             return self._save_now()
@@ -127,7 +142,7 @@ class UnsavedWorkGuard(QObject):
             return False
         if not controller.is_training:  # it finished while the file dialog was open
             return controller.save(path)
-        self._closing_after = path
+        self._closing_after = controller.run_folder or path  # a run folder's save is reported by its folder
         controller.stop()  # first, so that no step follows the save: the window is then unmodified
         controller.save(path)  # written by the worker as it stops (or by the controller just after)
         self._window.show_state_note("Saving… the window closes once the run is saved")
@@ -148,6 +163,7 @@ class UnsavedWorkGuard(QObject):
 
     @Slot(str)
     def _on_save_failed(self, path: str) -> None:
-        if path == self._closing_after:  # the message is in the banner; the window and the run stay
+        controller = self._window.controller
+        if self._closing_after is not None and path in (self._closing_after, controller and controller.checkpoint_path):  # the message is in the banner; the window and the run stay
             self._closing_after = None
             self._window.show_state_note("Not saved: the window stays open")

@@ -1,10 +1,13 @@
-"""What the main window remembers between sessions: geometry, splitters, plot toggles, the form."""
+"""What the main window remembers between sessions: geometry, splitters, plot toggles, the form,
+and the runs folder its own runs are recorded into."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QSettings
+
+from vae_desktop.core.paths import user_runs_dir
 
 if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
@@ -43,6 +46,20 @@ def save_window_settings(window: MainWindow) -> None:
     s.setValue("plots/followLatest", window.plots.follow_latest.isChecked())
     window.form.save_settings(s)
     s.sync()
+
+
+RUNS_FOLDER_KEY = "runs/folder"
+
+
+def runs_folder(settings: QSettings) -> str:
+    """Where new runs of the window get their run folder: the setting, or <user data folder>/runs."""
+    value = settings.value(RUNS_FOLDER_KEY)
+    return str(value) if isinstance(value, str) and value else str(user_runs_dir())
+
+
+def set_runs_folder(settings: QSettings, folder: str) -> None:
+    settings.setValue(RUNS_FOLDER_KEY, folder)
+    settings.sync()
 
 
 def _bool(value: object, default: bool) -> bool:

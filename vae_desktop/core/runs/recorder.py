@@ -202,6 +202,11 @@ class RunRecorder:
         else:
             self.stop(message)
 
+    def ensure_saved(self) -> None:
+        """latest.vaeckpt holds the trainer's state now ("Save" in the window): saved unless it does already."""
+        if self._writer is not None:
+            self._save_if_unsaved()
+
     def _save_if_unsaved(self) -> None:
         if self._saved_step != self._trainer.progress.global_step or not self.latest_path.exists():
             self.save()
