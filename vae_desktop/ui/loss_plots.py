@@ -107,6 +107,7 @@ class LossPlots(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
+        self._layout = layout
 
         self.log_scale.toggled.connect(self._on_log_scale)
         self.follow_latest.toggled.connect(self._on_follow_latest)
@@ -123,6 +124,10 @@ class LossPlots(QWidget):
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._redraw_if_dirty)
         self._theme = on_theme(self, self.apply_theme)
+
+    def add_below(self, widget: QWidget) -> None:
+        """Put `widget` under the plots, above the hover readout (the comparison's run list)."""
+        self._layout.insertWidget(self._layout.indexOf(self.readout), widget)
 
     def _add_plot(self, row: int) -> pg.PlotItem:
         return self.canvas.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})

@@ -11,9 +11,9 @@ No Qt here: the plots and the run list subscribe to the psygnal signals.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
