@@ -105,7 +105,10 @@ class ComparisonList(QWidget):
     def _show_selection(self, key: str) -> None:
         item = self.item_of(key)
         self._filling = True
-        self.runs.setCurrentItem(item)
+        if item is None:
+            self.runs.setCurrentRow(-1)
+        else:
+            self.runs.setCurrentItem(item)
         self._filling = False
         self.remove_button.setEnabled(item is not None)
 

@@ -83,7 +83,7 @@ class ComparisonOverlay(QObject):
             for item in own_items:
                 item.setVisible(own_run is not None and own_run.visible)
             if own_run is not None:
-                style_run_items(*own_items, colour=run_colour(own_run.colour), theme=theme,
+                style_run_items(own_items, colour=run_colour(own_run.colour), theme=theme,
                                 selected=selected is own_run)
         for run in comparison:
             pair = self._items.get(run.key)

@@ -33,9 +33,9 @@ def run_colour(index: int) -> str:
     return RUN_COLOURS[index % len(RUN_COLOURS)]
 
 
-def style_run_items(raw: pg.PlotDataItem, smooth: pg.PlotDataItem, train: pg.PlotDataItem, test: pg.PlotDataItem,
-                    colour: str, theme: Theme, selected: bool) -> None:
-    """Pens of one run's four curves: the selected run drawn thicker and on top."""
+def style_run_items(items: tuple[pg.PlotDataItem, ...], colour: str, theme: Theme, selected: bool) -> None:
+    """Pens of one run's four curves (raw, smoothed, train, test): the selected run drawn thicker and on top."""
+    raw, smooth, train, test = items
     width = SELECTED_WIDTH if selected else OTHER_WIDTH
     raw.setPen(pg.mkPen(theme.raw_curve_color(colour), width=1))
     smooth.setPen(pg.mkPen(colour, width=width))
@@ -86,7 +86,7 @@ class RunCurveItems:
         self.test.setData(ex, np.array([getattr(e, test_name) for e in curves.epochs], dtype=np.float64))
 
     def style(self, colour: str, theme: Theme, selected: bool) -> None:
-        style_run_items(*self.items, colour=colour, theme=theme, selected=selected)
+        style_run_items(self.items, colour, theme, selected)
 
     def set_visible(self, visible: bool) -> None:
         for item in self.items:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,10 +91,10 @@ class ComparisonController(QObject):
     def add_folders(self, folders: Iterable[str]) -> None:
         """Read each folder off the GUI thread and add it; a folder that is no run gets one message."""
         for folder in folders:
-            call = BackgroundCall(lambda f=str(folder): open_compared_run(f), self._on_loaded,
-                                  lambda exc, f=str(folder): self._on_failed(f, exc), name="compare-run", parent=self)
+            call = BackgroundCall(partial(open_compared_run, str(folder)), self._on_loaded,
+                                  partial(self._on_failed, str(folder)), name="compare-run", parent=self)
             self._loads.append(call)
-            call.completed.connect(lambda c=call: self._loads.remove(c))
+            call.completed.connect(partial(self._loads.remove, call))
             call.start()
 
     def compare(self, folders: Iterable[str]) -> None:
