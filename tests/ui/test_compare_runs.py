@@ -178,3 +178,60 @@ def test_export_writes_the_overlay_as_png_and_svg_and_a_column_per_run_and_term(
                                 ("train -ELBO", "train_total"), ("test recon", "test_recon"),
                                 ("test KL", "test_kl"), ("test -ELBO", "test_total")):
                 assert float(row[f"{name} {term}"]) == epoch[field]
+
+
+def _decoded(model, z_dim: int) -> np.ndarray:
+    import torch
+
+    with torch.no_grad():
+        return model.decode(torch.full((1, z_dim), 0.5)).numpy()
+
+
+def _checkpoint_model(path: Path):
+    from vae_desktop.core.checkpoint import load_checkpoint
+
+    return load_checkpoint(str(path)).build_model()
+
+
+def test_the_side_panels_follow_the_selected_run_and_the_own_run_stays(qtbot, make_window, settings, two_runs):
+    from tests.ui.helpers import wait_for_state
+    from vae_desktop.ui.model_mirror import state_to_numpy
+
+    window = make_window(settings, epochs=1)
+    window.resize(1500, 900)
+    window.start_button.click()
+    wait_for_state(qtbot, window, "ready", timeout=60_000)
+    own_state = state_to_numpy(window.trainer.model)
+    comparison = window.comparison
+    comparison.compare([str(f) for f in two_runs])
+    qtbot.waitUntil(lambda: len(comparison.comparison) == 3, timeout=30_000)
+    labels = comparison.comparison.labels()
+    # the window trained other data with a smaller model: the legend says so, and nothing else
+    assert labels[OWN_RUN_KEY] == "data = shapes, z = 2, batch = 100, hidden = 64"
+    assert labels[keys(two_runs)[1]] == "data = folder:imgs, z = 3, batch = 32, hidden = 256"
+    assert window.plots.recon.raw.isVisible()  # the own run keeps its live items, in its run colour
+    assert window.plots.recon.smooth.opts["pen"].color().name() == run_colour(0).lower()
+
+    comparison.comparison.select(keys(two_runs)[1])
+    mirror = window.mirror
+    qtbot.waitUntil(lambda: mirror.model is not None and mirror.model.config.z_dim == 3, timeout=30_000)
+    expected = _checkpoint_model(two_runs[1] / "checkpoints" / "latest.vaeckpt")
+    np.testing.assert_array_equal(_decoded(mirror.model, 3), _decoded(expected, 3))
+    assert window.latent_panel.sliders.z_dim == 3  # the latent panel shows that run's three dimensions
+    assert window.status.has_run and window.trainer is not None  # the own run is not replaced
+
+    comparison.comparison.select(OWN_RUN_KEY)
+    assert mirror.model.config.z_dim == 2
+    for name, value in state_to_numpy(mirror.model).items():
+        np.testing.assert_array_equal(value, own_state[name])
+
+    # training the own run again while a compared model is shown: the own model comes back first
+    comparison.comparison.select(keys(two_runs)[0])
+    qtbot.waitUntil(lambda: comparison.model_view.showing != "", timeout=30_000)
+    window.form.epochs.setValue(2)
+    window.start_button.click()
+    wait_for_state(qtbot, window, "ready", timeout=60_000)
+    assert comparison.model_view.showing == ""
+    for name, value in state_to_numpy(mirror.model).items():
+        np.testing.assert_array_equal(value, state_to_numpy(window.trainer.model)[name])
+    assert [e.epoch for e in comparison.comparison.run(OWN_RUN_KEY).curves.epochs] == [1, 2]

@@ -5,7 +5,7 @@ Run folders are read off the GUI thread (`open_compared_run` in a BackgroundCall
 Qt-free `RunComparison`; the overlay and the list are its views. The window's own run joins a
 comparison while it has curves, under the key `OWN_RUN_KEY`, and stays live (its plot items are
 the window's own). Selecting a run emits `selectedCheckpoint` with that run's latest checkpoint
-('' for the window's own run), for whoever loads models to follow.
+('' for the window's own run); `ComparedModelView` then shows that model in the side panels.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from vae_desktop.core.runs.errors import RunFolderError
 from vae_desktop.ui.actions import build_compare_actions
 from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.compare_list import ComparisonList
+from vae_desktop.ui.compare_model_view import ComparedModelView
 from vae_desktop.ui.compare_overlay import ComparisonOverlay
 from vae_desktop.ui.logging_setup import LOGGER_NAME
 
@@ -78,6 +79,8 @@ class ComparisonController(QObject):
         self.comparison.selection_changed.connect(self._on_selection)
         window.epochFinished.connect(lambda _metrics: self.sync_own_run())
         window.historyRestored.connect(lambda _epochs: self.sync_own_run())
+        self.model_view: ComparedModelView | None = None
+        window.coreReady.connect(self._attach_model_view)
 
     # ---- what is compared -----------------------------------------------------------------------
     @property
@@ -164,9 +167,16 @@ class ComparisonController(QObject):
     # ---- selection --------------------------------------------------------------------------------
     def _on_selection(self, key: str) -> None:
         run = self.comparison.selected
-        if run is not None:
-            self.selectedCheckpoint.emit("" if run.is_own else run.checkpoint)
+        self.selectedCheckpoint.emit("" if run is None or run.is_own else run.checkpoint)
+
+    def _attach_model_view(self) -> None:
+        """Once the core (and so the mirror) is there, the side panels follow the selected run."""
+        mirror = self._window.mirror
+        if self.model_view is None and mirror is not None:
+            self.model_view = ComparedModelView(self._window, mirror)
+            self.selectedCheckpoint.connect(self.model_view.follow)
 
     def join(self, timeout_s: float) -> bool:
         """Wait for folders still being read (tests, shutdown); True when none is left."""
-        return all(call.join(timeout_s) for call in list(self._loads))
+        view_done = self.model_view is None or self.model_view.join(timeout_s)
+        return all(call.join(timeout_s) for call in list(self._loads)) and view_done

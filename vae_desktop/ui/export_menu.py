@@ -153,7 +153,9 @@ class ExportController(QObject):
         for action in (self.map_png_action, self.map_svg_action, self.manifold_action):
             action.setEnabled(model)
         self.recon_action.setEnabled(model)
-        self.comparison_csv_action.setEnabled(self._window.comparison.active)
+        comparing = self._window.comparison.active
+        self.comparison_csv_action.setEnabled(comparing)
+        self.comparison_csv_action.setVisible(comparing)  # only while runs are compared
         self.gif_action.setEnabled(model)  # without two handles it says how to add them
         self.report_action.setEnabled(losses or model)
 

@@ -98,7 +98,10 @@ def _same(a: Any, b: Any) -> bool:
 def _written(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    text = str(value)
+    if text.startswith("folder:"):  # an image folder is named by its last part, not its whole path
+        return "folder:" + (Path(text[len("folder:"):]).name or text[len("folder:"):])
+    return text
 
 
 def differing_settings(runs: Sequence[ComparedRun]) -> list[str]:
