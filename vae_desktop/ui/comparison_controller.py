@@ -73,6 +73,7 @@ class ComparisonController(QObject):
         self.run_list = ComparisonList(self.comparison)
         window.plots.add_below(self.run_list)
         self._loads: list[BackgroundCall] = []
+        self._pending: list[list[ComparedRun | None]] = []  # folders being read, in the order asked for
         acts = window.menu_actions
         self.actions = build_compare_actions(window, acts.file_menu, acts.save, self.compare_dialog, self.add_dialog)
         self.run_list.addRequested.connect(self.add_dialog)
@@ -92,10 +93,13 @@ class ComparisonController(QObject):
         return bool(self._loads)
 
     def add_folders(self, folders: Iterable[str]) -> None:
-        """Read each folder off the GUI thread and add it; a folder that is no run gets one message."""
+        """Read each folder off the GUI thread and add it, in the order given, whichever is read
+        first; a folder that is no run gets one message and the others still come."""
         for folder in folders:
-            call = BackgroundCall(partial(open_compared_run, str(folder)), self._on_loaded,
-                                  partial(self._on_failed, str(folder)), name="compare-run", parent=self)
+            slot: list[ComparedRun | None] = []  # filled when read: the run, or None when it failed
+            self._pending.append(slot)
+            call = BackgroundCall(partial(open_compared_run, str(folder)), partial(self._on_loaded, slot),
+                                  partial(self._on_failed, slot, str(folder)), name="compare-run", parent=self)
             self._loads.append(call)
             call.completed.connect(partial(self._loads.remove, call))
             call.start()
@@ -103,6 +107,9 @@ class ComparisonController(QObject):
     def compare(self, folders: Iterable[str]) -> None:
         """A new comparison: these folders, and the window's own run when it has curves."""
         self.comparison.clear()
+        for slot in self._pending:  # folders still being read for an earlier comparison are not wanted
+            slot.append(None)
+        self._pending = []
         self.sync_own_run(join=True)
         self.add_folders(folders)
 
@@ -118,20 +125,32 @@ class ComparisonController(QObject):
                 self.sync_own_run(join=True)
             self.add_folders(folders)
 
-    def _on_loaded(self, run: ComparedRun) -> None:
-        if not self.active:
-            self.sync_own_run(join=True)
-        self.comparison.add(run)
-        self.runAdded.emit(run.key)
-        log.info("Comparing %s (%d batch rows, %d epochs)", run.name, len(run.curves.steps), len(run.curves.epochs))
+    def _on_loaded(self, slot: list[ComparedRun | None], run: ComparedRun) -> None:
+        slot.append(run)
+        self._add_ready()
 
-    def _on_failed(self, folder: str, exc: BaseException) -> None:
+    def _on_failed(self, slot: list[ComparedRun | None], folder: str, exc: BaseException) -> None:
+        slot.append(None)
         if isinstance(exc, (RunFolderError, OSError)):
             self._window.show_error(f"Could not compare {Path(folder).name}: {exc}")
         else:
             log.error("Reading %s for the comparison failed", folder, exc_info=exc)
             self._window.show_error(f"Could not compare {Path(folder).name}: an unexpected error "
                                     f"({type(exc).__name__}: {exc}).")
+        self._add_ready()
+
+    def _add_ready(self) -> None:
+        """Add the runs read so far that no earlier folder is still being read before."""
+        while self._pending and self._pending[0]:
+            run = self._pending.pop(0)[0]
+            if run is None:
+                continue
+            if not self.active:
+                self.sync_own_run(join=True)
+            self.comparison.add(run)
+            self.runAdded.emit(run.key)
+            log.info("Comparing %s (%d batch rows, %d epochs)", run.name, len(run.curves.steps),
+                     len(run.curves.epochs))
 
     # ---- the window's own run ---------------------------------------------------------------------
     def own_run(self) -> ComparedRun | None:
