@@ -14,9 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from vae_desktop.core.runs.comparison import PALETTE_SIZE, RunCurves
-from vae_desktop.core.series import LossTrace
 from vae_desktop.ui.loss_plot_items import LossPlot
-from vae_desktop.ui.loss_plots import smoothing_window
 from vae_desktop.ui.theme import Theme
 
 # Okabe & Ito's colour-blind-safe palette (black left out: it vanishes on the dark theme).
@@ -70,13 +68,9 @@ class RunCurveItems:
 
     def set_curves(self, curves: RunCurves) -> None:
         spe = max(1, curves.steps_per_epoch)
-        window = smoothing_window(spe)
-        trace = LossTrace(window)
-        trace.append(np.asarray(curves.steps, dtype=np.float64), np.asarray(curves.recon, dtype=np.float64),
-                     np.asarray(curves.kl, dtype=np.float64))
-        view = trace.view()
+        view = curves.trace()
         value, smoothed = (_RECON, _RECON_S) if self.lossplot.quantity == "recon" else (_KL, _KL_S)
-        full = window - 1
+        full = curves.smoothing - 1
         self.raw.setData(view[_STEP] / spe, view[value])
         self.smooth.setData(view[_CENTER, full:] / spe, view[smoothed, full:])
         ex = np.array([e.epoch for e in curves.epochs], dtype=np.float64)

@@ -25,6 +25,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
+    smoothing_window,
 )
 from vae_desktop.ui.loss_plot_items import LossPlot, TimedCanvas
 from vae_desktop.ui.plot_axes import LossAxis
@@ -42,11 +43,6 @@ REDRAW_BUDGET = 0.01
 
 # Buffer columns: raw values, trailing means, and the step each trailing mean is centred on
 _STEP, _RECON, _KL, _RECON_S, _KL_S, _CENTER = range(6)
-
-
-def smoothing_window(steps_per_epoch: int) -> int:
-    """Batches averaged by the smoothed curve: a fifth of an epoch, within 5..200."""
-    return int(min(200, max(5, steps_per_epoch // 5)))
 
 
 class LossPlots(QWidget):

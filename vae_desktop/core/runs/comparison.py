@@ -22,6 +22,7 @@ from psygnal import Signal
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.runs.history import RunHistory
 from vae_desktop.core.runs.opening import classify_path, open_run, source_for
+from vae_desktop.core.series import LossTrace, smoothing_window
 
 OWN_RUN_KEY = "window"  # the key of the window's own run (run folders are keyed by their path)
 PALETTE_SIZE = 8  # colours the views have (Okabe-Ito); the ninth run shares the first one's colour
@@ -54,6 +55,23 @@ class RunCurves:
     kl: np.ndarray = field(default_factory=lambda: np.empty(0))
     epochs: list[EpochMetrics] = field(default_factory=list)
     steps_per_epoch: int = 1
+    _trace: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def smoothing(self) -> int:
+        """Batches the smoothed curve averages: as in a single run's plot."""
+        return smoothing_window(max(1, self.steps_per_epoch))
+
+    def trace(self) -> np.ndarray:
+        """The batch rows as the plots draw them (core.series.LossTrace columns: thinned for long
+        runs, with trailing means); worked out once, by whoever asks first (the thread that read
+        the folder), since a run of 10^6 steps takes a tenth of a second."""
+        if self._trace is None:
+            trace = LossTrace(self.smoothing)
+            trace.append(np.asarray(self.steps, np.float64), np.asarray(self.recon, np.float64),
+                         np.asarray(self.kl, np.float64))
+            self._trace = trace.view().copy()
+        return self._trace
 
     @classmethod
     def of_history(cls, history: RunHistory, steps_per_epoch: int = 0) -> RunCurves:
@@ -229,10 +247,12 @@ def open_compared_run(folder: str) -> ComparedRun:
     steps_per_epoch = info.progress.steps_per_epoch if info is not None else 0
     path = Path(folder)
     checkpoint = opened.checkpoint
+    curves = RunCurves.of_history(opened.history, steps_per_epoch)
+    curves.trace()  # here, off the GUI thread
     return ComparedRun(
         key=str(path.resolve()),
         name=path.name or str(path),
         settings=settings,
-        curves=RunCurves.of_history(opened.history, steps_per_epoch),
+        curves=curves,
         checkpoint="" if checkpoint is None else checkpoint.path,
     )
