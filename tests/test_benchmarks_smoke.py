@@ -28,6 +28,7 @@ SMOKE_ARGS = {
     "bench_checkpoint_load": ["--quick", "--repeats", "1"],
     "bench_autosave": ["--rounds", "1", "--train-images", "512", "--test-images", "100"],
     "bench_likelihood": ["--quick"],
+    "bench_compare": ["--rows", "2000", "--repeats", "1"],
 }
 
 
