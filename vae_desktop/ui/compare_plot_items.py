@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 
 from vae_desktop.core.runs.comparison import PALETTE_SIZE, RunCurves
 from vae_desktop.ui.loss_plot_items import LossPlot
+from vae_desktop.ui.loss_plots import MAX_EPOCH_MARKERS
 from vae_desktop.ui.theme import Theme
 
 # Okabe & Ito's colour-blind-safe palette (black left out: it vanishes on the dark theme).
@@ -40,9 +41,10 @@ def style_run_items(items: tuple[pg.PlotDataItem, ...], colour: str, theme: Them
     train.setPen(pg.mkPen(colour, width=width * 0.75, style=TRAIN_STYLE))
     test.setPen(pg.mkPen(colour, width=width * 0.75))
     for curve in (train, test):
-        curve.setSymbolBrush(pg.mkBrush(colour))
-        curve.setSymbolPen(pg.mkPen(theme.plot_marker_edge))
-        curve.setSymbolSize(8 if selected else 6)
+        if curve.opts["symbol"] is not None:  # thousands of epochs are drawn without markers
+            curve.setSymbolBrush(pg.mkBrush(colour))
+            curve.setSymbolPen(pg.mkPen(theme.plot_marker_edge))
+            curve.setSymbolSize(8 if selected else 6)
     z = 5 if selected else 1
     raw.setZValue(z - 1)
     for curve in (smooth, train, test):
@@ -73,6 +75,9 @@ class RunCurveItems:
         full = curves.smoothing - 1
         self.raw.setData(view[_STEP] / spe, view[value])
         self.smooth.setData(view[_CENTER, full:] / spe, view[smoothed, full:])
+        markers = len(curves.epochs) <= MAX_EPOCH_MARKERS  # as for a single run: markers cost drawing time
+        self.train.setSymbol("o" if markers else None)
+        self.test.setSymbol("s" if markers else None)
         ex = np.array([e.epoch for e in curves.epochs], dtype=np.float64)
         train_name, test_name = ("train_recon", "test_recon") if self.lossplot.quantity == "recon" else (
             "train_kl", "test_kl")
