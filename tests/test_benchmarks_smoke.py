@@ -31,6 +31,7 @@ SMOKE_ARGS = {
     "bench_folder_cache": ["--quick"],
     "bench_distributed": ["--epochs", "1"],
     "bench_follow": ["--lines", "4", "--checkpoints", "1", "--idle-seconds", "1"],
+    "bench_compare": ["--rows", "2000", "--repeats", "1"],
 }
 
 

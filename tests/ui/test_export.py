@@ -120,7 +120,9 @@ def test_metrics_csv_and_report_through_the_export_menu(trained, tmp_path, monke
     bar = window.menuBar().actions()  # Export sits just before Help
     assert bar.index(menu.menuAction()) == bar.index(window.menu_actions.help_menu.menuAction()) - 1
     ex.update_actions()
-    assert all(a.isEnabled() for a in menu.actions() if not a.isSeparator())
+    # everything shown is on; the comparison's CSV is shown only while runs are compared
+    assert all(a.isEnabled() for a in menu.actions() if not a.isSeparator() and a.isVisible())
+    assert not ex.comparison_csv_action.isVisible()
 
     csv_path = tmp_path / "metrics.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_path), ""))

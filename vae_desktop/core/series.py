@@ -100,6 +100,11 @@ LOSS_TRACE_FIELDS = ("global_step", "recon", "kl", "recon_smoothed", "kl_smoothe
 MAX_TRACE_ROWS = 2**18  # 262,144 rows of 6 float64: 12.6 MB, whatever the length of the run
 
 
+def smoothing_window(steps_per_epoch: int) -> int:
+    """Batches averaged by a smoothed loss curve: a fifth of an epoch, within 5..200."""
+    return int(min(200, max(5, steps_per_epoch // 5)))
+
+
 class LossTrace:
     """Per-batch losses for live curves, bounded in memory however long the run.
 

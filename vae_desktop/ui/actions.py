@@ -164,3 +164,28 @@ def add_follow_actions(window: QMainWindow, acts: WindowActions, open_run_folder
         else:
             acts.file_menu.insertAction(after, act)
     return FollowActions(folder, remote, stop)
+
+
+@dataclass(frozen=True)
+class CompareActions:
+    """File ▸ Compare runs… and Add run to comparison… (the comparison's own entries)."""
+
+    compare_runs: QAction
+    add_run: QAction
+
+
+def build_compare_actions(
+    window: QMainWindow, file_menu: QMenu, before: QAction, compare_runs: Callable[[], object],
+    add_run: Callable[[], object],
+) -> CompareActions:
+    """Put the comparison's actions into the File menu, above `before`."""
+    compare = _action(window, "&Compare runs…", None, compare_runs)
+    compare.setObjectName("compareRunsAction")
+    compare.setStatusTip("Overlay the loss curves of run folders (and this window's run) in one plot")
+    add = _action(window, "A&dd run to comparison…", None, add_run)
+    add.setObjectName("addRunToComparisonAction")
+    add.setStatusTip("Add more run folders to the runs compared in the loss plots")
+    file_menu.insertAction(before, compare)
+    file_menu.insertAction(before, add)
+    file_menu.insertSeparator(before)
+    return CompareActions(compare, add)

@@ -32,6 +32,7 @@ from vae_desktop.core.report import (
     run_config,
     write_report,
 )
+from vae_desktop.core.runs.comparison_csv import write_comparison_csv
 from vae_desktop.core.versions import software_versions
 from vae_desktop.ui.icons import action_icon
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -51,6 +52,7 @@ SVG_FILTER = "SVG drawings (*.svg)"
 GIF_FILTER = "Animated GIF (*.gif)"
 CSV_FILTER = "CSV files (*.csv)"
 NO_MODEL = "Start training or open a checkpoint first: there is no model to export from yet."
+NO_COMPARISON = "No runs are compared: choose File ▸ Compare runs… first."
 NO_LOSSES = "Nothing to plot yet: start training or open a checkpoint first."
 
 
@@ -107,6 +109,10 @@ class ExportController(QObject):
                               "Save the path between the two chosen handles as an animation, one frame per step",
                               lambda: self._save_dialog(self.export_interpolation_gif, "interpolation.gif",
                                                         GIF_FILTER))
+        self.comparison_csv_action = add("exportComparisonCsvAction", "C&omparison as CSV…",
+                                         "Save one row per epoch with a column per compared run and loss term",
+                                         lambda: self._save_dialog(self.export_comparison_csv, "comparison.csv",
+                                                                   CSV_FILTER))
         self.menu.addSeparator()
         self.report_action.setIcon(action_icon("report"))
         for action in (self.loss_png_action, self.map_png_action, self.gif_action):
@@ -130,10 +136,10 @@ class ExportController(QObject):
 
     # ---- what is available ----------------------------------------------------------------------
     def _has_losses(self) -> bool:
-        """The run has trained a step (read from the status: copying the plots' data would cost a
-        frame on every batch bundle of a long run)."""
+        """The run has trained a step, or runs are compared (read from the status: copying the
+        plots' data would cost a frame on every batch bundle of a long run)."""
         status = self._window.status
-        return status.has_run and status.global_step > 0
+        return (status.has_run and status.global_step > 0) or self._window.comparison.active
 
     def _model(self) -> VAE | None:  # torch is loaded by now
         mirror = self._window.mirror
@@ -147,6 +153,9 @@ class ExportController(QObject):
         for action in (self.map_png_action, self.map_svg_action, self.manifold_action):
             action.setEnabled(model)
         self.recon_action.setEnabled(model)
+        comparing = self._window.comparison.active
+        self.comparison_csv_action.setEnabled(comparing)
+        self.comparison_csv_action.setVisible(comparing)  # only while runs are compared
         self.gif_action.setEnabled(model)  # without two handles it says how to add them
         self.report_action.setEnabled(losses or model)
 
@@ -160,6 +169,14 @@ class ExportController(QObject):
         if not self._has_losses():
             raise ExportError(NO_LOSSES)
         return atomic_write_bytes(path, self._loss_svg())
+
+    def export_comparison_csv(self, path: str | os.PathLike[str]) -> Path:
+        """One row per epoch, a column per compared run and term (train/test recon, KL, -ELBO)."""
+        comparison = self._window.comparison
+        if not comparison.active:
+            raise ExportError(NO_COMPARISON)
+        comparison.sync_own_run()  # the window's own run as of now
+        return write_comparison_csv(comparison.comparison.runs, path)
 
     def export_latent_map_png(self, path: str | os.PathLike[str]) -> Path:
         self._require_model()

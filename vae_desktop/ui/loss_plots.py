@@ -25,6 +25,7 @@ from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.series import (
     MAX_TRACE_ROWS,
     LossTrace,
+    smoothing_window,
 )
 from vae_desktop.ui.loss_plot_items import LossPlot, TimedCanvas
 from vae_desktop.ui.plot_axes import LossAxis
@@ -42,11 +43,6 @@ REDRAW_BUDGET = 0.01
 
 # Buffer columns: raw values, trailing means, and the step each trailing mean is centred on
 _STEP, _RECON, _KL, _RECON_S, _KL_S, _CENTER = range(6)
-
-
-def smoothing_window(steps_per_epoch: int) -> int:
-    """Batches averaged by the smoothed curve: a fifth of an epoch, within 5..200."""
-    return int(min(200, max(5, steps_per_epoch // 5)))
 
 
 class LossPlots(QWidget):
@@ -107,6 +103,7 @@ class LossPlots(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.readout)
+        self._layout = layout
 
         self.log_scale.toggled.connect(self._on_log_scale)
         self.follow_latest.toggled.connect(self._on_follow_latest)
@@ -123,6 +120,10 @@ class LossPlots(QWidget):
         self._timer.setInterval(redraw_interval_ms)
         self._timer.timeout.connect(self._redraw_if_dirty)
         self._theme = on_theme(self, self.apply_theme)
+
+    def add_below(self, widget: QWidget) -> None:
+        """Put `widget` under the plots, above the hover readout (the comparison's run list)."""
+        self._layout.insertWidget(self._layout.indexOf(self.readout), widget)
 
     def _add_plot(self, row: int) -> pg.PlotItem:
         return self.canvas.addPlot(row=row, col=0, axisItems={"left": LossAxis("left")})

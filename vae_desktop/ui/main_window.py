@@ -25,6 +25,7 @@ from vae_desktop.core.training_status import TrainingState, TrainingStatus, cont
 from vae_desktop.core.wording import counted
 from vae_desktop.ui import file_dialogs
 from vae_desktop.ui.actions import WindowCommands, build_menus
+from vae_desktop.ui.comparison_controller import ComparisonController
 from vae_desktop.ui.control_panel import ControlPanel
 from vae_desktop.ui.follow import drops
 from vae_desktop.ui.follow.banner import FollowBanner
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         acts.follow_latest.toggled.connect(self.plots.follow_latest.setChecked)
         self.plots.follow_latest.toggled.connect(acts.follow_latest.setChecked)
         self.recent = RecentFiles(self.settings, acts.recent_menu, self.open_over_run)
+        self.comparison = ComparisonController(self)  # File > Compare runs…, the overlay and the run list
         self._restored_main_splitter = restore_window_settings(self)
         self._unsaved = UnsavedWorkGuard(self)
         self._render(NOT_STARTED)
