@@ -5,6 +5,7 @@ gives the window back."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -103,6 +104,10 @@ def test_kill_9_shows_stalled_keeps_the_model_and_continue_here_resumes(qtbot, m
     assert not follow.active and not window.status.following
     qtbot.waitUntil(lambda: window.state == "training", timeout=60_000)
     qtbot.waitUntil(lambda: window.status.global_step > saved_step + 2, timeout=60_000)
-    assert window.controller.checkpoint_path == str(out / "checkpoints" / "latest.vaeckpt")
+    # It trains on in a run folder of the window's own (seeded with the followed run's history), as any
+    # checkpoint opened and continued does; the followed folder, another process's, is left as it was.
+    own = Path(window.controller.checkpoint_path)
+    assert own.name == "latest.vaeckpt" and out not in own.parents
+    assert load_checkpoint(out / "checkpoints" / "latest.vaeckpt").progress.global_step == saved_step
     window.stop_training()
     qtbot.waitUntil(lambda: window.state == "ready", timeout=60_000)
