@@ -30,7 +30,7 @@ def test_a_64px_colour_folder_trains_and_its_cache_is_reused_then_rebuilt(tmp_pa
     first = _train(cache, *common, "--out", str(tmp_path / "one"))
     assert first.returncode == 0, first.stderr
     assert "Decoding images" in first.stderr and "Trained to epoch 1" in first.stdout  # the progress bar
-    ckpt = load_checkpoint(tmp_path / "one" / "model.vaeckpt")
+    ckpt = load_checkpoint(tmp_path / "one" / "checkpoints" / "latest.vaeckpt")
     assert ckpt.image_size == 64 and ckpt.model_config.image_shape == (3, 64, 64)
     assert (ckpt.model_config.base_width, ckpt.model_config.hidden) == (4, 16)
     (cached,) = (cache / "folders").glob(f"*{SUFFIX}")
@@ -43,8 +43,7 @@ def test_a_64px_colour_folder_trains_and_its_cache_is_reused_then_rebuilt(tmp_pa
     after = cached.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
-    resumed = _train(cache, "--resume", str(tmp_path / "one" / "model.vaeckpt"), "--epochs", "2",
-                     "--out", str(tmp_path / "one"))
+    resumed = _train(cache, "--resume", str(tmp_path / "one"), "--epochs", "2")
     assert resumed.returncode == 0, resumed.stderr  # the checkpoint's image size is used again
     assert "Decoding images" not in resumed.stderr
 
@@ -60,13 +59,12 @@ def test_128px_trains_and_a_resume_at_another_size_is_one_line(tmp_path):
     out = tmp_path / "run"
     trained = _train(cache, "--dataset", f"folder:{folder}", "--image-size", "128", *TINY, "--out", str(out))
     assert trained.returncode == 0, trained.stderr
-    assert load_checkpoint(out / "model.vaeckpt").model_config.image_shape == (3, 128, 128)
-    refused = _train(cache, "--resume", str(out / "model.vaeckpt"), "--image-size", "64", "--epochs", "2",
-                     "--out", str(out))
+    assert load_checkpoint(out / "checkpoints" / "latest.vaeckpt").model_config.image_shape == (3, 128, 128)
+    refused = _train(cache, "--resume", str(out), "--image-size", "64", "--epochs", "2")
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "--image-size 64 differs from the checkpoint's image size 128" in refused.stderr
     assert "hidden" in _train(cache, "--help").stdout
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "VAE_DESKTOP_CACHE_DIR": str(cache)}
-    evaluated = subprocess.run([sys.executable, "-m", "vae_desktop", "evaluate", str(out / "model.vaeckpt")],
+    evaluated = subprocess.run([sys.executable, "-m", "vae_desktop", "evaluate", str(out)],
                                capture_output=True, text=True, timeout=240, env=env)
     assert evaluated.returncode == 0, evaluated.stderr  # reads the folder at the checkpoint's 128×128
