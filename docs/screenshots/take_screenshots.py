@@ -53,7 +53,8 @@ def main() -> int:
 
     app = create_application()
     theme_manager().set_preference("light")
-    window = launch()
+    started = launch()
+    window = started.window
     window.resize(*WINDOW_SIZE)
     args.out.mkdir(parents=True, exist_ok=True)
     taken: list[Path] = []
@@ -75,13 +76,13 @@ def main() -> int:
             QTimer.singleShot(2500, training_shot)  # mid-way through the next epoch: curves still moving
 
     def training_shot() -> None:
-        latent = window.side_tabs.widget(0)
+        latent = window.latent_panel
         latent.show_test_image(int(latent.scatter()[0][len(latent.scatter()[0]) // 3]))  # a posterior ellipse
         QTimer.singleShot(600, lambda: (save(window, "window-training.png"), dark_shot()))
 
     def dark_shot() -> None:
         theme_manager().set_preference("dark")
-        latent = window.side_tabs.widget(0)
+        latent = window.latent_panel
         latent.add_handle_at(*latent.scatter()[1].mean(axis=0))  # a third handle in the middle of the data
         QTimer.singleShot(1500, lambda: (save(latent, "latent-explorer-dark.png"), finish()))
 
@@ -92,7 +93,7 @@ def main() -> int:
     window.coreReady.connect(lambda: QTimer.singleShot(500, start))
     window.epochFinished.connect(on_epoch)
     app.exec()
-    window.join_background_work(30)
+    started.join(30)
     return 0 if len(taken) == 2 else 1
 
 
