@@ -10,8 +10,11 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 SSHD = "/usr/sbin/sshd"
 
@@ -118,3 +121,15 @@ def _descendants(pid: int) -> list[int]:
             found.append(child)
             queue.append(child)
     return found
+
+
+def running_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    """A started sshd for a module's tests, stopped after them; the tests skip with the reason when none
+    can start. Use as `server = pytest.fixture(scope="module", name="server")(sshd.running_server)`."""
+    ssh = make_server(tmp_path_factory.mktemp("sshd"))
+    try:
+        ssh.start()
+    except RuntimeError as exc:
+        pytest.skip(f"could not start a local sshd: {exc}")
+    yield ssh
+    ssh.stop()

@@ -26,15 +26,7 @@ from .conftest import batch, epoch_metrics, new_writer  # noqa: E402
 CHILD = Path(__file__).with_name("writer_child.py")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ssh = sshd.make_server(tmp_path_factory.mktemp("sshd"))
-    try:
-        ssh.start()
-    except RuntimeError as exc:
-        pytest.skip(f"could not start a local sshd: {exc}")
-    yield ssh
-    ssh.stop()
+server = pytest.fixture(scope="module", name="server")(sshd.running_server)
 
 
 def _source(server, folder: Path, **kwargs):

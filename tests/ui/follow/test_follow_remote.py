@@ -17,15 +17,7 @@ from .conftest import start_train, wait_for_file
 pytestmark = pytest.mark.skipif(sshd.missing_reason() is not None, reason=str(sshd.missing_reason()))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ssh = sshd.make_server(tmp_path_factory.mktemp("sshd"))
-    try:
-        ssh.start()
-    except RuntimeError as exc:
-        pytest.skip(f"could not start a local sshd: {exc}")
-    yield ssh
-    ssh.stop()
+server = pytest.fixture(scope="module", name="server")(sshd.running_server)
 
 
 def test_window_follows_a_remote_run_over_sftp(qtbot, make_window, settings, image_folder, tmp_path, processes,
