@@ -300,10 +300,10 @@ def test_a_folder_that_disappears_while_being_read_is_a_clear_error(qtbot, windo
     qtbot.waitUntil(lambda: window.mirror.dataset is not None)
     original = folder_module._read_image
 
-    def read_then_vanish(path, *args):
+    def read_then_vanish(path, *args, **kwargs):
         if folder.exists() and path.name == "05.png":
             shutil.rmtree(folder)  # the user (or a sync tool) moves the folder away mid-load
-        return original(path, *args)
+        return original(path, *args, **kwargs)
 
     monkeypatch.setattr(folder_module, "_read_image", read_then_vanish)
     pick_folder(qtbot, window, monkeypatch, folder)
