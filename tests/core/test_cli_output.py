@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
 
+from tests.shape_folders import write_shape_pngs
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
-from vae_desktop.core.datasets.shapes import render_shapes
 from vae_desktop.core.runs.opening import open_run
 from vae_desktop.core.runs.source import LocalSource
 
@@ -80,10 +79,7 @@ _HOOKED = textwrap.dedent("""
 def images(tmp_path_factory) -> Path:
     """A small folder dataset of real rendered shapes (200 images: a few steps per epoch)."""
     root = tmp_path_factory.mktemp("imgs")
-    rendered, _ = render_shapes(200, seed=3)
-    for i, image in enumerate(rendered[:, 0].numpy()):
-        Image.fromarray(image).save(root / f"{i}.png")
-    return root
+    return write_shape_pngs(root)
 
 
 def _train_args(images: Path, out: Path, *extra: str) -> list[str]:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
+from tests.shape_folders import write_shape_pngs
 from vae_desktop.core.checkpoint import load_checkpoint
-from vae_desktop.core.datasets.shapes import render_shapes
 from vae_desktop.core.runs.follower import RunFollower
 from vae_desktop.core.runs.interrupted import find_interrupted
 from vae_desktop.core.runs.opening import open_run
@@ -33,10 +32,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("imgs")
-    rendered, _ = render_shapes(200, seed=3)
-    for i, image in enumerate(rendered[:, 0].numpy()):
-        Image.fromarray(image).save(root / f"{i}.png")
-    return root
+    return write_shape_pngs(root)
 
 
 def _args(images: Path, *extra: str) -> list[str]:

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from tests.shape_folders import write_shape_pngs
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
-from vae_desktop.core.datasets.shapes import render_shapes
 from vae_desktop.ui import current_run, run_controller
 from vae_desktop.ui.main_window import MainWindow
 
@@ -141,9 +140,7 @@ def test_a_checkpoint_copy_holds_no_lock_after_it_is_written(qtbot, make_window,
 def images(tmp_path) -> Path:
     root = tmp_path / "imgs"
     root.mkdir()
-    for i, image in enumerate(render_shapes(200, seed=3)[0][:, 0].numpy()):
-        Image.fromarray(image).save(root / f"{i}.png")
-    return root
+    return write_shape_pngs(root)
 
 
 def test_a_window_cannot_save_over_the_checkpoint_a_train_process_is_writing(qtbot, window, tmp_path, images):

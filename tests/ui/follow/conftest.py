@@ -10,9 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
-from vae_desktop.core.datasets.shapes import render_shapes
+from tests.shape_folders import write_shape_pngs
 
 REPO = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -22,10 +21,7 @@ ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 def image_folder(tmp_path_factory) -> Path:
     """200 small shape images: a `train --dataset folder:...` epoch takes a fraction of a second."""
     root = tmp_path_factory.mktemp("follow-imgs")
-    rendered, _ = render_shapes(200, seed=3)
-    for i, image in enumerate(rendered[:, 0].numpy()):
-        Image.fromarray(image).save(root / f"{i}.png")
-    return root
+    return write_shape_pngs(root)
 
 
 def train_args(images: Path, out: Path, epochs: int, *extra: str) -> list[str]:
