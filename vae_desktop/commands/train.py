@@ -14,9 +14,12 @@ was (the state the run was continued from) and its lock is held too, so older ve
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -150,7 +153,8 @@ def _train(args: argparse.Namespace, out: Path, resume_path: Path | None, lock: 
     try:
         for metrics in trainer.run():
             try:
-                recorder.record(metrics)
+                with _ctrl_c_after_the_write():
+                    recorder.record(metrics)
             except (CheckpointError, RunFolderError) as exc:
                 lost = f"Training stopped: epoch {metrics.epoch} is not saved"
                 _fail(recorder, f"{exc} {lost if isinstance(metrics, EpochMetrics) else 'Training stopped'}; "
@@ -313,3 +317,21 @@ def _progress_bar(trainer: Trainer, quiet: bool) -> tqdm | None:
     total = trainer.config.epochs * trainer.steps_per_epoch
     done = trainer.progress.epoch * trainer.steps_per_epoch + trainer.progress.step_in_epoch
     return tqdm(total=total, initial=done, unit="batch", dynamic_ncols=True, file=sys.stderr)
+
+
+@contextmanager
+def _ctrl_c_after_the_write() -> Iterator[None]:
+    """Hold a Ctrl+C back until the row or checkpoint being written is whole: torch.save interrupted
+    half-way fails as a broken save ("unexpected pos"), where the user asked to stop and keep the state.
+    The interrupt is raised right after, so the usual interrupted-and-saved path follows."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
