@@ -27,10 +27,16 @@ def test_the_window_paints_without_torch_and_start_waits_for_it():
         app.processEvents()
         image = window.grab()
         assert "torch" not in sys.modules, "the first window must not need torch"
+        # nor what only the core's parts need (each costs start-up time: the comparison's ~0.1 s)
+        early = [m for m in ("psygnal", "vae_desktop.core.runs.comparison", "vae_desktop.ui.comparison_controller")
+                 if m in sys.modules]
+        assert not early, f"imported before the first paint: {early}"
+        assert window.comparison is None
         assert not image.isNull() and image.width() > 500
         print("start enabled:", window.start_button.isEnabled(), "|", window.start_button.toolTip())
         window.attach_core()
         assert "torch" in sys.modules
+        assert window.comparison is not None and window.comparison.actions.compare_runs.objectName() == "compareRunsAction"
         print("after core:", window.start_button.isEnabled())
     """)
     assert result.returncode == 0, result.stderr

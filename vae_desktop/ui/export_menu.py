@@ -139,7 +139,11 @@ class ExportController(QObject):
         """The run has trained a step, or runs are compared (read from the status: copying the
         plots' data would cost a frame on every batch bundle of a long run)."""
         status = self._window.status
-        return (status.has_run and status.global_step > 0) or self._window.comparison.active
+        return (status.has_run and status.global_step > 0) or self._comparing()
+
+    def _comparing(self) -> bool:
+        comparison = self._window.comparison
+        return comparison is not None and comparison.active
 
     def _model(self) -> VAE | None:  # torch is loaded by now
         mirror = self._window.mirror
@@ -153,7 +157,7 @@ class ExportController(QObject):
         for action in (self.map_png_action, self.map_svg_action, self.manifold_action):
             action.setEnabled(model)
         self.recon_action.setEnabled(model)
-        comparing = self._window.comparison.active
+        comparing = self._comparing()
         self.comparison_csv_action.setEnabled(comparing)
         self.comparison_csv_action.setVisible(comparing)  # only while runs are compared
         self.gif_action.setEnabled(model)  # without two handles it says how to add them
@@ -173,7 +177,7 @@ class ExportController(QObject):
     def export_comparison_csv(self, path: str | os.PathLike[str]) -> Path:
         """One row per epoch, a column per compared run and term (train/test recon, KL, -ELBO)."""
         comparison = self._window.comparison
-        if not comparison.active:
+        if comparison is None or not comparison.active:
             raise ExportError(NO_COMPARISON)
         comparison.sync_own_run()  # the window's own run as of now
         return write_comparison_csv(comparison.comparison.runs, path)
