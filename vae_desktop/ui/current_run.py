@@ -74,6 +74,13 @@ class CurrentRun:
         return self.checkpoint.history if self.checkpoint is not None else TrainingHistory()
 
     @property
+    def image_size(self) -> int | None:
+        """The size its images were scaled to (`--image-size`), None for the dataset's own."""
+        if self.trainer is not None:
+            return self.trainer.dataset.image_size
+        return self.checkpoint.image_size if self.checkpoint is not None else None
+
+    @property
     def steps_per_epoch(self) -> int | None:
         """Known once trained here, from a checkpoint that has finished an epoch, or from its dataset."""
         if self.trainer is not None:
@@ -120,10 +127,15 @@ def check_dataset_shape(ckpt: Checkpoint, name: str) -> None:
     """Refuse, before the current run is replaced, a checkpoint whose model cannot take its own dataset's
     images (a built-in dataset's shape is known without loading it; a folder's is checked once loaded)."""
     info = DATASETS.get(ckpt.dataset)
-    if info is not None and tuple(info.image_shape) != ckpt.model_config.image_shape:
+    if info is None:
+        return
+    channels, height, width = info.image_shape
+    if ckpt.image_size is not None:  # trained on the dataset scaled to --image-size
+        height = width = ckpt.image_size
+    if (channels, height, width) != ckpt.model_config.image_shape:
         raise CheckpointError(
             f"{name} does not fit its dataset: the model takes images of shape {ckpt.model_config.image_shape} "
-            f"but {ckpt.dataset} has {tuple(info.image_shape)}."
+            f"but {ckpt.dataset} has {(channels, height, width)}."
         )
 
 

@@ -24,7 +24,10 @@ Waiter = Callable[[ImageDataset | None], None]
 
 
 class DatasetLoads(QObject):
-    """`with_dataset(name, seed, then)`: `then(dataset)` in the GUI thread once loaded (`then(None)` on failure)."""
+    """`with_dataset(name, seed, then)`: `then(dataset)` in the GUI thread once loaded (`then(None)` on failure).
+
+    A run trained at `--image-size 64` needs its dataset at 64 px: the size is part of what is asked
+    for (None: the dataset's own size)."""
 
     errorRaised = Signal(str)  # user-facing message: a load failed
 
@@ -35,32 +38,32 @@ class DatasetLoads(QObject):
         super().__init__(parent)
         self._report_unexpected = report_unexpected  # a waiter's unexpected exception: logged and shown
         self._after_failed_waiter = after_failed_waiter  # e.g. leave "loading"
-        self._datasets: dict[tuple[str, int | None], ImageDataset] = {}
-        self._loads: dict[tuple[str, int], BackgroundCall] = {}
-        self._waiters: dict[tuple[str, int], list[tuple[Waiter, str]]] = {}
+        self._datasets: dict[tuple[str, int | None, int | None], ImageDataset] = {}  # (name, seed, size)
+        self._loads: dict[tuple[str, int, int | None], BackgroundCall] = {}
+        self._waiters: dict[tuple[str, int, int | None], list[tuple[Waiter, str]]] = {}
 
     def provide(self, dataset: ImageDataset, name: str) -> None:
-        self._datasets = {(name, None): dataset}
+        self._datasets = {(name, None, dataset.image_size): dataset}
 
-    def loaded(self, name: str, seed: int) -> ImageDataset | None:
-        return self._datasets.get((name, None)) or self._datasets.get((name, seed))
+    def loaded(self, name: str, seed: int, image_size: int | None = None) -> ImageDataset | None:
+        return self._datasets.get((name, None, image_size)) or self._datasets.get((name, seed, image_size))
 
     def with_dataset(
         self, name: str, seed: int, then: Waiter, download: bool = True, quiet: bool = False,
-        purpose: str = "show the dataset",
+        purpose: str = "show the dataset", image_size: int | None = None,
     ) -> None:
-        """Call `then` with the dataset; `purpose` completes "Could not ..." should `then` fail."""
-        loaded = self.loaded(name, seed)
+        """Call `then` with the dataset (at `image_size`); `purpose` completes "Could not ..." should `then` fail."""
+        loaded = self.loaded(name, seed, image_size)
         if loaded is not None:
             self._deliver(then, purpose, loaded)
             return
-        key = (name, seed)
+        key = (name, seed, image_size)
         self._waiters.setdefault(key, []).append((then, purpose))
         if key in self._loads:
             return
 
         def done(dataset: ImageDataset) -> None:
-            provided = self._datasets.get((name, None))
+            provided = self._datasets.get((name, None, image_size))
             if provided is not None:  # provided meanwhile (tests, benchmarks): that one wins
                 dataset = provided
             else:
@@ -78,7 +81,7 @@ class DatasetLoads(QObject):
             for waiter, why in self._waiters.pop(key, []):
                 self._deliver(waiter, why, None)
 
-        call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download), done, failed,
+        call = BackgroundCall(lambda: load_dataset(name, seed=seed, download=download, image_size=image_size), done, failed,
                               name=f"load {name}", parent=self)
         call.completed.connect(lambda: self._loads.pop(key, None))
         self._loads[key] = call

@@ -234,6 +234,7 @@ class RunController(QObject):
         run = self._run
         self._set_state(TrainingState.LOADING)
         name, seed = (run.dataset, run.train_config.seed) if run is not None else (settings.dataset, settings.train.seed)
+        image_size = run.image_size if run is not None else None
         token = self._start_token = object()
 
         def start_if_still_wanted(dataset: ImageDataset | None) -> None:
@@ -241,7 +242,7 @@ class RunController(QObject):
                 self._start_token = None
                 self._start_with(settings, dataset)
 
-        self._datasets.with_dataset(name, seed, start_if_still_wanted, purpose="start training")
+        self._datasets.with_dataset(name, seed, start_if_still_wanted, purpose="start training", image_size=image_size)
 
     def _start_with(self, settings: RunSettings, dataset: ImageDataset | None) -> None:
         if dataset is None:
@@ -476,7 +477,7 @@ class RunController(QObject):
                 if self._session is None:
                     self._publish(self._run_status(self._status))
 
-        self._datasets.with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset)
+        self._datasets.with_dataset(ckpt.dataset, ckpt.train_config.seed, with_dataset, image_size=ckpt.image_size)
 
     def save(self, path: str) -> bool:
         """Write the run to `path`: now when idle, between two steps when training. False if nothing to save."""
@@ -503,9 +504,11 @@ class RunController(QObject):
         self._publish(replace(self._status, following=following))
         return True
 
-    def load_dataset(self, name: str, seed: int, done: Callable[[ImageDataset | None], None]) -> None:
-        """Load (or reuse) dataset `name` without downloading, quietly; `done` gets None when unavailable."""
-        self._datasets.with_dataset(name, seed, done, download=False, quiet=True)
+    def load_dataset(self, name: str, seed: int, done: Callable[[ImageDataset | None], None],
+                     image_size: int | None = None) -> None:
+        """Load (or reuse) dataset `name` (at `image_size`) without downloading, quietly; `done` gets None
+        when unavailable."""
+        self._datasets.with_dataset(name, seed, done, download=False, quiet=True, image_size=image_size)
 
     def show_own_run(self) -> None:
         """Put the window's own run back into the mirror and the plots (after following another run)."""
@@ -529,4 +532,4 @@ class RunController(QObject):
             if dataset is not None and self._run is run and dataset.image_shape == run.model_config.image_shape:
                 self.mirror.set_dataset(dataset)
 
-        self.load_dataset(run.dataset, run.train_config.seed, with_dataset)
+        self.load_dataset(run.dataset, run.train_config.seed, with_dataset, run.image_size)

@@ -279,7 +279,7 @@ class FollowController(QObject):
                 if dataset is not None and self.target is target and self.active:
                     mirror.set_dataset(dataset)
 
-            controller.load_dataset(loaded.dataset, loaded.seed, show)
+            controller.load_dataset(loaded.dataset, loaded.seed, show, loaded.image_size)
         self.modelLoaded.emit(loaded.name)
 
     @Slot()

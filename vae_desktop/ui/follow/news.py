@@ -24,6 +24,7 @@ class LoadedModel:
     dataset: str
     seed: int
     global_step: int
+    image_size: int | None = None  # the run's --image-size (None: its dataset's own size)
 
 
 @dataclass(frozen=True)
