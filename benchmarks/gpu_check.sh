@@ -12,7 +12,7 @@ if [ -z "$PY" ]; then
 fi
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
-probe=$(timeout 60 "$PY" -c '
+probe=$(timeout 45 "$PY" -c '
 import torch
 if torch.cuda.is_available():
     print("yes")
@@ -27,11 +27,11 @@ if [ "$probe" != "yes" ]; then
     exit 2
 fi
 
-# Every step inside has its own limit (about 7 minutes in all); this one only catches a helper that hangs.
-timeout -k 10 460 "$PY" -m benchmarks.gpu_check "$@"
+# Every step inside has its own limit (6.5 minutes in all); this one only catches a helper that hangs.
+timeout -k 5 430 "$PY" -m benchmarks.gpu_check "$@"
 rc=$?
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "gpu_check: the helper ran past 460 s and was stopped" >&2
-    echo '{"benchmark": "gpu_check", "cuda": true, "error": "timed out after 460 s"}'
+    echo "gpu_check: the helper ran past 430 s and was stopped" >&2
+    echo '{"benchmark": "gpu_check", "cuda": true, "error": "timed out after 430 s"}'
 fi
 exit "$rc"
