@@ -47,7 +47,9 @@ def main() -> None:
             window = MainWindow()
             window.resize(1400, 900)
             window.show()
+            window.attach_core()  # the comparison comes with the core (it is built after the first paint)
             comparison = window.comparison
+            assert comparison is not None
             for folder in folders:
                 started = time.perf_counter()
                 run = open_compared_run(str(folder))
