@@ -64,6 +64,7 @@ def measure(z_dim: int, dataset, app: QApplication, repeats: int) -> dict[str, f
         app.processEvents()  # include the repaint
 
     refresh_ms = _median_ms(refresh, repeats)
+    panel.shutdown()
     panel.close()
     panel.deleteLater()
     app.processEvents()

@@ -232,7 +232,7 @@ def test_a_failure_in_the_latent_map_worker_is_shown_in_the_panel_and_logged(qtb
     window.stop_button.click()
     wait_for_state(qtbot, window, "ready")
     log_text = app_log.read_text(encoding="utf-8")
-    assert "Latent map job failed" in log_text and "RuntimeError: simulated fault in the map worker" in log_text
+    assert "Updating the latent map failed" in log_text and "RuntimeError: simulated fault in the map worker" in log_text
 
 
 def test_the_map_worker_never_gets_a_job_for_another_models_plane(qtbot, monkeypatch, small_shapes):

@@ -52,7 +52,7 @@ def mirror(qtbot, shapes, model):
 @pytest.fixture
 def panel(qtbot, mirror):
     panel = InspectorPanel(mirror, refresh_interval_ms=40, activity_interval_ms=80)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
     panel.resize(800, 900)
     panel.show()
     return panel
@@ -75,7 +75,7 @@ def _epoch(epoch: int, kl_per_dim) -> EpochMetrics:
 def test_clear_empty_state_before_a_model_exists(qtbot, shapes):
     mirror = ModelMirror()
     panel = InspectorPanel(mirror)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
     assert panel.stack.currentWidget() is panel.empty_page
     assert "No model yet" in panel.empty_label.text()
     assert panel.inspection is None
@@ -186,7 +186,7 @@ def test_collapsed_dimension_is_marked_and_counted(qtbot, shapes):
     mirror.set_dataset(shapes)
     mirror.set_model(model.config, state_to_numpy(model))
     panel = InspectorPanel(mirror)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
     assert panel.kl_chart.inactive_dimensions() == [1]
     assert f"1 of {Z_DIM} dimensions inactive" in panel.activity_label.text()
     assert "(inactive)" in panel.table.cell(1, TEST_KL)
@@ -374,7 +374,7 @@ def test_smallest_and_largest_latent_sizes(qtbot, shapes, z_dim):
     mirror.set_dataset(shapes)
     mirror.set_model(model.config, state_to_numpy(model))
     panel = InspectorPanel(mirror)
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
     assert len(panel.raw_chart.values()) == 2 * z_dim
     assert panel.table.table_model.rowCount() == z_dim
     assert len(panel.kl_chart.values()) == z_dim
@@ -458,7 +458,7 @@ def _collapsed_mirror(shapes):
 
 def test_inactive_is_defined_by_its_rule_with_active_units_and_so_far_until_training_ends(qtbot, shapes):
     panel = InspectorPanel(_collapsed_mirror(shapes))
-    qtbot.addWidget(panel)
+    qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
     panel.set_planned_epochs(10)
     panel.add_epoch(_epoch(3, [1.0, 0.001, 2.0]))
     text = panel.activity_label.text()
@@ -504,7 +504,7 @@ def test_coloured_table_headers_and_captions_read_in_both_themes(qtbot, shapes, 
     manager.set_preference(theme_name)
     try:
         panel = InspectorPanel(_collapsed_mirror(shapes))
-        qtbot.addWidget(panel)
+        qtbot.addWidget(panel, before_close_func=InspectorPanel.shutdown)
         panel.resize(900, 900)
         panel.show()
         qtbot.waitExposed(panel)

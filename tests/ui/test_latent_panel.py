@@ -526,7 +526,7 @@ def test_every_view_numbers_the_dimensions_from_zero_like_the_code(qtbot, open_p
     mirror = make_mirror(4, shapes)
     panel = open_panel(mirror)
     inspector = InspectorPanel(mirror)
-    qtbot.addWidget(inspector)
+    qtbot.addWidget(inspector, before_close_func=InspectorPanel.shutdown)
     panel.set_plane_mode("dims", (3, 1))
     controls = panel.controls
     assert [controls.u_combo.itemText(i) for i in range(4)] == ["z0", "z1", "z2", "z3"]

@@ -19,14 +19,18 @@ per-image gradients is the gradient of the batch-mean loss the trainer minimises
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.datasets.base import to_float
 from vae_desktop.core.losses import reconstruction_nats
 from vae_desktop.core.model import VAE, mean_and_stddev, stddev_derivative
+from vae_desktop.core.private_model import PrivateModel
 
 
 @dataclass(frozen=True)
@@ -127,3 +131,74 @@ def output_gradients(
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().double().cpu().numpy()
+
+
+@dataclass(frozen=True)
+class GradientJob:
+    """What the inspector's gradient section asks for: one image with its ε, and a batch to average.
+
+    `state` is a numpy snapshot of the weights at mirror version `version` (the job runs off the GUI
+    thread on a private model, as the latent map's jobs do)."""
+
+    version: int
+    config: ModelConfig
+    state: Mapping[str, np.ndarray]
+    image: np.ndarray  # uint8 (C, H, W): the inspected image
+    eps: np.ndarray  # (z_dim,): the inspector's noise for it, so ③ and this section show the same sample
+    batch: np.ndarray  # uint8 (N, C, H, W): test images whose gradients are averaged
+    beta: float = 1.0
+    recon_loss: str = "bernoulli"
+    seed: int = 0  # the batch's noise
+    request: int = 0  # which image request this answers (a result for an image no longer shown is dropped)
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    """Per latent dimension, for the image and averaged over the batch, plus what the text quotes."""
+
+    version: int
+    image: GradientParts  # (z_dim,) arrays
+    batch: GradientParts  # (z_dim,) arrays: mean over the batch's images
+    batch_size: int
+    mean: np.ndarray  # (z_dim,) the image's μ
+    std: np.ndarray  # (z_dim,) the image's σ
+    eps: np.ndarray  # (z_dim,) the image's ε
+    batch_std: np.ndarray  # (z_dim,) σ averaged over the batch
+    beta: float
+    stddev: str  # the model's stddev function: the text names log σ only for exp
+    layout: str  # which half is the mean ("mean-first" or "logstd-first")
+    seconds: float
+    request: int = 0
+
+
+class GradientComputer:
+    """Runs GradientJobs on a private model, reloading weights only when the job's version changes."""
+
+    def __init__(self) -> None:
+        self._model = PrivateModel()
+
+    def run(self, job: GradientJob) -> GradientResult:
+        started = time.perf_counter()
+        model = self._model.get(job.config, job.state, job.version)
+        one = output_gradients(model, job.image[None], eps=np.asarray(job.eps)[None], beta=job.beta,
+                               recon_loss=job.recon_loss)
+        many = output_gradients(model, job.batch, beta=job.beta, recon_loss=job.recon_loss, seed=job.seed)
+        with torch.no_grad():
+            x = to_float(torch.as_tensor(np.concatenate([job.image[None], job.batch])))
+            mean, _spread, std = mean_and_stddev(model.encoder_output(x), model.config)
+        image = GradientParts(*(getattr(one.per_image, name)[0] for name in _PARTS))
+        return GradientResult(
+            version=job.version, image=image, batch=many.batch_mean, batch_size=len(job.batch),
+            mean=_numpy(mean[0]), std=_numpy(std[0]), eps=np.asarray(job.eps, dtype=np.float64),
+            batch_std=_numpy(std[1:].mean(0)) if len(job.batch) else _numpy(std[0]), beta=float(job.beta),
+            stddev=model.config.stddev, layout=model.config.layout, seconds=time.perf_counter() - started,
+            request=job.request,
+        )
+
+
+def latest_gradient_job(_pending: GradientJob | None, newer: GradientJob) -> GradientJob:
+    """Coalescing rule for the worker: only the newest request matters (it holds everything)."""
+    return newer
+
+
+_PARTS = ("mean_recon", "mean_kl", "spread_recon", "spread_kl")

@@ -17,8 +17,9 @@ import torch
 from vae_desktop.core.config import ModelConfig
 from vae_desktop.core.inference import decode_images, encode_means
 from vae_desktop.core.latent import LatentPlane, grid_points, manifold_shape, pca_plane
-from vae_desktop.core.model import VAE, empty_model
+from vae_desktop.core.model import VAE
 from vae_desktop.core.mosaic import tile_mosaic
+from vae_desktop.core.private_model import PrivateModel
 
 
 @dataclass(frozen=True)
@@ -98,12 +99,11 @@ class MapComputer:
     """Runs MapJobs on a private model, reloading weights only when the job's version changes."""
 
     def __init__(self) -> None:
-        self._model: VAE | None = None
-        self._version: int | None = None
+        self._model = PrivateModel()
 
     def run(self, job: MapJob) -> MapResult:
         started = time.perf_counter()
-        model = self._model_for(job)
+        model = self._model.get(job.config, job.state, job.version)
         points = None
         plane = job.plane
         if job.images is not None:
@@ -115,14 +115,3 @@ class MapComputer:
         if job.view is not None:
             manifold = decode_manifold(model, plane, job.view[0], job.view[1], job.grid_size)
         return MapResult(job.version, plane, points, manifold, time.perf_counter() - started)
-
-    def _model_for(self, job: MapJob) -> VAE:
-        if self._model is None or self._model.config != job.config:
-            self._model = empty_model(job.config)
-            self._version = None
-        if self._version != job.version:
-            with torch.no_grad():
-                for name, tensor in self._model.state_dict().items():
-                    tensor.copy_(torch.from_numpy(np.asarray(job.state[name])))
-            self._version = job.version
-        return self._model

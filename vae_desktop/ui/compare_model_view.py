@@ -37,6 +37,7 @@ class _Model:
     config: ModelConfig
     state: dict[str, np.ndarray]
     recon_loss: str
+    beta: float = 1.0
 
 
 def _load(path: str) -> _Model:
@@ -44,7 +45,7 @@ def _load(path: str) -> _Model:
 
     ckpt = load_checkpoint(path)
     state = {k: v.detach().to("cpu", copy=True).numpy() for k, v in ckpt.model_state.items()}
-    return _Model(ckpt.model_config, state, ckpt.train_config.recon_loss)
+    return _Model(ckpt.model_config, state, ckpt.train_config.recon_loss, ckpt.train_config.beta)
 
 
 class ComparedModelView(QObject):
@@ -97,7 +98,7 @@ class ComparedModelView(QObject):
             if current is not None:
                 from vae_desktop.ui.model_mirror import state_to_numpy
 
-                self._own = _Model(current.config, state_to_numpy(current), mirror.recon_loss)
+                self._own = _Model(current.config, state_to_numpy(current), mirror.recon_loss, mirror.beta)
         self._set(model)
         self._showing = checkpoint
         self.shown.emit(checkpoint)
@@ -126,7 +127,7 @@ class ComparedModelView(QObject):
     def _set(self, model: _Model) -> None:
         self._setting = True
         try:
-            self._mirror.set_model(model.config, model.state, model.recon_loss)
+            self._mirror.set_model(model.config, model.state, model.recon_loss, model.beta)
         finally:
             self._setting = False
 

@@ -463,6 +463,8 @@ class MainWindow(QMainWindow):
             self.controller.shutdown(timeout_ms=CLOSE_WAIT_MS)
         if self.latent_panel is not None:
             self.latent_panel.shutdown()
+        if self.inspector_panel is not None:
+            self.inspector_panel.shutdown()
 
     def join_background_work(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the controller's dataset loads; True when none is left running."""

@@ -45,6 +45,7 @@ class ModelMirror(QObject):
         self._dataset: ImageDataset | None = None  # as given; shown only when it fits the model
         self._refusal: str | None = None
         self._recon_loss = "bernoulli"
+        self._beta = 1.0
         self._version = 0
 
     @property
@@ -72,14 +73,21 @@ class ModelMirror(QObject):
         """The run's reconstruction loss (`TrainConfig.recon_loss`), for panels that report it."""
         return self._recon_loss
 
+    @property
+    def beta(self) -> float:
+        """The run's KL weight β (`TrainConfig.beta`), for panels that show the loss's gradients."""
+        return self._beta
+
     def set_model(
-        self, config: ModelConfig, state: Mapping[str, np.ndarray | torch.Tensor], recon_loss: str = "bernoulli"
+        self, config: ModelConfig, state: Mapping[str, np.ndarray | torch.Tensor], recon_loss: str = "bernoulli",
+        beta: float = 1.0,
     ) -> None:
         model = empty_model(config)  # no random init: the training thread owns the global RNG's sequence
         model.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
         shown = self.dataset
         self._model = model
         self._recon_loss = recon_loss
+        self._beta = float(beta)
         self._version += 1
         self._check_pair()
         self.modelReplaced.emit()

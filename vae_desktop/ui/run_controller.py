@@ -263,7 +263,8 @@ class RunController(QObject):
         if self.mirror.dataset is not dataset:
             self.mirror.set_dataset(dataset)
         if new_run:
-            self.mirror.set_model(run.model_config, state_to_numpy(trainer.model), run.train_config.recon_loss)
+            self.mirror.set_model(run.model_config, state_to_numpy(trainer.model), run.train_config.recon_loss,
+                                  run.train_config.beta)
             self.historyReset.emit(HistorySnapshot.of(trainer.history, trainer.steps_per_epoch))
             self.runLocked.emit(True)
         if trainer.finished:
@@ -449,7 +450,7 @@ class RunController(QObject):
         run = CurrentRun(ckpt.dataset, ckpt.model_config, ckpt.train_config, checkpoint=ckpt, path=path,
                          saved_step=ckpt.progress.global_step, number=self._next_number(), folder=folder)
         self._replace_run(run)
-        self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss)
+        self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss, ckpt.train_config.beta)
         self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
         self.runLocked.emit(True)
         self.historyReset.emit(HistorySnapshot.of(ckpt.history, run.steps_per_epoch or 1))
@@ -524,7 +525,7 @@ class RunController(QObject):
             state = {k: v.detach().cpu().numpy().copy() for k, v in run.checkpoint.model_state.items()}
         else:
             return
-        self.mirror.set_model(run.model_config, state, run.train_config.recon_loss)
+        self.mirror.set_model(run.model_config, state, run.train_config.recon_loss, run.train_config.beta)
         self.historyReset.emit(HistorySnapshot.of(run.history, run.steps_per_epoch or 1))
         self._publish(self._run_status(self._status))
 

@@ -269,7 +269,7 @@ class FollowController(QObject):
         if self.model is not None and current is not None and current.config == loaded.model_config:
             mirror.update_weights(loaded.state)  # the user's handles, view and selection stay
         else:
-            mirror.set_model(loaded.model_config, loaded.state, loaded.recon_loss)
+            mirror.set_model(loaded.model_config, loaded.state, loaded.recon_loss, loaded.beta)
         self.model = loaded
         if self._dataset_asked != loaded.dataset:
             self._dataset_asked = loaded.dataset

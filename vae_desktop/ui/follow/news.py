@@ -25,6 +25,7 @@ class LoadedModel:
     seed: int
     global_step: int
     image_size: int | None = None  # the run's --image-size (None: its dataset's own size)
+    beta: float = 1.0  # the run's KL weight (the inspector's gradients use it)
 
 
 @dataclass(frozen=True)

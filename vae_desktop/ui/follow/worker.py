@@ -152,7 +152,8 @@ class FollowWorker(QObject):
             return None
         state = {k: v.detach().to("cpu", copy=True).numpy() for k, v in ckpt.model_state.items()}
         return LoadedModel(checkpoint.name, checkpoint.path, ckpt.model_config, state, ckpt.train_config.recon_loss,
-                           ckpt.dataset, ckpt.train_config.seed, ckpt.progress.global_step, ckpt.image_size)
+                           ckpt.dataset, ckpt.train_config.seed, ckpt.progress.global_step, ckpt.image_size,
+                           ckpt.train_config.beta)
 
     @Slot()
     def close_source(self) -> None:

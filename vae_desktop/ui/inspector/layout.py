@@ -26,6 +26,7 @@ from vae_desktop.ui.inspector.charts import (
     RawOutputChart,
     SampleChart,
 )
+from vae_desktop.ui.inspector.gradient_section import GradientSection
 from vae_desktop.ui.inspector.heatmap import KlHeatmap
 from vae_desktop.ui.inspector.widgets import DimensionTable, ImageTile, Section
 from vae_desktop.ui.theme import on_theme
@@ -62,6 +63,7 @@ class InspectorLayout:
         column.addWidget(self._build_sample_section())
         column.addWidget(self._build_loss_section())
         column.addWidget(self._build_heatmap_section())
+        column.addWidget(self._build_gradient_section())
         column.addWidget(self._build_note_section())
         column.addStretch(1)
         self.content_page = QScrollArea()
@@ -189,6 +191,10 @@ class InspectorLayout:
         section.body.addWidget(self.heatmap)
         section.body.addWidget(self.heatmap_empty)
         return section
+
+    def _build_gradient_section(self) -> GradientSection:
+        self.gradients = GradientSection(self._mirror)  # type: ignore[attr-defined]  # the panel's mirror
+        return self.gradients
 
     def _build_note_section(self) -> Section:
         section = Section("How it learns which half is which")

@@ -172,6 +172,10 @@ class InspectorPanel(InspectorLayout, QWidget):
     def eps(self) -> np.ndarray | None:
         return None if self._eps is None else self._eps.copy()
 
+    def shutdown(self) -> None:
+        """Join the background work (the gradients' worker thread): the window closes."""
+        self.gradients.shutdown()
+
     # ---- mirror reactions ------------------------------------------------------------------
     def _on_model_replaced(self) -> None:
         self._cancel_refresh()
@@ -268,6 +272,7 @@ class InspectorPanel(InspectorLayout, QWidget):
             self._typicality = self._judge(image)
         self._title = explain.source_description(source.index, label, source.name)
         self._update_views()
+        self.gradients.show_image(image, self._eps)
 
     def _class_name(self, index: int) -> str | None:
         dataset = self._mirror.dataset
@@ -279,6 +284,7 @@ class InspectorPanel(InspectorLayout, QWidget):
     # ---- drawing ---------------------------------------------------------------------------
     def _show_message(self, text: str) -> None:
         self._inspection = None
+        self.gradients.clear()
         self.empty_label.setText(text)
         self.stack.setCurrentWidget(self.empty_page)
 

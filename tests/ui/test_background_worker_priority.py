@@ -1,4 +1,4 @@
-"""The latent map's worker yields the CPU to training and the GUI (Linux: a per-thread nice value)."""
+"""Background workers (the latent map, the gradients) yield the CPU to training and the GUI (Linux: a per-thread nice value)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from vae_desktop.ui.latent.map_worker import MAP_THREAD_NICE, _yield_cpu
+from vae_desktop.ui.coalescing_worker import BACKGROUND_THREAD_NICE, _yield_cpu
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are a Linux feature")
@@ -23,6 +23,6 @@ def test_only_the_worker_thread_is_niced() -> None:
     thread = threading.Thread(target=worker)
     thread.start()
     thread.join()
-    assert seen == [max(main_before, MAP_THREAD_NICE)]
+    assert seen == [max(main_before, BACKGROUND_THREAD_NICE)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before  # the GUI thread keeps its own
     assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == main_before
