@@ -56,3 +56,19 @@ def test_pause_and_stop_save_the_state_reached(qtbot, small_shapes, tmp_path):
     assert info["status"] == "stopped"
     assert load_checkpoint(folder / "checkpoints" / "latest.vaeckpt").progress.global_step == \
         session.trainer.progress.global_step == info["progress"]["global_step"]
+
+
+def test_the_recorder_clocks_what_recording_costs_the_training_thread(qtbot, small_shapes, tmp_path):
+    """The throughput benchmark reports autosave's cost from these two clocks: recording while training
+    (rows and epoch checkpoints) and the checkpoint a pause writes, each a real, bounded share of the run."""
+    import time
+
+    session = _session(small_shapes, tmp_path / "run", epochs=2)
+    started = time.perf_counter()
+    with qtbot.waitSignal(session.ended, timeout=120_000):
+        session.start()
+    wall = time.perf_counter() - started
+    recorder = session.worker.recorder
+    assert recorder is not None
+    assert 0 < recorder.record_seconds < wall  # two epochs' rows and checkpoints took some time, not all of it
+    assert recorder.save_seconds == 0  # nothing paused or stopped early: the epochs' own saves covered it

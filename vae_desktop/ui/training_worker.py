@@ -80,6 +80,11 @@ class TrainingWorker(QObject):
         self._drop_unsaved = False  # set from the GUI thread; a bool under the GIL is enough
         self._resumes = 0  # Resume presses; read by the pause loop (an int under the GIL is enough)
 
+    @property
+    def recorder(self) -> RunRecorder | None:
+        """The run folder's recorder (read its figures only once the thread has finished)."""
+        return self._recorder
+
     # ---- called from the GUI thread -------------------------------------------------------------
     def request_save(self, path: str) -> None:
         """Ask for a checkpoint at the next gap between steps (thread-safe)."""

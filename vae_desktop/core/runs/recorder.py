@@ -17,6 +17,7 @@ Ranks other than 0 get a recorder that does nothing (`enabled` is False): one wr
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,6 +113,10 @@ class RunRecorder:
         self._trainer = trainer
         self._dataset_name = dataset_name
         self._saved_step: int | None = None  # global step of the state this recorder last saved
+        # What recording costs the thread that trains (the throughput benchmark reports it): seconds in
+        # record() (batch rows, epoch rows and the epoch's checkpoints) and in save() outside it.
+        self.record_seconds = 0.0
+        self.save_seconds = 0.0
         self._writer: RunWriter | None = None
         if not self.enabled:
             return
@@ -154,17 +159,29 @@ class RunRecorder:
         """One thing the trainer yielded: a batch row, or an epoch row followed by its checkpoints."""
         if self._writer is None:
             return
-        if isinstance(metrics, BatchMetrics):
-            self._writer.log_batch(metrics)
-            return
-        self._writer.log_epoch(metrics, self._trainer.progress.global_step)
-        self.save(epoch=metrics)
+        started = time.perf_counter()
+        try:
+            if isinstance(metrics, BatchMetrics):
+                self._writer.log_batch(metrics)
+                return
+            self._writer.log_epoch(metrics, self._trainer.progress.global_step)
+            self._save(epoch=metrics)
+        finally:
+            self.record_seconds += time.perf_counter() - started
 
     def save(self, epoch: EpochMetrics | None = None) -> SavedCheckpoints | None:
         """Save the trainer's state as latest.vaeckpt (call between steps: on pause, stop, quit);
         with the epoch it ends, also as best/kept. CheckpointError / RunFolderError on failure."""
         if self._writer is None:
             return None
+        started = time.perf_counter()
+        try:
+            return self._save(epoch)
+        finally:
+            self.save_seconds += time.perf_counter() - started
+
+    def _save(self, epoch: EpochMetrics | None = None) -> SavedCheckpoints | None:
+        assert self._writer is not None
         trainer, dataset = self._trainer, self._dataset_name
         step = trainer.progress.global_step
         saved = self._writer.save_checkpoint(lambda path: save_checkpoint(Checkpoint.from_trainer(trainer, dataset), path),
