@@ -129,7 +129,7 @@ def inspect_image(
         mean, log_std, std = mean_and_stddev(raw, model.config)
         eps_tensor = torch.from_numpy(eps_array).to(device).unsqueeze(0)
         z = mean + std * eps_tensor
-        kl = kl_per_dimension(Normal(mean, std))
+        kl = kl_per_dimension(Normal(mean, std, validate_args=False))
         logits_sample = model.decode_logits(z)
         logits_mean = model.decode_logits(mean)
         recon_sample = reconstruction_nats(logits_sample, x, recon_loss)
@@ -229,7 +229,7 @@ def dimension_activity(
         device = next(model.parameters()).device
         for start in range(0, len(images), batch):
             mean, std = model.encode(to_float(images[start : start + batch].to(device)))
-            sums += kl_per_dimension(Normal(mean, std)).sum(0).double().cpu()
+            sums += kl_per_dimension(Normal(mean, std, validate_args=False)).sum(0).double().cpu()
             means.append(mean.double().cpu())
     finally:
         model.train(was_training)
@@ -258,7 +258,7 @@ def negative_elbo_per_image(
             x = to_float(images[start : start + batch].to(device))
             mean, std = model.encode(x)
             recon = reconstruction_nats(model.decode_logits(mean), x, recon_loss)
-            values.append((recon + kl_per_dimension(Normal(mean, std)).sum(1)).double().cpu())
+            values.append((recon + kl_per_dimension(Normal(mean, std, validate_args=False)).sum(1)).double().cpu())
     finally:
         model.train(was_training)
     return torch.cat(values).numpy() if values else np.zeros(0)

@@ -8,8 +8,6 @@ index while there are few enough to read.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from vae_desktop.core.inspection import DimensionActivity
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.inspector.roles import OutputRoles
 from vae_desktop.ui.theme import Theme, on_theme
 
 MAX_LABELLED_TICKS = 20  # beyond this, let pyqtgraph choose the tick spacing
@@ -124,6 +123,7 @@ class RawOutputChart(Chart):
             title.setFont(font)
             item.addItem(title)
         self._raw = np.zeros(0)
+        self._roles = OutputRoles(0)
         self._theme = on_theme(self, self._apply_theme)
 
     def _apply_theme(self, theme: Theme) -> None:
@@ -131,32 +131,42 @@ class RawOutputChart(Chart):
         self._write_titles()
 
     def _write_titles(self) -> None:
-        z_dim = len(self._raw) // 2
+        roles = self._roles
         background = self._theme.plot_background
-        self.mean_title.setText(f"μ = out[:, :{z_dim}]", color=style.ink(style.MEAN, background))
-        self.log_std_title.setText(f"log σ = out[:, {z_dim}:]", color=style.ink(style.LOG_STD, background))
+        self.mean_title.setText(f"μ = out[:, {roles.mean_slice}]", color=style.ink(style.MEAN, background))
+        self.log_std_title.setText(f"{roles.spread} = out[:, {roles.spread_slice}]",
+                                   color=style.ink(style.LOG_STD, background))
 
     def half_titles(self) -> tuple[str, str]:
         """The code expressions written over the two halves."""
         return self.mean_title.toPlainText(), self.log_std_title.toPlainText()
 
-    def set_encoding(self, raw: np.ndarray) -> None:
+    def set_encoding(self, raw: np.ndarray, roles: OutputRoles | None = None) -> None:
+        """The encoder's 2*z_dim outputs; `roles` says which half is μ (default: the first, log σ second)."""
         raw = np.asarray(raw, dtype=np.float64)
         z_dim = len(raw) // 2
         self._raw = raw
+        self._roles = roles if roles is not None and roles.z_dim == z_dim else OutputRoles(z_dim)
         self._write_titles()
-        brushes = [pg.mkBrush(style.MEAN)] * z_dim + [pg.mkBrush(style.LOG_STD)] * z_dim
+        first, second = (style.MEAN, style.LOG_STD) if self._roles.mean_first else (style.LOG_STD, style.MEAN)
+        brushes = [pg.mkBrush(first)] * z_dim + [pg.mkBrush(second)] * z_dim
         self.bars.setOpts(x=np.arange(2 * z_dim), height=raw, width=0.8, brushes=brushes, pen=pg.mkPen(None))
-        self.mean_region.setRegion((-0.5, z_dim - 0.5))
-        self.log_std_region.setRegion((z_dim - 0.5, 2 * z_dim - 0.5))
+        mean_span, spread_span = (-0.5, z_dim - 0.5), (z_dim - 0.5, 2 * z_dim - 0.5)
+        if not self._roles.mean_first:
+            mean_span, spread_span = spread_span, mean_span
+        self.mean_region.setRegion(mean_span)
+        self.log_std_region.setRegion(spread_span)
         self.divider.setPos(z_dim - 0.5)
         label_every_index(self.plot, 2 * z_dim)
         _fit_x(self.plot, 2 * z_dim)
         low, high = float(min(raw.min(), 0.0)), float(max(raw.max(), 0.0))
         _fit_y(self.plot, low, high + 0.22 * max(high - low, 1e-3))  # head room for the half titles
         top = self.plot.getPlotItem().getViewBox().viewRange()[1][1]
-        self.mean_title.setPos((z_dim - 1) / 2, top)
-        self.log_std_title.setPos(z_dim + (z_dim - 1) / 2, top)
+        first_centre, second_centre = (z_dim - 1) / 2, z_dim + (z_dim - 1) / 2
+        if not self._roles.mean_first:
+            first_centre, second_centre = second_centre, first_centre
+        self.mean_title.setPos(first_centre, top)
+        self.log_std_title.setPos(second_centre, top)
 
     def values(self) -> np.ndarray:
         """The bar heights as drawn."""
@@ -172,96 +182,15 @@ class RawOutputChart(Chart):
         if i is None:
             return None
         value = self._raw[i]
-        if i < z_dim:
-            return f"output {i} = {value:+.4f} → used as {style.swatch(style.MEAN, f'mean μ{i}')} of dimension {i}"
-        d = i - z_dim
+        role, d = self._roles.dimension_of(i)
+        if role == "mean":
+            return f"output {i} = {value:+.4f} → used as {style.swatch(style.MEAN, f'mean μ{d}')} of dimension {d}"
+        roles = self._roles
+        how = f"so σ{d} = {roles.transform}({value:+.3f}) = " if roles.stddev != "raw" else f"so σ{d} = "
         return (
-            f"output {i} = {value:+.4f} → used as {style.swatch(style.LOG_STD, f'log σ{d}')} of dimension {d}, "
-            f"so σ{d} = exp({value:+.3f}) = {math.exp(value):.4g}"
+            f"output {i} = {value:+.4f} → used as {style.swatch(style.LOG_STD, f'{roles.spread}{d}')} of dimension {d}, "
+            f"{how}{roles.sigma_of(value):.4g}"
         )
-
-
-class ExpStepChart(Chart):
-    """Per dimension, log-stddev (before exp, any sign) next to stddev (after exp, always positive)."""
-
-    ACCESSIBLE_NAME = "log σ and σ per dimension"
-    DESCRIPTION = "Bar pairs per latent dimension: log σ before exp and σ after it."
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(170, parent)
-        item = self.plot.getPlotItem()
-        item.setLabel("bottom", "latent dimension")
-        zero = pg.InfiniteLine(pos=0, angle=0)
-        style.themed_pen(self, zero, "plot_neutral", 1.2)
-        item.addItem(zero)
-        self.before = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.LOG_STD, pen=pg.mkPen(None))
-        self.after = pg.BarGraphItem(x=[], height=[], width=0.38, brush=style.STD, pen=pg.mkPen(None))
-        item.addItem(self.before)
-        item.addItem(self.after)
-        self._log_std = np.zeros(0)
-        self._std = np.zeros(0)
-
-    def set_values(self, log_std: np.ndarray, std: np.ndarray) -> None:
-        self._log_std = np.asarray(log_std, dtype=np.float64)
-        self._std = np.asarray(std, dtype=np.float64)
-        dims = np.arange(len(self._std))
-        self.before.setOpts(x=dims - 0.2, height=self._log_std)
-        self.after.setOpts(x=dims + 0.2, height=self._std)
-        label_every_index(self.plot, len(dims))
-        _fit_x(self.plot, len(dims))
-        _fit_y(self.plot, float(self._log_std.min()), float(max(self._std.max(), self._log_std.max())))
-
-    def before_values(self) -> np.ndarray:
-        return np.asarray(self.before.opts["height"], dtype=np.float64)
-
-    def after_values(self) -> np.ndarray:
-        return np.asarray(self.after.opts["height"], dtype=np.float64)
-
-    def describe(self, x: float, y: float) -> str | None:
-        d = _index_at(x, len(self._std))
-        if d is None:
-            return None
-        return (
-            f"dimension {d}: {style.swatch(style.LOG_STD, f'log σ{d} = {self._log_std[d]:+.4f}')} → exp → "
-            f"{style.swatch(style.STD, f'σ{d} = {self._std[d]:.4g}')}"
-        )
-
-
-class ExpCurveChart(Chart):
-    """The curve sigma = exp(log sigma) with every dimension as a dot on it: any x lands above zero."""
-
-    HINT = "Every dot is one dimension."
-    ACCESSIBLE_NAME = "The exp curve"
-    DESCRIPTION = "The curve σ = exp(log σ), with one dot per latent dimension of this image."
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(170, parent, zoom_x=False)
-        item = self.plot.getPlotItem()
-        item.setLabel("bottom", "log σ (any real number)")
-        item.setLabel("left", "σ = exp(log σ)")
-        item.showGrid(x=True, y=True, alpha=0.25)
-        zero = pg.InfiniteLine(pos=0, angle=0)
-        style.themed_pen(self, zero, "plot_neutral", 1.2, Qt.PenStyle.DashLine)
-        item.addItem(zero)
-        self.curve = pg.PlotDataItem(pen=pg.mkPen(style.STD, width=2.5))
-        self.dots = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(style.LOG_STD))
-        style.themed_pen(self, self.dots, "plot_ink", 0.8)
-        item.addItem(self.curve)
-        item.addItem(self.dots)
-        self._log_std = np.zeros(0)
-
-    def set_values(self, log_std: np.ndarray, std: np.ndarray) -> None:
-        self._log_std = np.asarray(log_std, dtype=np.float64)
-        low = min(-2.5, float(self._log_std.min()) - 0.3)
-        high = max(0.8, float(self._log_std.max()) + 0.3)
-        t = np.linspace(low, high, 200)
-        self.curve.setData(t, np.exp(t))
-        self.dots.setData(self._log_std, np.asarray(std, dtype=np.float64), data=list(range(len(self._log_std))))
-        self.plot.setXRange(low, high, padding=0)
-        self.plot.setYRange(-0.15 * math.exp(high), 1.08 * math.exp(high), padding=0)
-
-    def describe(self, x: float, y: float) -> str | None:
-        return f"exp({x:+.2f}) = {math.exp(x):.4g}: still above zero" if x < 0 else f"exp({x:+.2f}) = {math.exp(x):.4g}"
 
 
 class SampleChart(Chart):

@@ -12,6 +12,7 @@ import numpy as np
 
 from vae_desktop.core.inspection import DimensionActivity, ImageInspection, Typicality
 from vae_desktop.ui.inspector import style
+from vae_desktop.ui.inspector.roles import OutputRoles
 
 NO_MODEL = (
     "<h3>No model yet</h3>"
@@ -22,28 +23,50 @@ NO_MODEL = (
 NO_DATASET = "<h3>No dataset loaded</h3><p>Choose a dataset to pick images to inspect.</p>"
 
 
-def raw_caption(z_dim: int) -> str:
-    n = 2 * z_dim
+def raw_caption(roles: OutputRoles) -> str:
+    z_dim, n = roles.z_dim, 2 * roles.z_dim
+    mean_at = "out[:, d]" if roles.mean_first else f"out[:, {z_dim} + d]"
+    spread_at = f"out[:, {z_dim} + d]" if roles.mean_first else "out[:, d]"
     return (
         f"The encoder's last layer is a plain Linear layer with 2&nbsp;×&nbsp;z_dim = {n} outputs, drawn here in the "
         f"order it emits them. The code then uses "
-        f"{style.swatch(style.MEAN, f'outputs 0–{z_dim - 1} as the mean μ')} and "
-        f"{style.swatch(style.LOG_STD, f'outputs {z_dim}–{n - 1} as the log-stddev log σ')}: "
-        f"<code>{split_code(z_dim)}</code>. Dimensions are numbered from 0, as in the code: "
-        f"dimension d is μ = <code>out[:, d]</code> and log σ = <code>out[:, {z_dim} + d]</code>."
+        f"{style.swatch(style.MEAN, f'outputs {roles.mean_outputs} as the mean μ')} and "
+        f"{style.swatch(style.LOG_STD, f'outputs {roles.spread_outputs} as {roles.spread_words}')}: "
+        f"<code>{roles.split_code()}</code>. Dimensions are numbered from 0, as in the code: "
+        f"dimension d is μ = <code>{mean_at}</code> and {roles.spread} = <code>{spread_at}</code>."
     )
 
 
-def split_code(z_dim: int) -> str:
-    """The line of code that gives the two halves their roles."""
-    return f"mean, log_std = out[:, :{z_dim}], out[:, {z_dim}:]"
+def exp_title(roles: OutputRoles) -> str:
+    """Section ②'s title: what makes the spread output a positive stddev (or, raw, fails to)."""
+    if roles.stddev == "exp":
+        return "② exp turns any number into a positive stddev"
+    if roles.stddev == "softplus":
+        return "② softplus turns any number into a positive stddev"
+    return "② raw: the output is used as the stddev, with nothing to keep it positive"
 
 
-def exp_caption() -> str:
+def exp_caption(roles: OutputRoles | None = None) -> str:
+    roles = roles or OutputRoles(1)
+    half, s = roles.spread_half, roles.spread
+    if roles.stddev == "raw":
+        return (
+            f"A stddev must be positive, but the layer can output any number, and this run uses the {half} half "
+            f"as σ directly: {style.swatch(style.LOG_STD, 'σ')} (left bar) and {style.swatch(style.STD, 'σ')} "
+            f"(right bar) are the same number. The first σ ≤ 0 has no Normal distribution: training stops at "
+            f"that step. That is why the default model outputs log σ and takes exp."
+        )
+    if roles.stddev == "softplus":
+        return (
+            f"A stddev must be positive, but the layer can output any number. So the {half} half goes through "
+            f"<code>softplus</code>: {style.swatch(style.LOG_STD, 's')} (left bar of each pair, any sign) becomes "
+            f"{style.swatch(style.STD, 'σ = softplus(s) = log(1 + eˢ)')} (right bar, always above zero). Very "
+            f"negative s gives σ near 0, a confident dimension; s ≈ 0.54 gives σ = 1, the prior's width."
+        )
     return (
-        f"A stddev must be positive, but the layer can output any number. So the second half goes through "
-        f"<code>exp</code>: {style.swatch(style.LOG_STD, 'log σ')} (left bar of each pair, any sign) becomes "
-        f"{style.swatch(style.STD, 'σ = exp(log σ)')} (right bar, always above zero). Negative log σ gives "
+        f"A stddev must be positive, but the layer can output any number. So the {half} half goes through "
+        f"<code>exp</code>: {style.swatch(style.LOG_STD, s)} (left bar of each pair, any sign) becomes "
+        f"{style.swatch(style.STD, roles.sigma_formula)} (right bar, always above zero). Negative log σ gives "
         f"σ below 1, a confident dimension; log σ near 0 gives σ near 1, the prior's width."
     )
 
@@ -190,29 +213,39 @@ def _example_dimension(result: ImageInspection) -> int:
 
 
 def how_it_learns(
-    result: ImageInspection | None, activity: DimensionActivity | None, stage: Stage | None = None
+    result: ImageInspection | None, activity: DimensionActivity | None, stage: Stage | None = None,
+    roles: OutputRoles | None = None,
 ) -> str:
     """The note, with a live example from the shown image when there is one."""
+    roles = roles or OutputRoles(result.z_dim if result is not None else 1)
+    m_half, s_half, s = roles.mean_half, roles.spread_half, roles.spread
+    sigma = {"exp": "exp(log σ)", "softplus": "softplus(s)"}.get(roles.stddev, "σ")
+    becomes = {"exp": "a log-stddev", "softplus": "a spread (softplus of it is σ)"}.get(roles.stddev, "a stddev")
+    swapped = ("Swap the two halves in the code (the Swap the halves experiment does) and the same network learns "
+               "the roles the other way round." if roles.mean_first else
+               "This run uses them the other way round from the default (the Swap the halves experiment), and "
+               "the network learned the roles the other way round: the roles come from the use.")
     text = (
         "<p><b>Nobody tells the network which half is the mean.</b> Its last layer is an ordinary Linear layer; "
-        "all its outputs are alike. The roles come from the code that <i>uses</i> them: the loss takes the first "
-        "half as μ and the second as log σ, builds z = μ + exp(log σ)·ε with <code>rsample</code>, decodes z, and "
+        f"all its outputs are alike. The roles come from the code that <i>uses</i> them: the loss takes the {m_half} "
+        f"half as μ and the {s_half} as {s}, builds z = μ + {sigma}·ε with <code>rsample</code>, decodes z, and "
         "adds the KL of N(μ, σ) from N(0, 1).</p>"
-        "<p>Backpropagation then sends each output the gradient of <i>that</i> use. An output in the first half "
-        "moves z one-for-one, so it is pushed to where the decoder reconstructs the image best, while the KL pulls "
-        "it toward 0: it becomes a mean. An output in the second half only scales the noise, so reconstruction "
-        "pushes it down (less noise, sharper images) and KL pushes σ back toward 1: it becomes a log-stddev. "
-        "Swap the two halves in the code and the same network would learn the roles the other way round.</p>"
+        f"<p>Backpropagation then sends each output the gradient of <i>that</i> use (section ⑥ shows it). An output "
+        f"in the {m_half} half moves z one-for-one, so it is pushed to where the decoder reconstructs the image best, "
+        f"while the KL pulls it toward 0: it becomes a mean. An output in the {s_half} half only scales the noise, so "
+        f"reconstruction pushes it down (less noise, sharper images) and KL pushes σ back toward 1: it becomes "
+        f"{becomes}. {swapped}</p>"
     )
     if result is None:
         return text
     d = _example_dimension(result)
-    z_dim = result.z_dim
     mean, log_std, std = result.mean[d], result.log_std[d], result.std[d]
+    how = {"exp": f"so σ = exp({log_std:+.3f}) = ", "softplus": f"so σ = softplus({log_std:+.3f}) = "}.get(
+        roles.stddev, "used as σ = ")
     example = (
-        f"<p><b>On screen now, dimension {d}</b> (the one with the most KL for this image): output {d} = "
-        f"<b style='color:{style.ink(style.MEAN)}'>{mean:+.3f}</b> is its mean, output {z_dim + d} = "
-        f"<b style='color:{style.ink(style.LOG_STD)}'>{log_std:+.3f}</b> is its log-stddev, so σ = exp({log_std:+.3f}) = "
+        f"<p><b>On screen now, dimension {d}</b> (the one with the most KL for this image): output "
+        f"{roles.mean_index(d)} = <b style='color:{style.ink(style.MEAN)}'>{mean:+.3f}</b> is its mean, output "
+        f"{roles.spread_index(d)} = <b style='color:{style.ink(style.LOG_STD)}'>{log_std:+.3f}</b> is its {s}, {how}"
         f"<b style='color:{style.ink(style.STD)}'>{std:.3g}</b>"
     )
     if std < 0.5:
@@ -222,7 +255,7 @@ def how_it_learns(
         )
     else:
         example += f"; KL {result.kl_per_dim[d]:.2f} nats.</p>"
-    if activity is not None and len(activity.kl_per_dim) == z_dim and activity.inactive_count:
+    if activity is not None and len(activity.kl_per_dim) == result.z_dim and activity.inactive_count:
         off = int(np.flatnonzero(activity.inactive)[0])
         example += (
             f"<p>Compare dimension {off}, inactive {(stage or Stage()).words()}: averaged over the test images its "

@@ -20,14 +20,13 @@ from PySide6.QtWidgets import (
 
 from vae_desktop.ui.inspector import explain
 from vae_desktop.ui.inspector.charts import (
-    ExpCurveChart,
-    ExpStepChart,
     KlChart,
     RawOutputChart,
     SampleChart,
 )
 from vae_desktop.ui.inspector.gradient_section import GradientSection
 from vae_desktop.ui.inspector.heatmap import KlHeatmap
+from vae_desktop.ui.inspector.stddev_charts import ExpCurveChart, ExpStepChart
 from vae_desktop.ui.inspector.widgets import DimensionTable, ImageTile, Section
 from vae_desktop.ui.theme import on_theme
 

@@ -34,6 +34,7 @@ from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.ui.inspector import explain, style
 from vae_desktop.ui.inspector.explain import Stage
 from vae_desktop.ui.inspector.layout import InspectorLayout
+from vae_desktop.ui.inspector.roles import OutputRoles
 from vae_desktop.ui.model_mirror import ModelMirror
 from vae_desktop.ui.refresh_when_visible import RefreshWhenVisible
 from vae_desktop.ui.theme import Theme, on_theme
@@ -274,6 +275,11 @@ class InspectorPanel(InspectorLayout, QWidget):
         self._update_views()
         self.gradients.show_image(image, self._eps)
 
+    def _roles(self) -> OutputRoles:
+        """Which output is which for the mirror's model (the default roles before there is one)."""
+        model = self._mirror.model
+        return OutputRoles.of(model.config) if model is not None else OutputRoles(1)
+
     def _class_name(self, index: int) -> str | None:
         dataset = self._mirror.dataset
         if dataset is None or not dataset.class_names:
@@ -302,10 +308,14 @@ class InspectorPanel(InspectorLayout, QWidget):
         self.input_tile.set_image(result.image)
         self.input_copy_tile.set_image(result.image)
         self.raw_section.title.setText(f"① What the encoder emits: {2 * z_dim} plain numbers")
-        self.raw_section.set_caption(explain.raw_caption(z_dim))
-        self.raw_chart.set_encoding(result.raw)
-        self.exp_step_chart.set_values(result.log_std, result.std)
-        self.exp_curve_chart.set_values(result.log_std, result.std)
+        roles = self._roles()
+        self.raw_section.set_caption(explain.raw_caption(roles))
+        self.raw_chart.set_encoding(result.raw, roles)
+        self.exp_section.title.setText(explain.exp_title(roles))
+        self.exp_section.set_caption(explain.exp_caption(roles))
+        self.exp_step_chart.set_values(result.log_std, result.std, roles)
+        self.exp_curve_chart.set_values(result.log_std, result.std, roles)
+        self.table.table_model.set_spread_names(roles.spread, roles.sigma_formula)
         self.sample_chart.set_values(result.mean, result.std, result.eps, result.z)
         self.mean_tile.set_image(result.decoded_mean)
         self.sample_tile.set_image(result.decoded_sample)
@@ -315,7 +325,7 @@ class InspectorPanel(InspectorLayout, QWidget):
         self.loss_label.setText(explain.loss_summary(result))
         self.kl_chart.set_values(result.kl_per_dim, self._activity)
         self.activity_label.setText(explain.activity_summary(self._activity, z_dim, self._stage))
-        self.note_label.setText(explain.how_it_learns(result, self._activity, self._stage))
+        self.note_label.setText(explain.how_it_learns(result, self._activity, self._stage, roles))
         self.stack.setCurrentWidget(self.content_page)
 
     def _update_heatmap(self) -> None:
@@ -331,7 +341,7 @@ class InspectorPanel(InspectorLayout, QWidget):
 
     def _apply_theme(self, _theme: Theme) -> None:
         """Coloured words are shaded for the theme's background: write them again on a switch."""
-        self.exp_section.set_caption(explain.exp_caption())
+        self.exp_section.set_caption(explain.exp_caption(self._roles()))
         self.sample_section.set_caption(explain.sample_caption())
         self.loss_section.set_caption(explain.kl_caption())
         self.mean_tile.caption.setText(f"decode(<b style='color:{style.ink(style.MEAN)}'>μ</b>)<br>the mean: no noise")

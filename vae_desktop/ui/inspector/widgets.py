@@ -106,6 +106,9 @@ COLUMNS: list[tuple[str, str | None]] = [
 TEST_KL_COLUMN, MEAN_VARIANCE_COLUMN = 7, 8
 
 
+SPREAD_COLUMN = 2  # "log σ", then "σ = exp(log σ)": renamed for softplus and raw models
+
+
 class DimensionTableModel(QAbstractTableModel):
     """One row per latent dimension with every number the charts show, so any row can be checked by hand.
 
@@ -119,7 +122,16 @@ class DimensionTableModel(QAbstractTableModel):
         self._threshold = 0.0
         self._unit_threshold = 0.0
         self._alignment = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._titles = [title for title, _ in COLUMNS]
         self._theme = on_theme(self, self._apply_theme)
+
+    def set_spread_names(self, spread: str, sigma: str) -> None:
+        """Name the spread columns as the model uses them ("log σ", "σ = exp(log σ)" for exp)."""
+        titles = list(self._titles)
+        titles[SPREAD_COLUMN], titles[SPREAD_COLUMN + 1] = spread, sigma
+        if titles != self._titles:
+            self._titles = titles
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, SPREAD_COLUMN, SPREAD_COLUMN + 1)
 
     def _apply_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -171,7 +183,7 @@ class DimensionTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
-        title, color = COLUMNS[section]
+        title, color = self._titles[section], COLUMNS[section][1]
         if role == Qt.ItemDataRole.DisplayRole:
             return title
         if role == Qt.ItemDataRole.ForegroundRole and color is not None:
