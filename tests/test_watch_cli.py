@@ -1,4 +1,5 @@
-"""`vae-desktop watch RUN [RUN …]`: what is not a run folder or an address is refused in one line."""
+"""`vae-desktop watch RUN [RUN …]`: what is not a run folder (or a folder for one yet to start) or an
+address is refused in one line."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize(("argument", "words"), [
-    ("{tmp}/nowhere", "does not exist"),
-    ("{tmp}/empty", "is not a run folder"),
+    ("{tmp}/nowhere", "does not exist: to follow a run that is yet to start there, create the folder first (mkdir "),
+    ("{tmp}/nowhere/deeper", "does not exist."),
     ("ssh://gpu1:99999/runs/a", "invalid port"),
     ("ssh:///runs/a", "names no host"),
     ("{tmp}/files/model.vaeckpt", "is a checkpoint, not a run folder"),
@@ -47,5 +48,7 @@ def test_watch_parses_several_runs_and_remote_addresses(tmp_path):
 
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "run.json").write_text("{}")
-    args = build_parser().parse_args(["watch", str(tmp_path / "a"), "me@gpu1:/runs/b", "ssh://gpu2:2222/runs/c"])
-    assert args.command == "watch" and args.runs == [str(tmp_path / "a"), "me@gpu1:/runs/b", "ssh://gpu2:2222/runs/c"]
+    (tmp_path / "queued").mkdir()  # no run yet: followed, waiting for one to start there
+    given = [str(tmp_path / "a"), str(tmp_path / "queued"), "me@gpu1:/runs/b", "ssh://gpu2:2222/runs/c"]
+    args = build_parser().parse_args(["watch", *given])
+    assert args.command == "watch" and args.runs == given

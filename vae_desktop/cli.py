@@ -98,7 +98,9 @@ def _process_label() -> str:
 
 
 def _run_to_follow(text: str) -> str:
-    """A run folder or a remote address, checked before the window opens (one line when it is neither)."""
+    """A run folder (or a folder where a run is yet to start) or a remote address, checked before the
+    window opens (one line when it is neither). A folder that does not exist is refused, not waited
+    for: a mistyped path would wait forever without a word; the line says how to wait for one."""
     from vae_desktop.core.runs.errors import RunFolderError
     from vae_desktop.core.runs.opening import PathKind, classify_path  # no torch, no paramiko
 
@@ -109,6 +111,12 @@ def _run_to_follow(text: str) -> str:
     if target.kind is PathKind.CHECKPOINT:
         raise argparse.ArgumentTypeError(f"{text} is a checkpoint, not a run folder (open it with: vae-desktop {text})")
     if target.kind is PathKind.NEITHER:
+        folder = Path(target.path)
+        if not folder.exists() and folder.parent.is_dir():
+            import shlex
+
+            raise argparse.ArgumentTypeError(f"{target.reason[:-1]}: to follow a run that is yet to start there, "
+                                             f"create the folder first (mkdir {shlex.quote(str(folder))}).")
         raise argparse.ArgumentTypeError(target.reason)
     return text
 

@@ -9,11 +9,12 @@ import time
 import pytest
 
 from vae_desktop.core.errors import RunInUseError
-from vae_desktop.core.runs.copying import copy_run
+from vae_desktop.core.runs.copying import copy_run, fetch_run
 from vae_desktop.core.runs.errors import RunFolderError
 from vae_desktop.core.runs.listing import list_runs
 from vae_desktop.core.runs.owner import OwnedRunFolder
 from vae_desktop.core.runs.recorder import run_folder_in_use
+from vae_desktop.core.runs.source import LocalSource
 
 from .conftest import batch, epoch_metrics, new_writer
 
@@ -50,6 +51,44 @@ def test_a_copy_of_a_running_run_is_whole_and_marked_stopped(tmp_path):
     assert not [p for p in (copy / "checkpoints").iterdir() if p.name.startswith(".")]  # no lock files
     with pytest.raises(RunFolderError, match="not an empty folder"):
         copy_run(source, copy)
+
+
+def test_fetching_a_run_copies_what_continuing_needs_into_a_new_run_folder(tmp_path):
+    source = tmp_path / "remote" / "run"
+    with new_writer(source, epochs=2, keep_every=1) as writer:
+        for g in range(1, 21):
+            writer.log_batch(batch(g))
+            if g % 10 == 0:
+                writer.log_epoch(epoch_metrics(g // 10))
+                writer.save_checkpoint(f"weights {g}".encode(), epoch=epoch_metrics(g // 10))
+    kept = sorted(p.name for p in (source / "checkpoints").iterdir())
+    assert "epoch-0001.vaeckpt" in kept and "best.vaeckpt" in kept
+    with LocalSource(source) as reader:
+        folder = fetch_run(reader, tmp_path / "runs", "folder:/data/my images", 2)
+    assert folder.parent == tmp_path / "runs" and folder.name.endswith("-my-images-z2")
+    for name in ("run.json", "metrics.jsonl", "metrics.csv", "checkpoints/latest.vaeckpt"):
+        assert (folder / name).read_bytes() == (source / name).read_bytes(), name
+    assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["latest.vaeckpt"]  # not every kept one
+    with LocalSource(source) as reader:  # a second copy gets a folder of its own
+        assert fetch_run(reader, tmp_path / "runs", "folder:/data/my images", 2).name == f"{folder.name}-2"
+
+
+def test_fetching_a_run_without_a_checkpoint_fails_in_one_sentence_and_leaves_nothing(tmp_path):
+    source = tmp_path / "run"
+    writer = new_writer(source).start()
+    writer.log_batch(batch(1))
+    writer.stop()
+    with pytest.raises(RunFolderError, match="holds no checkpoint yet, so there is nothing to continue from"):
+        fetch_run(LocalSource(source), tmp_path / "runs", "shapes", 2)
+    assert list((tmp_path / "runs").iterdir()) == []
+    _left_running(tmp_path / "left")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(RunFolderError, match="Could not make a run folder in .*a-file"):
+        fetch_run(LocalSource(tmp_path / "left"), tmp_path / "a-file", "shapes", 2)
+    with LocalSource(tmp_path / "left") as reader:  # a run that was left running is copied as stopped
+        copy = fetch_run(reader, tmp_path / "runs", "shapes", 2)
+    info = json.loads((copy / "run.json").read_text())
+    assert info["status"] == "stopped" and info["message"] == "copied while it trained"
 
 
 def test_the_runs_folder_lists_its_runs_newest_first_an_interrupted_one_marked(tmp_path):

@@ -42,3 +42,13 @@ def test_malformed_lines_stay_said_after_the_poll_that_found_them():
     once = follow_text("r", "gpu1", RunStatus(RUNNING, _info()), 1, malformed_lines=1,
                        problems=("Skipped 1 malformed line in metrics.jsonl (1 so far).",))
     assert once.text.count("malformed") == 1
+
+
+def test_a_folder_followed_before_its_run_started_says_it_waits():
+    from vae_desktop.core.runs.state import UNKNOWN
+
+    text = follow_text("next", "", RunStatus(UNKNOWN, None), None, waiting=True)
+    assert text.text == "Following next: waiting for a run to start there."
+    assert text.kind == "info" and not text.can_continue
+    legacy = follow_text("old", "", RunStatus(UNKNOWN, None), 4)  # a folder with only a checkpoint
+    assert legacy.text == "Following old: waiting for run.json, last update 4 s ago."

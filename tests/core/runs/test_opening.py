@@ -8,7 +8,7 @@ from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.history import TrainingHistory
 from vae_desktop.core.model import VAE
 from vae_desktop.core.runs.errors import RunFolderError
-from vae_desktop.core.runs.opening import PathKind, classify_path, open_run, source_for
+from vae_desktop.core.runs.opening import PathKind, PathTarget, classify_path, open_run, source_for, to_follow
 from vae_desktop.core.runs.source import LocalSource
 from vae_desktop.core.runs.state import UNKNOWN
 
@@ -56,6 +56,26 @@ def test_a_folder_without_any_run_file_is_refused_with_one_sentence(tmp_path):
         open_run(LocalSource(tmp_path / "nowhere"))
 
 
+def test_following_an_empty_folder_waits_for_its_run_and_then_reads_it(tmp_path):
+    folder = tmp_path / "next"
+    folder.mkdir()
+    opened = open_run(LocalSource(folder), wait_for_run=True)
+    assert opened.status.state == UNKNOWN and opened.checkpoint is None and len(opened.history) == 0
+    writer = new_writer(folder).start()
+    writer.log_batch(batch(1))
+    writer.log_epoch(epoch_metrics(1))
+    writer.save_checkpoint(b"weights", epoch=epoch_metrics(1))
+    writer.finish()
+    update = opened.follower.poll()
+    assert update.status.state == "finished" and update.batch_rows == 1 and len(update.epochs) == 1
+    assert update.checkpoint is not None and update.checkpoint.name == "checkpoints/latest.vaeckpt"
+    with pytest.raises(RunFolderError, match="does not exist"):  # a missing folder is not waited for
+        open_run(LocalSource(tmp_path / "nowhere"), wait_for_run=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunFolderError, match="not a run folder"):
+        open_run(LocalSource(tmp_path / "file"), wait_for_run=True)
+
+
 def test_classify_path(tmp_path, run_dir):
     new_writer(run_dir).start().stop()
     (tmp_path / "model.vaeckpt").write_bytes(b"x")
@@ -67,7 +87,12 @@ def test_classify_path(tmp_path, run_dir):
     assert classify_path(tmp_path).kind is PathKind.RUN_FOLDER  # a folder holding a checkpoint
     neither = classify_path(tmp_path / "notes.txt")
     assert neither.kind is PathKind.NEITHER and "neither a run folder nor a .vaeckpt checkpoint" in neither.reason
-    assert "not a run folder" in classify_path(tmp_path / "empty").reason
+    empty = classify_path(tmp_path / "empty")  # followed while waiting for a run, never opened
+    assert empty.kind is PathKind.NO_RUN_YET and "not a run folder" in empty.reason
+    with pytest.raises(RunFolderError, match="not a run folder"):
+        source_for(empty)
+    assert to_follow(empty) == PathTarget(PathKind.RUN_FOLDER, str(tmp_path / "empty"))
+    assert to_follow(classify_path(run_dir)) == classify_path(run_dir)
     remote = classify_path("me@gpu-box:/scratch/runs/today")
     assert remote.kind is PathKind.REMOTE and remote.address.host == "gpu-box" and remote.address.user == "me"
     assert classify_path(tmp_path / "no-such").kind is PathKind.NEITHER

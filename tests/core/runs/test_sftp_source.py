@@ -197,3 +197,17 @@ def test_a_remote_folder_that_does_not_exist_yet_waits(server, tmp_path):
         assert follower.poll().status.state == "unknown"
         _finished_run(tmp_path / "not-yet")
         assert follower.poll().batch_rows == 20
+
+
+def test_a_remote_run_is_fetched_into_a_new_local_run_folder(server, run_dir, tmp_path):
+    from vae_desktop.core.runs.copying import fetch_run
+
+    _finished_run(run_dir)
+    with _source(server, run_dir) as source:
+        folder = fetch_run(source, tmp_path / "runs", "shapes", 2)
+    for name in ("run.json", "metrics.jsonl", "metrics.csv", "checkpoints/latest.vaeckpt"):
+        assert (folder / name).read_bytes() == (run_dir / name).read_bytes(), name
+    assert [p.name for p in (folder / "checkpoints").iterdir()] == ["latest.vaeckpt"]
+    assert open_run(LocalSource(folder)).status.state == FINISHED
+    with _source(server, tmp_path / "nowhere") as source, pytest.raises(RunFolderError, match="no checkpoint yet"):
+        fetch_run(source, tmp_path / "runs", "shapes", 2)

@@ -76,11 +76,11 @@ def test_damaged_replaced_and_deleted_folders_are_said_not_raised(qtbot, make_wi
 
 def test_following_a_folder_that_is_not_a_run_says_why(qtbot, make_window, settings, tmp_path):
     window = make_window(settings)
-    (tmp_path / "empty").mkdir()
-    assert not window.follow.follow(str(tmp_path / "empty"))
-    assert window.banner.kind == "error" and "not a run folder" in window.banner.message()
-    assert not window.follow.follow(str(tmp_path / "nowhere"))
-    assert "does not exist" in window.banner.message()
+    assert not window.follow.follow(str(tmp_path / "nowhere"))  # (an empty folder is waited on: test_follow_waiting)
+    assert window.banner.kind == "error" and "does not exist" in window.banner.message()
+    (tmp_path / "notes.txt").write_text("x")
+    assert not window.follow.follow(str(tmp_path / "notes.txt"))
+    assert "neither a run folder nor" in window.banner.message()
     assert not window.status.following and window.start_button.isEnabled()
 
 

@@ -13,5 +13,6 @@ Modules, one job each:
   checkpoint_watch  CheckpointWatch: the newest complete checkpoint, fetched only when it changed
   follower    RunFollower.poll(): one plain-data RunUpdate for a GUI thread to emit
   history     RunHistory: applies updates into whole batch/epoch history
-  opening     open_run() and what a dropped path is (run folder, checkpoint, neither)
+  opening     open_run() and what a dropped path is (run folder, checkpoint, folder with no run yet, neither)
+  copying     copy_run (Save as a folder) and fetch_run (a run from any source into a new run folder)
 """

@@ -28,12 +28,14 @@ def ago(seconds: float | None) -> str:
 
 
 def follow_text(name: str, where: str, status: RunStatus, last_update_s: float | None,
-                restarted: bool = False, problems: tuple[str, ...] = (), malformed_lines: int = 0) -> FollowText:
+                restarted: bool = False, problems: tuple[str, ...] = (), malformed_lines: int = 0,
+                waiting: bool = False) -> FollowText:
     """The banner for `status`; `last_update_s`: seconds since anything new arrived (None: nothing yet);
     `restarted`: the log was read again from its start (replaced or truncated) since the last banner;
     `problems`: this poll's sentences (damaged files, lost connection), said after the state;
     `malformed_lines`: skipped so far, said until the run is followed no more (a poll's own sentence
-    about them says it in its place)."""
+    about them says it in its place); `waiting`: the folder holds nothing of a run yet (no run.json,
+    no rows, no checkpoint): it was followed before its run started."""
     info = status.info
     head = f"Following {name} on {where}" if where else f"Following {name}"
     progress = ""
@@ -56,11 +58,14 @@ def follow_text(name: str, where: str, status: RunStatus, last_update_s: float |
         words, kind = (f"failed: {status.message.rstrip('.')}" if status.message else "failed"), "error"
     elif state == MISSING:
         words, kind = "the run folder is gone", "error"
+    elif state == UNKNOWN and waiting:
+        words = "waiting for a run to start there"
     elif state == UNKNOWN:
         words = "waiting for run.json"
     else:
         words = state
-    text = f"{head}: {words}{progress}, {ago(last_update_s)}."
+    when = "" if state == UNKNOWN and waiting else f", {ago(last_update_s)}"
+    text = f"{head}: {words}{progress}{when}."
     if restarted:
         text += " Restarted: its metrics log was replaced, so it was read again from the start."
         kind = "warning" if kind == "info" else kind

@@ -3,7 +3,10 @@ open_run(), which reads a run folder's whole history and finds the checkpoint to
 
 A folder counts as a run folder when it has run.json, metrics.jsonl or a checkpoint, so the
 single-file folders older `train --out` wrote (model.vaeckpt + metrics.csv) open too; a checkpoint
-file keeps opening through core/checkpoint.py as before.
+file keeps opening through core/checkpoint.py as before. An existing folder that holds none of them
+is NO_RUN_YET: there is nothing to open or compare, but it can be followed, waiting for a run to
+start there (a cluster job not started yet, `train --out DIR` about to run), as TensorBoard waits
+for a logdir.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from vae_desktop.core.runs.state import STALL_AFTER_S, RunStatus
 
 class PathKind(str, Enum):
     RUN_FOLDER = "run_folder"
+    NO_RUN_YET = "no_run_yet"  # an existing folder without a run (yet): followed while waiting, never opened
     CHECKPOINT = "checkpoint"
     REMOTE = "remote"  # user@host:/path or ssh://...: a run folder to read over SFTP
     NEITHER = "neither"
@@ -35,7 +39,7 @@ class PathTarget:
     kind: PathKind
     path: str  # the run folder, the checkpoint file, or the remote address as typed
     address: RemoteAddress | None = None
-    reason: str = ""  # for NEITHER: why, in one sentence
+    reason: str = ""  # for NEITHER and NO_RUN_YET: why it cannot be opened, in one sentence
 
 
 def is_run_folder(source: RunSource) -> bool:
@@ -50,8 +54,8 @@ def classify_path(text: str | os.PathLike[str]) -> PathTarget:
         if path.is_dir():
             if is_run_folder(LocalSource(path)):
                 return PathTarget(PathKind.RUN_FOLDER, str(path))
-            return PathTarget(PathKind.NEITHER, str(path), reason=f"{path} has no {RUN_JSON}, {METRICS_JSONL} "
-                                                                  "or checkpoint: it is not a run folder.")
+            return PathTarget(PathKind.NO_RUN_YET, str(path), reason=f"{path} has no {RUN_JSON}, {METRICS_JSONL} "
+                                                                      "or checkpoint: it is not a run folder.")
         if path.is_file():
             if path.name in (RUN_JSON, METRICS_JSONL):
                 return PathTarget(PathKind.RUN_FOLDER, str(path.parent))
@@ -65,6 +69,13 @@ def classify_path(text: str | os.PathLike[str]) -> PathTarget:
     if address is not None:
         return PathTarget(PathKind.REMOTE, str(text), address=address)
     return PathTarget(PathKind.NEITHER, str(path), reason=f"{path} does not exist.")
+
+
+def to_follow(target: PathTarget) -> PathTarget:
+    """The target a follower reads: a folder with no run yet is followed as the run folder it will be."""
+    if target.kind is PathKind.NO_RUN_YET:
+        return PathTarget(PathKind.RUN_FOLDER, target.path)
+    return target
 
 
 def source_for(target: PathTarget, ssh_config: str | os.PathLike[str] | None = None) -> RunSource:
@@ -90,8 +101,11 @@ class OpenedRun:
     problems: list[str] = field(default_factory=list)
 
 
-def open_run(source: RunSource, stall_after_s: float = STALL_AFTER_S) -> OpenedRun:
-    """Read the whole of a run folder. RunFolderError when it has nothing a run folder has."""
+def open_run(source: RunSource, stall_after_s: float = STALL_AFTER_S, wait_for_run: bool = False) -> OpenedRun:
+    """Read the whole of a run folder. RunFolderError when it has nothing a run folder has, unless
+    `wait_for_run` (following): then an existing folder without a run opens empty, its status
+    UNKNOWN, and the follower picks the run up as its files appear. A folder that does not exist is
+    refused either way (a mistyped path would otherwise wait forever)."""
     follower = RunFollower(source, stall_after_s=stall_after_s)
     history = RunHistory()
     problems: list[str] = []
@@ -108,11 +122,12 @@ def open_run(source: RunSource, stall_after_s: float = STALL_AFTER_S) -> OpenedR
         if problems:
             raise RunFolderError(problems[0])
         try:
-            exists = source.exists("")
+            found = source.stat("")
         except OSError as exc:
             raise RunFolderError(f"Could not open {source.describe()}: {exc}") from None
-        if not exists:
+        if found is None:
             raise RunFolderError(f"{source.describe()} does not exist.")
-        raise RunFolderError(f"{source.describe()} is not a run folder: it has no {RUN_JSON}, {METRICS_JSONL} or "
-                             "checkpoint.")
+        if not wait_for_run or not found.is_dir:
+            raise RunFolderError(f"{source.describe()} is not a run folder: it has no {RUN_JSON}, {METRICS_JSONL} or "
+                                 "checkpoint.")
     return OpenedRun(update.status, checkpoint, history, follower, update.malformed_lines, problems)

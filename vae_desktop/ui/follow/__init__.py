@@ -4,6 +4,7 @@
   worker    FollowWorker: drives core.runs.RunFollower.poll() and loads checkpoints, off the GUI thread
   banner    FollowBanner: the "Following <name> on <host>: ..." strip with Continue here / Stop following
   follower  FollowController: starts and stops following, feeds the plots and the ModelMirror
+  continuing  RemoteContinuation: Continue here for a run followed over SSH (copied here first)
   wiring    attach_following (File-menu actions, dialogs) and open_path (what a path given or dropped is)
   drops     the window's drag-and-drop handlers' helpers
 """

@@ -9,7 +9,9 @@ folders send no events, so the worker's own timer is what guarantees news.
 While following, the run controller's status says `following` (core.training_status.controls_for
 turns every training and run-replacing control off in that one place). Stop following puts the
 window's own run back; Continue here opens the followed run's latest checkpoint as the window's
-own run and continues it, exactly as opening a checkpoint and pressing Continue does.
+own run and continues it, exactly as opening a checkpoint and pressing Continue does (a run followed
+over SSH is copied here first: ui/follow/continuing.py). A folder that holds no run yet is followed
+too, the banner saying it waits for one to start there.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from vae_desktop.core.runs.follow_text import follow_text
-from vae_desktop.core.runs.opening import PathKind, PathTarget, classify_path
+from vae_desktop.core.runs.opening import PathKind, PathTarget, classify_path, to_follow
 from vae_desktop.core.runs.schema import CHECKPOINT_DIR, METRICS_JSONL, RUN_JSON
 from vae_desktop.core.runs.state import STALL_AFTER_S, RunStatus
 from vae_desktop.ui.current_run import HistorySnapshot
+from vae_desktop.ui.follow.continuing import RemoteContinuation
 from vae_desktop.ui.follow.news import FollowNews, LoadedModel
 from vae_desktop.ui.follow.worker import POLL_INTERVAL_MS, FollowWorker
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -70,6 +73,7 @@ class FollowController(QObject):
         self._restarted = False
         self._problems: tuple[str, ...] = ()
         self._malformed = 0
+        self._waiting = False  # nothing of a run read yet: the folder was followed before its run started
         self._dataset_asked: str | None = None
         self._watcher: QFileSystemWatcher | None = None
         self._tick = QTimer(self)
@@ -77,6 +81,7 @@ class FollowController(QObject):
         self._tick.timeout.connect(self._render)
         self.banner.stopRequested.connect(self.stop)
         self.banner.continueRequested.connect(self.continue_here)
+        self.remote_continuation = RemoteContinuation(self)
 
     # ---- state ---------------------------------------------------------------------------------
     @property
@@ -105,7 +110,7 @@ class FollowController(QObject):
     # ---- start and stop ------------------------------------------------------------------------
     def follow(self, text: str) -> bool:
         """Follow the run folder or remote address `text`; False (and a message) when it cannot be."""
-        target = classify_path(text)
+        target = to_follow(classify_path(text))  # a folder with no run yet is waited on
         if target.kind is PathKind.CHECKPOINT:
             self.window.show_error(f"{Path(target.path).name} is a checkpoint, not a run folder: open it with "
                                    "File ▸ Open checkpoint to continue it, or follow the folder it is in.")
@@ -124,7 +129,7 @@ class FollowController(QObject):
         self.target = target
         self.status, self.model, self._dataset_asked = None, None, None
         self._last_news_at = self._heartbeat_at = None
-        self._restarted, self._problems, self._malformed = False, (), 0
+        self._restarted, self._problems, self._malformed, self._waiting = False, (), 0, True
         worker = FollowWorker(target, stall_after_s=self.stall_after_s, interval_ms=self.interval_ms,
                               ssh_config=self.ssh_config)
         thread = QThread(self)
@@ -175,27 +180,35 @@ class FollowController(QObject):
         if not text.can_continue:
             self.window.show_error("The run is still running: it can be continued here once it has stopped.")
             return False
-        if self.target is None or self.target.kind is not PathKind.RUN_FOLDER:
-            # A remote run's checkpoint is a temporary download: continuing it would save into a
-            # file that vanishes with the connection. Copy (or mount) the folder, then follow that.
-            self.window.show_error("A remote run cannot be continued here: copy its run folder to this machine "
-                                   "(or mount it), follow that folder, then Continue here.")
+        if self.target is None:
             return False
+        if self.target.kind is PathKind.REMOTE:  # copied here first (off the GUI thread), then continued
+            started = self.remote_continuation.start()
+            self._render()
+            return started
         candidate = Path(self.target.path) / self.model.name
         path = str(candidate) if candidate.is_file() else self.model.path
+        if not self.take_over(path):
+            return False
+        self.window.start_training()
+        return True
+
+    def take_over(self, path: str) -> bool:
+        """Stop following and open `path` (a checkpoint or a run folder) as the window's own run; False,
+        with the window's own run back, when Open was refused (cancelled at the unsaved-work question)."""
         self._leave()  # first: no news may reach the mirror or the plots while Open asks about unsaved work
         if not self.window.open_over_run(path):  # asks about unsaved progress first, as any Open does
             controller = self.window.controller
             if controller is not None:
                 controller.show_own_run()
             return False
-        self.window.start_training()
         return True
 
     def shutdown(self) -> None:
         """The window closes: stop polling and wait (briefly) for the worker thread."""
         self._tick.stop()
         self._end_worker()
+        self.remote_continuation.join(THREAD_WAIT_MS / 1000)
         for thread, _worker in self._retiring:
             thread.wait(THREAD_WAIT_MS)
         self._retiring.clear()
@@ -257,6 +270,9 @@ class FollowController(QObject):
         self._restarted = self._restarted or news.restarted
         self._problems = news.problems
         self._malformed = news.malformed_lines
+        whole = news.history
+        found = news.status.info is not None or news.model is not None or bool(news.batches or news.epochs)
+        self._waiting = self._waiting and not found and (whole is None or (len(whole.steps) == 0 and not whole.epochs))
         self._render()
         self.newsArrived.emit(news)
 
@@ -288,14 +304,17 @@ class FollowController(QObject):
             return
         if self.status is None:
             return
+        if self.remote_continuation.copying(self.target):
+            self.banner.show_text(f"Copying {self.name} from {self.where} to this machine to continue it here…",
+                                  "info", False)
+            return
         now = time.monotonic()
         since = None if self._last_news_at is None else now - self._last_news_at
         if self._heartbeat_at is not None:  # a heartbeat is news too: it says the writer lives
             since = now - self._heartbeat_at if since is None else min(since, now - self._heartbeat_at)
         text = follow_text(self.name, self.where, self.status, since, self._restarted, self._problems,
-                           self._malformed)
-        local = self.target is not None and self.target.kind is PathKind.RUN_FOLDER
-        self.banner.show_text(text.text, text.kind, text.can_continue and self.model is not None and local)
+                           self._malformed, waiting=self._waiting)
+        self.banner.show_text(text.text, text.kind, text.can_continue and self.model is not None)
 
     # ---- hints ---------------------------------------------------------------------------------
     def _watch(self, folder: str) -> None:

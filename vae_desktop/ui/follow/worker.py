@@ -1,11 +1,12 @@
 """FollowWorker: reads a followed run folder in its own QThread, so neither a slow network folder,
 an SSH round trip nor a checkpoint load ever freezes the window.
 
-It opens the run (core.runs.open_run: the whole history so far), then polls it on a timer
-(`interval_ms`, at least once a second: network and synced folders send no change events) and on
-every `poll_now` hint (the GUI's file watcher). Each poll that finds something sends one
-`FollowNews` of plain values and numpy copies; a poll that finds nothing still sends the status
-when it changed (stalled is noticed by time passing, not by a file changing).
+It opens the run (core.runs.open_run: the whole history so far; an existing folder with no run yet
+opens empty and is waited on), then polls it on a timer (`interval_ms`, at least once a second:
+network and synced folders send no change events) and on every `poll_now` hint (the GUI's file
+watcher). Each poll that finds something sends one `FollowNews` of plain values and numpy copies;
+a poll that finds nothing still sends the status when it changed (stalled is noticed by time
+passing, not by a file changing).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class FollowWorker(QObject):
         try:
             with self._lock:
                 source = source_for(self.target, ssh_config=self.ssh_config)
-                opened = open_run(source, stall_after_s=self.stall_after_s)
+                opened = open_run(source, stall_after_s=self.stall_after_s, wait_for_run=True)
         except VaeDesktopError as exc:
             self.failed.emit(str(exc))
             return
