@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from vae_desktop.core.errors import ConfigError
@@ -258,9 +258,32 @@ def _check_fields(config: Any) -> None:
 
 
 @dataclass(frozen=True)
+class Architecture:
+    """The model choices the window's form offers beyond z_dim; the image shape comes from the data."""
+
+    base_width: int = _default("base_width")
+    hidden: int = _default("hidden")
+    layout: str = "mean-first"
+    stddev: str = "exp"
+
+    def __post_init__(self) -> None:
+        _check_fields(self)
+        check_choice("layout", self.layout, LAYOUTS, "encoder output layout")
+        check_choice("stddev", self.stddev, STDDEVS, "stddev function")
+
+    @classmethod
+    def of(cls, config: ModelConfig) -> Architecture:
+        return cls(config.base_width, config.hidden, config.layout, config.stddev)
+
+    def applied_to(self, config: ModelConfig) -> ModelConfig:
+        return replace(config, base_width=self.base_width, hidden=self.hidden, layout=self.layout, stddev=self.stddev)
+
+
+@dataclass(frozen=True)
 class RunSettings:
-    """Everything the window's form describes: which data, which architecture size, how to train."""
+    """Everything the window's form describes: which data, which architecture, how to train."""
 
     dataset: str
     z_dim: int
     train: TrainConfig
+    architecture: Architecture | None = None  # None: the window's model template (tests use small ones)

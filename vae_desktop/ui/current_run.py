@@ -99,6 +99,8 @@ class CurrentRun:
         """A new run of `settings` on `dataset`: a fresh model shaped for its images."""
         c, h, w = dataset.image_shape
         model_config = replace(template, z_dim=settings.z_dim, channels=c, height=h, width=w)
+        if settings.architecture is not None:
+            model_config = settings.architecture.applied_to(model_config)
         trainer = Trainer(new_model(model_config, settings.train.seed), dataset, settings.train)
         return cls(settings.dataset, model_config, settings.train, trainer=trainer, number=number)
 

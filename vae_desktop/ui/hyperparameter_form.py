@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vae_desktop.core.config import FIELDS, FieldSpec, RunSettings, TrainConfig, shown_text
+from vae_desktop.core.config import FIELDS, Architecture, FieldSpec, RunSettings, TrainConfig, shown_text
 from vae_desktop.core.errors import ConfigError
 from vae_desktop.ui.theme import Theme, on_theme
 
@@ -45,10 +45,28 @@ TOOLTIPS = {
     "epochs": "Total epochs to reach. Raise it to continue a run that has finished.",
     "seed": "Seed for the initial weights, the shuffling and the sampling noise: the same seed gives the same run.",
     "device": "Where to train. Auto picks a CUDA or Apple GPU when present, otherwise the CPU.",
+    "base_width": f"Channels of the first convolution ({FIELDS['base_width'].low}–{FIELDS['base_width'].high}); "
+    "each later stage doubles them. Wider learns more per epoch and takes longer per step.",
+    "hidden": f"Units of the fully connected layer between the convolutions and the 2·z_dim outputs "
+    f"({FIELDS['hidden'].low}–{FIELDS['hidden'].high}).",
+    "layout": "Which half of the encoder's 2·z_dim outputs is used as the mean. Swapped, the network learns the "
+    "roles the other way round: the roles come from how the outputs are used (Experiments ▸ Swap the halves).",
+    "stddev": "How the second half becomes σ: exp (the standard), softplus (also always positive), or raw, used "
+    "as σ directly: it goes negative and training stops at that step (Experiments ▸ Without exp).",
+    "kl_warmup_epochs": "Ramp β up from 0 over this many epochs: the decoder learns to use z before the KL "
+    "pulls it toward the prior, a remedy for posterior collapse. 0: no warm-up.",
+    "free_bits": "Nats per latent dimension the KL term never goes below: a dimension may carry that much "
+    "information for free, another remedy for posterior collapse. 0: off.",
 }
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
-SPIN_FIELDS = ("z_dim", "batch_size", "epochs", "seed")  # whole numbers, in spin boxes
-TEXT_FIELDS = ("beta", "lr")  # any finite number, typed as text
+SPIN_FIELDS = ("z_dim", "base_width", "hidden", "batch_size", "epochs", "seed", "kl_warmup_epochs")  # whole numbers
+TEXT_FIELDS = ("beta", "lr", "free_bits")  # any finite number, typed as text
+LAYOUT_TITLES = {"mean-first": "μ first, then log σ (standard)", "logstd-first": "Swapped: log σ first, then μ"}
+STDDEV_TITLES = {"exp": "exp: σ = exp(log σ) (standard)", "softplus": "softplus: σ = softplus(s)",
+                 "raw": "raw: the output is σ (fails)"}
+# Define a run: fixed from its first Start until File ▸ New run.
+RUN_FIELDS = ("dataset", "z_dim", "base_width", "hidden", "layout", "stddev", "batch_size", "seed",
+              "kl_warmup_epochs", "free_bits")
 
 
 class HyperparameterForm(QWidget):
@@ -62,6 +80,12 @@ class HyperparameterForm(QWidget):
         self.dataset = QComboBox()
         self.dataset.setMinimumContentsLength(14)
         self.z_dim = _spin(FIELDS["z_dim"])
+        self.base_width = _spin(FIELDS["base_width"])
+        self.hidden = _spin(FIELDS["hidden"])
+        self.halves = _combo(LAYOUT_TITLES)
+        self.stddev = _combo(STDDEV_TITLES)
+        self.kl_warmup_epochs = _spin(FIELDS["kl_warmup_epochs"])
+        self.free_bits = QLineEdit(f"{FIELDS['free_bits'].default:g}")
         self.beta = QLineEdit(f"{FIELDS['beta'].default:g}")
         self.lr = QLineEdit(f"{FIELDS['lr'].default:g}")
         self.batch_size = _spin(FIELDS["batch_size"])
@@ -80,20 +104,29 @@ class HyperparameterForm(QWidget):
         data_box, data_form = _group("Data")
         data_form.addRow("Dataset", self.dataset)
         model_box, model_form = _group("Model")
-        model_form.addRow(FIELDS["z_dim"].label, self.z_dim)
+        for name in ("z_dim", "base_width", "hidden"):
+            model_form.addRow(FIELDS[name].label, getattr(self, name))
         train_box, train_form = _group("Training")
         for name in ("beta", "lr", "batch_size", "epochs", "seed"):
             train_form.addRow(FIELDS[name].label, getattr(self, name))
         train_form.addRow("Device", self.device)
+        experiment_box, experiment_form = _group("Experiments")
+        experiment_form.addRow("Output halves", self.halves)
+        experiment_form.addRow("Stddev", self.stddev)
+        experiment_form.addRow("KL warm-up", self.kl_warmup_epochs)
+        experiment_form.addRow("Free bits", self.free_bits)
+        self.experiment_box = experiment_box
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for box in (data_box, model_box, train_box):
+        for box in (data_box, model_box, train_box, experiment_box):
             layout.addWidget(box)
         layout.addWidget(self.error)
 
         self._fields: dict[str, QWidget] = {
-            "dataset": self.dataset, "z_dim": self.z_dim, "beta": self.beta, "lr": self.lr,
+            "dataset": self.dataset, "z_dim": self.z_dim, "base_width": self.base_width, "hidden": self.hidden,
+            "layout": self.halves, "stddev": self.stddev, "beta": self.beta, "lr": self.lr,
             "batch_size": self.batch_size, "epochs": self.epochs, "seed": self.seed, "device": self.device,
+            "kl_warmup_epochs": self.kl_warmup_epochs, "free_bits": self.free_bits,
         }
         for name, widget in self._fields.items():
             widget.setToolTip(TOOLTIPS[name])
@@ -101,9 +134,10 @@ class HyperparameterForm(QWidget):
         on_theme(self, self._apply_theme)
 
         self.dataset.activated.connect(self._on_dataset_activated)
-        for line in (self.beta, self.lr):
+        for line in (self.beta, self.lr, self.free_bits):
             line.textChanged.connect(self._validate)
-        for spin in (self.z_dim, self.batch_size, self.epochs, self.seed):
+        for spin in (self.z_dim, self.base_width, self.hidden, self.batch_size, self.epochs, self.seed,
+                     self.kl_warmup_epochs):
             spin.valueChanged.connect(self._validate)
             # Typed text a spin box cannot accept ("0", "") leaves value() at the old number while the
             # box shows the new text: validate the text too, so Start never uses a number not shown.
@@ -136,8 +170,22 @@ class HyperparameterForm(QWidget):
             beta=FIELDS["beta"].parse(self.beta.text()),
             seed=self.seed.value(),
             device=str(self.device.currentData()),
+            kl_warmup_epochs=self.kl_warmup_epochs.value(),
+            free_bits=FIELDS["free_bits"].parse(self.free_bits.text()),
         )
-        return RunSettings(self.dataset_name(), self.z_dim.value(), train)
+        return RunSettings(self.dataset_name(), self.z_dim.value(), train, self.architecture())
+
+    def architecture(self) -> Architecture:
+        return Architecture(self.base_width.value(), self.hidden.value(), str(self.halves.currentData()),
+                            str(self.stddev.currentData()))
+
+    def set_architecture(self, architecture: Architecture) -> None:
+        """Show these model choices (an opened run's, or the window's model template)."""
+        self.base_width.setValue(architecture.base_width)
+        self.hidden.setValue(architecture.hidden)
+        self.halves.setCurrentIndex(max(0, self.halves.findData(architecture.layout)))
+        self.stddev.setCurrentIndex(max(0, self.stddev.findData(architecture.stddev)))
+        self._validate()
 
     def dataset_name(self) -> str:
         return str(self.dataset.currentData())
@@ -145,10 +193,14 @@ class HyperparameterForm(QWidget):
     def is_valid(self) -> bool:
         return self._valid
 
-    def set_values(self, dataset: str, z_dim: int, train: TrainConfig) -> None:
+    def set_values(self, dataset: str, z_dim: int, train: TrainConfig, architecture: Architecture | None = None) -> None:
         """Show a run's settings (an opened checkpoint)."""
         self.select_dataset(dataset)
         self.z_dim.setValue(z_dim)
+        if architecture is not None:
+            self.set_architecture(architecture)
+        self.kl_warmup_epochs.setValue(train.kl_warmup_epochs)
+        self.free_bits.setText(f"{train.free_bits:g}")
         self.beta.setText(f"{train.beta:g}")
         self.lr.setText(f"{train.lr:g}")
         self.batch_size.setValue(train.batch_size)
@@ -210,6 +262,14 @@ class HyperparameterForm(QWidget):
         self.dataset.addItem("Open image folder…", OPEN_FOLDER)
         self.dataset.blockSignals(False)
 
+    def insert_dataset(self, name: str, title: str) -> None:
+        """A dataset choice not in the registry list (e.g. remembered from the last start)."""
+        self.dataset.insertItem(self._open_folder_index(), title, name)
+
+    def revalidate(self) -> None:
+        """Check every field again (after values were set from outside)."""
+        self._validate()
+
     def _open_folder_index(self) -> int:
         return self.dataset.findData(OPEN_FOLDER) - 1  # before the separator
 
@@ -223,8 +283,8 @@ class HyperparameterForm(QWidget):
 
     # ---- locking and validation -----------------------------------------------------------------
     def set_run_locked(self, locked: bool) -> None:
-        """Dataset, z_dim, batch size and seed define a run; they stay fixed until a new run."""
-        for name in ("dataset", "z_dim", "batch_size", "seed"):
+        """Dataset, the model, batch size, seed and the KL remedies define a run; fixed until a new run."""
+        for name in RUN_FIELDS:
             widget = self._fields[name]
             widget.setEnabled(not locked)
             base = widget.property("baseToolTip")
@@ -273,44 +333,6 @@ class HyperparameterForm(QWidget):
             return ""
         return FIELDS[name].refusal(shown_text(spin.text()))
 
-    # ---- persistence ----------------------------------------------------------------------------
-    def save_settings(self, settings: QSettings) -> None:
-        settings.beginGroup("form")
-        settings.setValue("dataset", self.dataset_name())
-        settings.setValue("datasetTitle", self.dataset.currentText())
-        settings.setValue("z_dim", self.z_dim.value())
-        settings.setValue("beta", self.beta.text())
-        settings.setValue("lr", self.lr.text())
-        settings.setValue("batch_size", self.batch_size.value())
-        settings.setValue("epochs", self.epochs.value())
-        settings.setValue("seed", self.seed.value())
-        settings.setValue("device", self.device.currentData())
-        settings.endGroup()
-
-    def restore_settings(self, settings: QSettings) -> None:
-        settings.beginGroup("form")
-        try:
-            name = str(settings.value("dataset", DEFAULT_DATASET[0]))
-            title = str(settings.value("datasetTitle", DEFAULT_DATASET[1]))
-            if not name.removeprefix(FOLDER_PREFIX).strip():  # an empty name would mean the current folder
-                name, title = DEFAULT_DATASET
-            if name.startswith(FOLDER_PREFIX):
-                self.add_folder(name[len(FOLDER_PREFIX) :])
-            elif name != DEFAULT_DATASET[0]:
-                self.dataset.insertItem(self._open_folder_index(), title, name)
-            self.select_dataset(name)
-            self.z_dim.setValue(_int(settings.value("z_dim"), self.z_dim.value()))
-            self.beta.setText(str(settings.value("beta", self.beta.text())))
-            self.lr.setText(str(settings.value("lr", self.lr.text())))
-            self.batch_size.setValue(_int(settings.value("batch_size"), self.batch_size.value()))
-            self.epochs.setValue(_int(settings.value("epochs"), self.epochs.value()))
-            self.seed.setValue(_int(settings.value("seed"), self.seed.value()))
-            index = self.device.findData(str(settings.value("device", "auto")))
-            self.device.setCurrentIndex(max(0, index))
-        finally:
-            settings.endGroup()
-        self._validate()
-
 
 def _spin(spec: FieldSpec) -> QSpinBox:
     spin = QSpinBox()
@@ -320,6 +342,13 @@ def _spin(spec: FieldSpec) -> QSpinBox:
     return spin
 
 
+def _combo(titles: dict[str, str]) -> QComboBox:
+    combo = QComboBox()
+    for name, title in titles.items():
+        combo.addItem(title, name)
+    return combo
+
+
 def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
     box = QGroupBox(title)
     form = QFormLayout(box)
@@ -327,12 +356,3 @@ def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
     form.setContentsMargins(10, 8, 10, 8)
     form.setVerticalSpacing(6)
     return box, form
-
-
-def _int(value: object, default: int) -> int:
-    if not isinstance(value, (int, float, str)):  # what QSettings gives back: a number or its text
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        return default

@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from vae_desktop.core.config import ModelConfig
+from vae_desktop.core.config import Architecture, ModelConfig
 from vae_desktop.core.errors import VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self.plots.follow_latest.toggled.connect(acts.follow_latest.setChecked)
         self.recent = RecentFiles(self.settings, acts.recent_menu, self.open_over_run)
         self._restored_main_splitter = restore_window_settings(self)
+        if model_template is not None:  # a template given by the caller (tests, benchmarks) wins over the last start's
+            self.form.set_architecture(Architecture.of(model_template))
         self._unsaved = UnsavedWorkGuard(self)
         self._render(NOT_STARTED)
 
@@ -185,7 +187,7 @@ class MainWindow(QMainWindow):
         controller.batches.connect(self._on_batches)
         controller.epochFinished.connect(self._on_epoch_finished)
         controller.historyReset.connect(self._on_history_reset)
-        controller.settingsRestored.connect(lambda s: self.form.set_values(s.dataset, s.z_dim, s.train))
+        controller.settingsRestored.connect(lambda s: self.form.set_values(s.dataset, s.z_dim, s.train, s.architecture))
         controller.runLocked.connect(self.form.set_run_locked)
         controller.errorRaised.connect(self.show_error)
         controller.noticeRaised.connect(lambda text: self.banner.show_message(text, "info"))

@@ -33,7 +33,7 @@ import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint
-from vae_desktop.core.config import ModelConfig, RunSettings
+from vae_desktop.core.config import Architecture, ModelConfig, RunSettings
 from vae_desktop.core.datasets import ImageDataset
 from vae_desktop.core.errors import CheckpointError, VaeDesktopError
 from vae_desktop.core.metrics import BatchMetrics
@@ -158,7 +158,8 @@ class RunController(QObject):
 
     def run_settings(self) -> RunSettings | None:
         run = self._run
-        return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config)
+        return None if run is None else RunSettings(run.dataset, run.model_config.z_dim, run.train_config,
+                                                    Architecture.of(run.model_config))
 
     def _publish(self, status: TrainingStatus) -> None:
         if status != self._status:
@@ -451,7 +452,8 @@ class RunController(QObject):
                          saved_step=ckpt.progress.global_step, number=self._next_number(), folder=folder)
         self._replace_run(run)
         self.mirror.set_model(ckpt.model_config, ckpt.model_state, ckpt.train_config.recon_loss, ckpt.train_config.beta)
-        self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config))
+        self.settingsRestored.emit(RunSettings(ckpt.dataset, ckpt.model_config.z_dim, ckpt.train_config,
+                                               Architecture.of(ckpt.model_config)))
         self.runLocked.emit(True)
         self.historyReset.emit(HistorySnapshot.of(ckpt.history, run.steps_per_epoch or 1))
         self.pathChanged.emit(str(path))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QSettings
 
 from vae_desktop.core.paths import user_runs_dir
+from vae_desktop.ui.form_settings import restore_form, save_form
 
 if TYPE_CHECKING:
     from vae_desktop.ui.main_window import MainWindow
@@ -30,7 +31,7 @@ def restore_window_settings(window: MainWindow) -> bool:
     if not restored:
         window.main_splitter.setSizes([300, 1000, 0])
         window.center_splitter.setSizes([560, 170])
-    window.form.restore_settings(s)
+    restore_form(window.form, s)
     window.plots.log_scale.setChecked(_bool(s.value("plots/logScale"), False))
     window.plots.follow_latest.setChecked(_bool(s.value("plots/followLatest"), False))
     window.recent.rebuild_menu()
@@ -44,7 +45,7 @@ def save_window_settings(window: MainWindow) -> None:
     s.setValue("window/centerSplitter", window.center_splitter.saveState())
     s.setValue("plots/logScale", window.plots.log_scale.isChecked())
     s.setValue("plots/followLatest", window.plots.follow_latest.isChecked())
-    window.form.save_settings(s)
+    save_form(window.form, s)
     s.sync()
 
 
