@@ -145,7 +145,7 @@ def test_a_folder_that_is_no_run_gets_one_message_and_the_others_still_come(qtbo
     assert "not a run folder" in window.banner.text.text()
 
 
-LIVE_EPOCHS = 30
+LIVE_EPOCHS = 40
 
 
 def _batch_lines(folder: Path) -> int:
@@ -157,6 +157,7 @@ def test_a_run_still_training_grows_in_the_comparison_until_it_finishes(qtbot, m
                                                                          tmp_path):
     """A real `train --out` process writes while the window compares it with a finished run: its
     curves gain the new points within seconds, and in the end hold exactly its own metrics."""
+    window = make_window(settings)  # first: the run is compared as soon as it has written a batch row
     live_folder = tmp_path / "run-live"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     train = subprocess.Popen([sys.executable, "-m", "vae_desktop", "train", "--dataset",
@@ -166,7 +167,6 @@ def test_a_run_still_training_grows_in_the_comparison_until_it_finishes(qtbot, m
     try:
         qtbot.waitUntil(lambda: train.poll() is not None or _batch_lines(live_folder) > 0, timeout=120_000)
         assert train.poll() is None, train.communicate()[0]
-        window = make_window(settings)
         comparison = window.comparison
         comparison.compare([str(live_folder), str(two_runs[1])])
         qtbot.waitUntil(lambda: len(comparison.comparison) == 2, timeout=30_000)

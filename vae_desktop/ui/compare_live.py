@@ -113,7 +113,7 @@ class LiveRuns(QObject):
         self.interval_ms = interval_ms
         self.settled_ms = settled_ms
         self._threads: dict[CompareWorker, QThread] = {}
-        self._retiring: list[QThread] = []
+        self._retiring: list[tuple[QThread, CompareWorker]] = []
 
     @property
     def workers(self) -> list[CompareWorker]:
@@ -142,27 +142,28 @@ class LiveRuns(QObject):
         worker.opened.disconnect(self._on_opened)
         worker.grew.disconnect(self._on_grew)
         worker.failed.disconnect(self._on_failed)
-        thread.quit()
-        self._retiring.append(thread)
+        retiring = (thread, worker)  # both referenced until the thread has ended: Python must not delete them
+        self._retiring.append(retiring)
 
         def gone() -> None:
-            if thread in self._retiring:
-                self._retiring.remove(thread)
+            if retiring in self._retiring:
+                self._retiring.remove(retiring)
             thread.deleteLater()
 
         thread.finished.connect(worker.deleteLater)  # Qt's idiom: deleted as its thread ends
         thread.finished.connect(gone)
+        thread.quit()
 
     def shutdown(self) -> None:
         """The window closes: stop every worker and wait (briefly) for their threads."""
         for worker in list(self._threads):
             self.stop(worker)
-        for thread in list(self._retiring):
+        for thread, _worker in list(self._retiring):
             thread.wait(THREAD_WAIT_MS)
 
     def join(self, timeout_s: float) -> bool:
         """Wait for the threads of stopped workers; True when none is left running."""
-        return all(thread.wait(max(0, int(timeout_s * 1000))) for thread in list(self._retiring))
+        return all(thread.wait(max(0, int(timeout_s * 1000))) for thread, _worker in list(self._retiring))
 
     @Slot(object)
     def _on_opened(self, run: object) -> None:
