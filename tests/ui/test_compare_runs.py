@@ -174,26 +174,30 @@ def test_a_run_still_training_grows_in_the_comparison_until_it_finishes(qtbot, m
         first = comparison.comparison.run(live_key).curves
         assert len(first.epochs) < LIVE_EPOCHS  # read while it trained
         raw = comparison.overlay.items_of(live_key)[0].raw
-        shown = len(raw.getData()[0])
+
+        def drawn() -> int:  # points given to the curve (getData() is what is on screen: downsampled)
+            return len(raw.getOriginalDataset()[0])
+
+        shown = drawn()
         assert shown == len(first.steps) > 0
-        qtbot.waitUntil(lambda: len(raw.getData()[0]) > shown, timeout=10_000)  # grows live, polled
+        qtbot.waitUntil(lambda: drawn() > shown, timeout=10_000)  # grows live, polled
 
         out, _ = train.communicate(timeout=300)
         assert train.returncode == 0, out
         batches, epochs = metrics(live_folder)
-        qtbot.waitUntil(lambda: len(raw.getData()[0]) == len(batches["global_step"])
+        qtbot.waitUntil(lambda: drawn() == len(batches["global_step"])
                         and len(comparison.comparison.run(live_key).curves.epochs) == LIVE_EPOCHS, timeout=10_000)
         for folder, key in ((live_folder, live_key), (two_runs[1], done_key)):  # each run: exactly its own rows
             batches, epochs = metrics(folder)
             spe = steps_per_epoch(folder)
             for items, name in zip(comparison.overlay.items_of(key), ("recon", "kl"), strict=True):
-                x, y = items.raw.getData()
+                x, y = items.raw.getOriginalDataset()
                 np.testing.assert_array_equal(x, batches["global_step"] / spe)
                 np.testing.assert_array_equal(y, batches[name])
-                ex, train_y = items.train.getData()
+                ex, train_y = items.train.getOriginalDataset()
                 assert ex.tolist() == [e["epoch"] for e in epochs]
                 assert train_y.tolist() == [e[f"train_{name}"] for e in epochs]
-                assert items.test.getData()[1].tolist() == [e[f"test_{name}"] for e in epochs]
+                assert items.test.getOriginalDataset()[1].tolist() == [e[f"test_{name}"] for e in epochs]
         assert Path(comparison.comparison.run(live_key).checkpoint) == live_folder / "checkpoints" / "latest.vaeckpt"
         # finished and nothing more arriving: the run is no longer polled (only its run.json looked at)
         qtbot.waitUntil(lambda: comparison.worker_of(live_key).settled, timeout=10_000)
