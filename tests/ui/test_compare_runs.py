@@ -145,6 +145,71 @@ def test_a_folder_that_is_no_run_gets_one_message_and_the_others_still_come(qtbo
     assert "not a run folder" in window.banner.text.text()
 
 
+LIVE_EPOCHS = 40
+
+
+def _batch_lines(folder: Path) -> int:
+    log = folder / "metrics.jsonl"
+    return log.read_text().count('"type":"batch"') if log.exists() else 0
+
+
+def test_a_run_still_training_grows_in_the_comparison_until_it_finishes(qtbot, make_window, settings, two_runs,
+                                                                         tmp_path):
+    """A real `train --out` process writes while the window compares it with a finished run: its
+    curves gain the new points within seconds, and in the end hold exactly its own metrics."""
+    window = make_window(settings)  # first: the run is compared as soon as it has written a batch row
+    live_folder = tmp_path / "run-live"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    train = subprocess.Popen([sys.executable, "-m", "vae_desktop", "train", "--dataset",
+                              f"folder:{two_runs[0].parent / 'imgs'}", "--batch-size", "16", "--z-dim", "2",
+                              "--base-width", "8", "--epochs", str(LIVE_EPOCHS), "--out", str(live_folder), "--quiet"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        qtbot.waitUntil(lambda: train.poll() is not None or _batch_lines(live_folder) > 0, timeout=120_000)
+        assert train.poll() is None, train.communicate()[0]
+        comparison = window.comparison
+        comparison.compare([str(live_folder), str(two_runs[1])])
+        qtbot.waitUntil(lambda: len(comparison.comparison) == 2, timeout=30_000)
+        live_key, done_key = keys([live_folder, two_runs[1]])
+        first = comparison.comparison.run(live_key).curves
+        assert len(first.epochs) < LIVE_EPOCHS  # read while it trained
+        raw = comparison.overlay.items_of(live_key)[0].raw
+
+        def drawn() -> int:  # points given to the curve (getData() is what is on screen: downsampled)
+            return len(raw.getOriginalDataset()[0])
+
+        shown = drawn()
+        assert shown == len(first.steps) > 0
+        qtbot.waitUntil(lambda: drawn() > shown, timeout=10_000)  # grows live, polled
+
+        out, _ = train.communicate(timeout=300)
+        assert train.returncode == 0, out
+        batches, epochs = metrics(live_folder)
+        qtbot.waitUntil(lambda: drawn() == len(batches["global_step"])
+                        and len(comparison.comparison.run(live_key).curves.epochs) == LIVE_EPOCHS, timeout=10_000)
+        for folder, key in ((live_folder, live_key), (two_runs[1], done_key)):  # each run: exactly its own rows
+            batches, epochs = metrics(folder)
+            spe = steps_per_epoch(folder)
+            for items, name in zip(comparison.overlay.items_of(key), ("recon", "kl"), strict=True):
+                x, y = items.raw.getOriginalDataset()
+                np.testing.assert_array_equal(x, batches["global_step"] / spe)
+                np.testing.assert_array_equal(y, batches[name])
+                ex, train_y = items.train.getOriginalDataset()
+                assert ex.tolist() == [e["epoch"] for e in epochs]
+                assert train_y.tolist() == [e[f"train_{name}"] for e in epochs]
+                assert items.test.getOriginalDataset()[1].tolist() == [e[f"test_{name}"] for e in epochs]
+        assert Path(comparison.comparison.run(live_key).checkpoint) == live_folder / "checkpoints" / "latest.vaeckpt"
+        # finished and nothing more arriving: the run is no longer polled (only its run.json looked at)
+        qtbot.waitUntil(lambda: comparison.worker_of(live_key).settled, timeout=10_000)
+        qtbot.waitUntil(lambda: comparison.worker_of(done_key).settled, timeout=10_000)
+        comparison.comparison.remove(live_key)  # leaving the comparison ends its reader
+        assert comparison.worker_of(live_key) is None and comparison.worker_of(done_key) is not None
+    finally:
+        if train.poll() is None:
+            train.kill()
+            train.wait(30)
+
+
 def _colour_pixels(image: np.ndarray, colour: str) -> int:
     rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)])
     return int((np.abs(image.astype(int) - rgb).sum(axis=2) < 30).sum())

@@ -28,7 +28,8 @@ def test_the_window_paints_without_torch_and_start_waits_for_it():
         image = window.grab()
         assert "torch" not in sys.modules, "the first window must not need torch"
         # nor what only the core's parts need (each costs start-up time: the comparison's ~0.1 s)
-        early = [m for m in ("psygnal", "vae_desktop.core.runs.comparison", "vae_desktop.ui.comparison_controller")
+        early = [m for m in ("psygnal", "vae_desktop.core.runs.comparison", "vae_desktop.ui.comparison_controller",
+                             "vae_desktop.core.runs.comparison_live", "vae_desktop.ui.compare_live")
                  if m in sys.modules]
         assert not early, f"imported before the first paint: {early}"
         assert window.comparison is None

@@ -29,6 +29,7 @@ class ComparisonOverlay(QObject):
         self._drawn: dict[str, RunCurves] = {}  # the curves each run's items hold: redrawn only when new
         self._theme = on_theme(self, self._on_theme)
         comparison.changed.connect(self.refresh)
+        comparison.curves_changed.connect(self.redraw)
         comparison.visibility_changed.connect(lambda _key, _visible: self.restyle())
         comparison.selection_changed.connect(lambda _key: self.restyle())
 
@@ -65,6 +66,20 @@ class ComparisonOverlay(QObject):
                 for items in pair:
                     items.set_curves(run.curves)
         self.restyle()
+
+    def redraw(self, key: str) -> None:
+        """A live run grew: only its items take the new data (once a second at most, per run)."""
+        pair = self._items.get(key)
+        if pair is None or key not in self._comparison:
+            return  # the window's own run draws itself
+        run = self._comparison.run(key)
+        if self._drawn.get(key) is run.curves:
+            return
+        self._drawn[key] = run.curves
+        selected = self._comparison.selected is run
+        for items in pair:
+            items.set_curves(run.curves)
+            items.style(run_colour(run.colour), self._theme, selected)
 
     def restyle(self) -> None:
         comparison, theme = self._comparison, self._theme

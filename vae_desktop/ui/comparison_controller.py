@@ -1,22 +1,23 @@
 """Comparing runs in the window: File ▸ Compare runs… / Add run to comparison…, the run list under
 the loss plots, the overlay in them, and which run the side panels follow.
 
-Run folders are read off the GUI thread (`open_compared_run` in a BackgroundCall) and land in the
-Qt-free `RunComparison`; the overlay and the list are its views. The window's own run joins a
-comparison while it has curves, under the key `OWN_RUN_KEY`, and stays live (its plot items are
-the window's own). Selecting a run emits `selectedCheckpoint` with that run's latest checkpoint
-('' for the window's own run); `ComparedModelView` then shows that model in the side panels.
+Run folders are read off the GUI thread and land in the Qt-free `RunComparison`; the overlay and
+the list are its views. Each compared folder stays live while it is compared (ui/compare_live.py:
+polled once a second in its own thread, as a followed run is), so a run that is still training
+grows in the plots. The window's own run joins a comparison while it has curves, under the key
+`OWN_RUN_KEY`, and stays live too (its plot items are the window's own). Selecting a run emits
+`selectedCheckpoint` with that run's latest checkpoint ('' for the window's own run);
+`ComparedModelView` then shows that model in the side panels.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QAbstractItemView, QFileDialog, QListView, QTreeView
 
 from vae_desktop.core.runs.comparison import (
@@ -25,12 +26,11 @@ from vae_desktop.core.runs.comparison import (
     RunComparison,
     RunCurves,
     flat_settings,
-    open_compared_run,
 )
 from vae_desktop.core.runs.errors import RunFolderError
 from vae_desktop.ui.actions import build_compare_actions
-from vae_desktop.ui.background import BackgroundCall
 from vae_desktop.ui.compare_list import ComparisonList
+from vae_desktop.ui.compare_live import CompareWorker, LiveRuns
 from vae_desktop.ui.compare_model_view import ComparedModelView
 from vae_desktop.ui.compare_overlay import ComparisonOverlay
 from vae_desktop.ui.logging_setup import LOGGER_NAME
@@ -63,6 +63,7 @@ def choose_run_folders(window: MainWindow, title: str) -> list[str]:
 class ComparisonController(QObject):
     selectedCheckpoint = Signal(str)  # latest checkpoint of the selected run ('' for the window's own run)
     runAdded = Signal(str)  # key of a run folder that has joined (after its history was read)
+    runGrew = Signal(str)  # key of a compared run folder whose curves grew (after they were drawn)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -72,8 +73,13 @@ class ComparisonController(QObject):
         self.overlay = ComparisonOverlay(window.plots, self.comparison)
         self.run_list = ComparisonList(self.comparison)
         window.plots.add_below(self.run_list)
-        self._loads: list[BackgroundCall] = []
-        self._pending: list[list[ComparedRun | None]] = []  # folders being read, in the order asked for
+        self.live = LiveRuns(self)
+        self._pending: list[tuple[CompareWorker, list[ComparedRun | None]]] = []  # being read, in order asked
+        self._workers: dict[str, CompareWorker] = {}  # the worker keeping each compared folder current
+        self.live.opened.connect(self._on_loaded)
+        self.live.failed.connect(self._on_failed)
+        self.live.grew.connect(self._on_grew)
+        self.comparison.changed.connect(self._stop_removed)
         acts = window.menu_actions
         self.actions = build_compare_actions(window, acts.file_menu, acts.save, self.compare_dialog, self.add_dialog)
         self.run_list.addRequested.connect(self.add_dialog)
@@ -90,25 +96,20 @@ class ComparisonController(QObject):
 
     @property
     def loading(self) -> bool:
-        return bool(self._loads)
+        return bool(self._pending)
 
     def add_folders(self, folders: Iterable[str]) -> None:
         """Read each folder off the GUI thread and add it, in the order given, whichever is read
         first; a folder that is no run gets one message and the others still come."""
         for folder in folders:
             slot: list[ComparedRun | None] = []  # filled when read: the run, or None when it failed
-            self._pending.append(slot)
-            call = BackgroundCall(partial(open_compared_run, str(folder)), partial(self._on_loaded, slot),
-                                  partial(self._on_failed, slot, str(folder)), name="compare-run", parent=self)
-            self._loads.append(call)
-            call.completed.connect(partial(self._loads.remove, call))
-            call.start()
+            self._pending.append((self.live.start(str(folder)), slot))
 
     def compare(self, folders: Iterable[str]) -> None:
         """A new comparison: these folders, and the window's own run when it has curves."""
         self.comparison.clear()
-        for slot in self._pending:  # folders still being read for an earlier comparison are not wanted
-            slot.append(None)
+        for worker, _slot in self._pending:  # folders still being read for an earlier comparison are not wanted
+            self.live.stop(worker)
         self._pending = []
         self.sync_own_run(join=True)
         self.add_folders(folders)
@@ -125,12 +126,26 @@ class ComparisonController(QObject):
                 self.sync_own_run(join=True)
             self.add_folders(folders)
 
-    def _on_loaded(self, slot: list[ComparedRun | None], run: ComparedRun) -> None:
+    def _slot_of(self, worker: CompareWorker) -> list[ComparedRun | None] | None:
+        return next((slot for w, slot in self._pending if w is worker), None)
+
+    @Slot(object, object)
+    def _on_loaded(self, worker: CompareWorker, run: ComparedRun) -> None:
+        slot = self._slot_of(worker)
+        if slot is None:
+            self.live.stop(worker)
+            return
         slot.append(run)
         self._add_ready()
 
-    def _on_failed(self, slot: list[ComparedRun | None], folder: str, exc: BaseException) -> None:
+    @Slot(object, object)
+    def _on_failed(self, worker: CompareWorker, exc: BaseException) -> None:
+        self.live.stop(worker)
+        slot = self._slot_of(worker)
+        if slot is None:
+            return
         slot.append(None)
+        folder = worker.folder
         if isinstance(exc, (RunFolderError, OSError)):
             self._window.show_error(f"Could not compare {Path(folder).name}: {exc}")
         else:
@@ -141,16 +156,45 @@ class ComparisonController(QObject):
 
     def _add_ready(self) -> None:
         """Add the runs read so far that no earlier folder is still being read before."""
-        while self._pending and self._pending[0]:
-            run = self._pending.pop(0)[0]
+        while self._pending and self._pending[0][1]:
+            worker, slot = self._pending.pop(0)
+            run = slot[0]
             if run is None:
                 continue
             if not self.active:
                 self.sync_own_run(join=True)
+            old = self._workers.get(run.key)  # the same folder added again: the new reader takes over
+            if old is not None and old is not worker:
+                self.live.stop(old)
+            self._workers[run.key] = worker
             self.comparison.add(run)
             self.runAdded.emit(run.key)
             log.info("Comparing %s (%d batch rows, %d epochs)", run.name, len(run.curves.steps),
                      len(run.curves.epochs))
+
+    @Slot(str, object, str)
+    def _on_grew(self, key: str, curves: RunCurves, checkpoint: str) -> None:
+        """A compared folder's new rows: its curves (and its checkpoint, once it has one) are replaced."""
+        if key not in self.comparison:
+            return
+        run = self.comparison.run(key)
+        if checkpoint != run.checkpoint:
+            run.checkpoint = checkpoint
+            if self.comparison.selected is run:
+                self.selectedCheckpoint.emit(checkpoint)
+        self.comparison.update_curves(key, curves)
+        self.runGrew.emit(key)
+
+    def _stop_removed(self) -> None:
+        """A run left the comparison (removed, closed, replaced by a new comparison): stop reading it."""
+        for key, worker in list(self._workers.items()):
+            if key not in self.comparison:
+                del self._workers[key]
+                self.live.stop(worker)
+
+    def worker_of(self, key: str) -> CompareWorker | None:
+        """The worker keeping a compared folder current (None for the own run and runs not compared)."""
+        return self._workers.get(key)
 
     # ---- the window's own run ---------------------------------------------------------------------
     def own_run(self) -> ComparedRun | None:
@@ -195,7 +239,14 @@ class ComparisonController(QObject):
             self.model_view = ComparedModelView(self._window, mirror)
             self.selectedCheckpoint.connect(self.model_view.follow)
 
+    def shutdown(self) -> None:
+        """The window closes: stop reading every folder (waiting briefly for a read in progress)."""
+        self._pending = []
+        self._workers.clear()
+        self.live.shutdown()
+
     def join(self, timeout_s: float) -> bool:
-        """Wait for folders still being read (tests, shutdown); True when none is left."""
+        """Wait for the threads of folders no longer compared and the side panels' loads; True when
+        none is left."""
         view_done = self.model_view is None or self.model_view.join(timeout_s)
-        return all(call.join(timeout_s) for call in list(self._loads)) and view_done
+        return self.live.join(timeout_s) and view_done

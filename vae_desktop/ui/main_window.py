@@ -461,6 +461,8 @@ class MainWindow(QMainWindow):
         self.progress.stop()
         if self.follow is not None:
             self.follow.shutdown()
+        if self.comparison is not None:
+            self.comparison.shutdown()
         if self.controller is not None:
             self.controller.shutdown(timeout_ms=CLOSE_WAIT_MS)
         if self.latent_panel is not None:
@@ -469,7 +471,9 @@ class MainWindow(QMainWindow):
             self.inspector_panel.shutdown()
 
     def join_background_work(self, timeout_s: float) -> bool:
-        """Wait up to `timeout_s` for the controller's dataset loads; True when none is left running."""
+        """Wait up to `timeout_s` for the controller's dataset loads (and the threads of compared
+        folders no longer read); True when none is left running."""
         folders_done = self.run_folders is None or self.run_folders.join(timeout_s)
+        folders_done = folders_done and (self.comparison is None or self.comparison.join(timeout_s))
         return self.controller is None or (self.controller.join_dataset_loads(timeout_s) and folders_done)
 

@@ -21,7 +21,7 @@ from psygnal import Signal
 
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.runs.history import RunHistory
-from vae_desktop.core.runs.opening import classify_path, open_run, source_for
+from vae_desktop.core.runs.opening import OpenedRun, classify_path, open_run, source_for
 from vae_desktop.core.series import LossTrace, smoothing_window
 
 OWN_RUN_KEY = "window"  # the key of the window's own run (run folders are keyed by their path)
@@ -149,7 +149,8 @@ def differing_settings(runs: Sequence[ComparedRun]) -> list[str]:
 class RunComparison:
     """The compared runs, in the order added; colours stay with a run until it is removed."""
 
-    changed = Signal()  # runs added or removed, or their curves or labels changed
+    changed = Signal()  # runs added or removed, or their labels changed
+    curves_changed = Signal(str)  # key: that run's curves grew (a live run); the runs and labels are as they were
     visibility_changed = Signal(str, bool)  # key, visible
     selection_changed = Signal(str)  # key of the selected run ('' when none)
 
@@ -212,10 +213,10 @@ class RunComparison:
         self.selection_changed.emit("")
 
     def update_curves(self, key: str, curves: RunCurves) -> None:
-        """New data for a run already compared (the window's own run trained on, a followed run grew)."""
+        """New data for a run already compared (the window's own run trained on, a live run grew)."""
         if key in self._runs:
             self._runs[key].curves = curves
-            self.changed.emit()
+            self.curves_changed.emit(key)
 
     def set_visible(self, key: str, visible: bool) -> None:
         run = self._runs[key]
@@ -240,15 +241,21 @@ def open_compared_run(folder: str) -> ComparedRun:
 
     RunFolderError when the folder is not a run folder; a folder without run.json (an older
     `train --out`) has no settings to name, so its legend falls back to the folder's name.
+    A run that is still training is read as it is now; comparison_live keeps one growing.
     """
     opened = open_run(source_for(classify_path(folder)))
     info = opened.status.info
+    curves = RunCurves.of_history(opened.history, info.progress.steps_per_epoch if info is not None else 0)
+    curves.trace()  # here, off the GUI thread
+    return compared_run(folder, opened, curves)
+
+
+def compared_run(folder: str, opened: OpenedRun, curves: RunCurves) -> ComparedRun:
+    """The comparison's entry for a run folder as `open_run` found it, drawn from `curves`."""
+    info = opened.status.info
     settings = flat_settings(info.dataset, info.model_config, info.train_config) if info is not None else {}
-    steps_per_epoch = info.progress.steps_per_epoch if info is not None else 0
     path = Path(folder)
     checkpoint = opened.checkpoint
-    curves = RunCurves.of_history(opened.history, steps_per_epoch)
-    curves.trace()  # here, off the GUI thread
     return ComparedRun(
         key=str(path.resolve()),
         name=path.name or str(path),

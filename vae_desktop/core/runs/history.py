@@ -6,6 +6,7 @@ run, following it and comparing runs all keep exactly the rows the log describes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -44,10 +45,11 @@ class RunHistory:
                 self.epochs = [e for e in self.epochs if e.metrics.epoch < row.metrics.epoch]
             self.epochs.append(row)
 
-    def batch_arrays(self) -> dict[str, np.ndarray]:
-        """Copies of every batch row held, by schema.BATCH_FIELDS name."""
+    def batch_arrays(self, names: Sequence[str] = BATCH_FIELDS) -> dict[str, np.ndarray]:
+        """Copies of every batch row held, by schema.BATCH_FIELDS name (only `names`: a live
+        comparison copies the three columns it draws, once a second)."""
         view = self._batch.view()
-        return {name: view[i].copy() for i, name in enumerate(BATCH_FIELDS)}
+        return {name: view[BATCH_FIELDS.index(name)].copy() for name in names}
 
     @property
     def epoch_metrics(self) -> list[EpochMetrics]:
