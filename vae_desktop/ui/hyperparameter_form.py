@@ -61,9 +61,8 @@ TOOLTIPS = {
 LOCKED_TIP = "Fixed for this run (File ▸ New run to change it)."
 SPIN_FIELDS = ("z_dim", "base_width", "hidden", "batch_size", "epochs", "seed", "kl_warmup_epochs")  # whole numbers
 TEXT_FIELDS = ("beta", "lr", "free_bits")  # any finite number, typed as text
-LAYOUT_TITLES = {"mean-first": "μ first, then log σ (standard)", "logstd-first": "Swapped: log σ first, then μ"}
-STDDEV_TITLES = {"exp": "exp: σ = exp(log σ) (standard)", "softplus": "softplus: σ = softplus(s)",
-                 "raw": "raw: the output is σ (fails)"}
+LAYOUT_TITLES = {"mean-first": "μ, then log σ", "logstd-first": "log σ, then μ (swapped)"}
+STDDEV_TITLES = {"exp": "σ = exp(log σ)", "softplus": "σ = softplus(s)", "raw": "raw: σ = output (fails)"}
 # Define a run: fixed from its first Start until File ▸ New run.
 RUN_FIELDS = ("dataset", "z_dim", "base_width", "hidden", "layout", "stddev", "batch_size", "seed",
               "kl_warmup_epochs", "free_bits")
@@ -111,7 +110,7 @@ class HyperparameterForm(QWidget):
             train_form.addRow(FIELDS[name].label, getattr(self, name))
         train_form.addRow("Device", self.device)
         experiment_box, experiment_form = _group("Experiments")
-        experiment_form.addRow("Output halves", self.halves)
+        experiment_form.addRow("Halves", self.halves)
         experiment_form.addRow("Stddev", self.stddev)
         experiment_form.addRow("KL warm-up", self.kl_warmup_epochs)
         experiment_form.addRow("Free bits", self.free_bits)
