@@ -22,9 +22,10 @@ from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.datasets.shapes import load_shapes
 from vae_desktop.core.errors import DatasetError
+from vae_desktop.core.evaluation import evaluate_model
 from vae_desktop.core.likelihood import check_importance_samples, importance_weighted_bound
 from vae_desktop.core.model import VAE, new_model
-from vae_desktop.core.trainer import Trainer, evaluate_model
+from vae_desktop.core.trainer import Trainer
 
 
 def _trained(dataset, model_config: ModelConfig, config: TrainConfig) -> tuple[VAE, float]:

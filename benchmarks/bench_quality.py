@@ -19,9 +19,10 @@ from benchmarks._common import report
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.errors import DatasetError
+from vae_desktop.core.evaluation import evaluate_model
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.model import VAE
-from vae_desktop.core.trainer import Trainer, evaluate_model
+from vae_desktop.core.trainer import Trainer
 
 CHECKPOINTS = (1, 5, 10)
 

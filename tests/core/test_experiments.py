@@ -13,12 +13,13 @@ from torch.distributions import Normal
 from vae_desktop.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint, save_payload
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.errors import CheckpointError, ConfigError, TrainingDivergedError
+from vae_desktop.core.evaluation import evaluate_model
 from vae_desktop.core.inspection import dimension_activity, inspect_image
 from vae_desktop.core.losses import kl_per_dimension, vae_loss, warmup_beta
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
 from vae_desktop.core.model import new_model
-from vae_desktop.core.trainer import Trainer, evaluate_model
+from vae_desktop.core.trainer import Trainer
 
 SMALL = {"z_dim": 4, "base_width": 8, "hidden": 64}
 

@@ -7,6 +7,7 @@ import torch
 
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.datasets.base import to_float
+from vae_desktop.core.evaluation import evaluate_model
 from vae_desktop.core.inspection import (
     ACTIVE_UNIT_VARIANCE,
     INACTIVE_KL_NATS,
@@ -23,7 +24,7 @@ from vae_desktop.core.inspection import (
 from vae_desktop.core.losses import kl_nats, reconstruction_nats
 from vae_desktop.core.metrics import EpochMetrics
 from vae_desktop.core.model import VAE
-from vae_desktop.core.trainer import Trainer, evaluate_model
+from vae_desktop.core.trainer import Trainer
 
 
 def _epoch(epoch: int, kl_per_dim) -> EpochMetrics:

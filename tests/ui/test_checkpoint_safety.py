@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from tests.shape_folders import write_shape_pngs
 from tests.ui.helpers import wait_for_batches, wait_for_state
 from vae_desktop.core.checkpoint import load_checkpoint, save_payload
-from vae_desktop.ui import current_run, run_controller
+from vae_desktop.ui import current_run, run_adoption
 from vae_desktop.ui.main_window import MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -233,7 +233,7 @@ def test_an_unexpected_failure_while_opening_keeps_the_run(qtbot, window, app_lo
     def broken_load(_path):
         raise OverflowError("simulated fault while reading")
 
-    monkeypatch.setattr(run_controller, "load_checkpoint", broken_load)
+    monkeypatch.setattr(run_adoption, "load_checkpoint", broken_load)
     assert not window.open_checkpoint(str(path))
     assert "Could not open run.vaeckpt: an unexpected error (OverflowError: " in window.banner.message()
     assert window.trainer.progress.global_step == step and window.state == "ready"

@@ -13,9 +13,9 @@ from vae_desktop.core.checkpoint import load_checkpoint
 from vae_desktop.core.datasets import load_dataset
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.errors import CheckpointError, ConfigError
+from vae_desktop.core.evaluation import evaluate_model
 from vae_desktop.core.likelihood import importance_weighted_bound
 from vae_desktop.core.runs.resume_point import checkpoint_to_resume
-from vae_desktop.core.trainer import evaluate_model
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -29,9 +29,10 @@ from vae_desktop.core.datasets.base import ImageDataset, to_float
 from vae_desktop.core.device import pick_device
 from vae_desktop.core.distributed import Launch, device_for, interrupt_on_sigterm, join, launch_from_env, peer_failure
 from vae_desktop.core.errors import ConfigError
+from vae_desktop.core.evaluation import Evaluation, evaluation_from_sums, evaluation_sums
 from vae_desktop.core.losses import LossTerms
 from vae_desktop.core.model import VAE, VAEOutput
-from vae_desktop.core.trainer import Evaluation, Trainer, evaluation_from_sums, evaluation_sums
+from vae_desktop.core.trainer import Trainer
 
 
 class _GlobalNoiseForward(nn.Module):

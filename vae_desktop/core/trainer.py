@@ -8,7 +8,6 @@ batch. Runs are reproducible: the shuffle of epoch e and the sampling noise are 
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
@@ -16,21 +15,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import NoReturn
 
-import numpy as np
 import torch
 
 from vae_desktop.core.config import TrainConfig
 from vae_desktop.core.datasets.base import ImageDataset, to_float
 from vae_desktop.core.device import pick_device
-from vae_desktop.core.errors import ConfigError, TrainingDivergedError
+from vae_desktop.core.divergence import RAW_STDDEV_HINT, DivergenceGuard, diverged, loss_problem, stddev_problem
+from vae_desktop.core.errors import ConfigError
+from vae_desktop.core.evaluation import Evaluation, evaluate_model
 from vae_desktop.core.history import TrainingHistory
-from vae_desktop.core.inspection import count_active_units
-from vae_desktop.core.losses import LossTerms, kl_per_dimension, reconstruction_nats, vae_loss, warmup_beta
+from vae_desktop.core.losses import LossTerms, vae_loss, warmup_beta
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
-from vae_desktop.core.model import VAE, VAEOutput, first_bad_stddev
+from vae_desktop.core.model import VAE, VAEOutput
 from vae_desktop.core.optimizer import make_adam
-
-EVAL_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -59,16 +56,6 @@ class TrainingProgress:
             epoch_images=int(data["epoch_images"]),
             epoch_seconds=float(data["epoch_seconds"]),
         )
-
-
-@dataclass
-class _Snapshot:
-    """Last weights known to give a finite loss, to roll back to when training diverges."""
-
-    model_state: dict[str, torch.Tensor]
-    optimizer_state: dict
-    progress: TrainingProgress
-    rng_state: torch.Tensor
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -114,8 +101,7 @@ class Trainer:
         self.history = history if history is not None else TrainingHistory()
         self.progress = progress if progress is not None else TrainingProgress()
         self._resume_rng = rng_state
-        self._snapshot_every = max(1, snapshot_every)
-        self._snapshot: _Snapshot | None = None
+        self._divergence = DivergenceGuard(snapshot_every)  # the last good weights, to roll back to
         self._train_images = dataset.train_images.to(self.device)
         self._test_images = dataset.test_images.to(self.device)
         self._running = threading.Event()
@@ -193,14 +179,14 @@ class Trainer:
         """One optimisation step, as in pytorch/examples' VAE: forward, loss, backward, update.
 
         Returns the batch's mean reconstruction and KL per image (nats)."""
-        rng_before = torch.get_rng_state() if self._snapshot_due(step) else None
+        rng_before = torch.get_rng_state() if self._divergence.due(step) else None
         out = self._forward(x)
         if self._check_raw_stddev:
             self._check_stddev(out.posterior.scale, epoch, step)
         terms = vae_loss(out.logits, x, out.posterior, self.kl_weight(), self.config.recon_loss, self.config.free_bits)
         recon, kl = self._finite_losses(terms, epoch, step)
-        if rng_before is not None:
-            self._take_snapshot(rng_before)
+        if rng_before is not None:  # after a finite loss and before the update: these weights are good
+            self._divergence.take(self.model, self.optimizer, self.progress, rng_before)
         self.optimizer.zero_grad(set_to_none=True)
         terms.objective.backward()
         self.optimizer.step()
@@ -289,67 +275,30 @@ class Trainer:
         images = self._test_images if images is None else images
         return evaluate_model(self.model, images, self.config.recon_loss, self.config.seed, self._stop if stoppable else None)
 
-    # ---- divergence ----------------------------------------------------------------------------
-    def _snapshot_due(self, step: int) -> bool:
-        return self._snapshot is None or step % self._snapshot_every == 0
-
+    # ---- divergence (core/divergence.py) ---------------------------------------------------------
     def _finite_losses(self, terms: LossTerms, epoch: int, step: int) -> tuple[float, float]:
         """The step's losses as numbers (the step's one wait for the device); if either is not finite,
         the model is rolled back to its last snapshot and TrainingDivergedError raised, before any update."""
         recon, kl = self._batch_means(terms)
-        if not (math.isfinite(recon) and math.isfinite(kl)):
-            bad = "NaN" if math.isnan(recon) or math.isnan(kl) else "infinite"
-            self._roll_back_and_raise(epoch, step + 1, f"the loss became {bad}")
+        problem = loss_problem(recon, kl)
+        if problem is not None:
+            self._roll_back_and_raise(epoch, step + 1, problem)
         return recon, kl
 
     def _check_stddev(self, std: torch.Tensor, epoch: int, step: int) -> None:
-        """With `--stddev raw` the encoder's output is σ itself, and nothing keeps it positive: stop at
-        the first step that gives σ <= 0 (no Normal has it), as the NaN path does, before any update."""
-        bad = first_bad_stddev(std.detach())
-        if bad is not None:
-            image, dim, value = bad
-            self._roll_back_and_raise(
-                epoch, step + 1, f"the stddev became {'zero' if value == 0 else 'negative'} "
-                f"(σ = {value:.4g} in latent dimension {dim} of image {image + 1} of the batch)",
-                hint="the raw stddev uses the encoder's output as σ and nothing keeps it positive; "
-                "exp (the default) or softplus does",
-            )
-
-    def _take_snapshot(self, rng_state: torch.Tensor) -> None:
-        """Called after a finite loss and before the update: these weights are known to be good."""
-        self._snapshot = _Snapshot(
-            model_state={k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
-            progress=self.progress,
-            rng_state=rng_state,
-        )
+        """With `--stddev raw` nothing keeps σ positive: stop at the first step that gives σ <= 0, as
+        the NaN path does, before any update."""
+        problem = stddev_problem(std)
+        if problem is not None:
+            self._roll_back_and_raise(epoch, step + 1, problem, hint=RAW_STDDEV_HINT)
 
     def _roll_back_and_raise(self, epoch: int, step: int, what: str, hint: str = "") -> NoReturn:
-        """`what` happened at the step: restore the last good weights and raise, with `hint` (default:
-        try a smaller learning rate) for what to change."""
-        snap = self._snapshot
-        # No snapshot: the very first step of this session failed, before any update. Nothing needs
-        # restoring, and "the initial weights" would be untrue for a resumed run.
-        outcome = ("Nothing was changed: the weights this session started from already give that loss, "
-                   "before any update, so a smaller learning rate will not help")
-        if hint:
-            outcome = f"Nothing was changed: this happened before any update; {hint}"
+        """`what` happened at the step: restore the last good weights (if any) and raise."""
+        snap = self._divergence.roll_back(self.model, self.optimizer, self.history)
         if snap is not None:
-            self.model.load_state_dict(snap.model_state)
-            self.optimizer.load_state_dict(snap.optimizer_state)
             self.progress = snap.progress
             self._resume_rng = snap.rng_state
-            self.history.truncate(snap.progress.global_step, snap.progress.epoch)
-            restored = "its initial weights"
-            if snap.progress.global_step > 0:  # a snapshot at step 0 holds the initial weights
-                restored = f"its last good weights, after step {snap.progress.global_step:,} of the run"
-            outcome = f"The model was restored to {restored}; {hint or 'try a smaller learning rate'}"
-        raise TrainingDivergedError(
-            f"Training stopped: {what} at epoch {epoch}, step {step}. "
-            f"{outcome}.",
-            epoch=epoch,
-            step=step,
-        )
+        raise diverged(what, epoch, step, snap, hint)
 
     # ---- state for checkpoints -----------------------------------------------------------------
     def _wait_while_paused(self) -> None:
@@ -362,92 +311,3 @@ class Trainer:
         if self._resume_rng is not None:
             return self._resume_rng
         return torch.get_rng_state()
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Test-set means per image in nats; kl_per_dim (z_dim,) sums to kl; active_units counts the
-    dimensions whose posterior mean varies over the images by more than 0.01 (Burda et al. 2015)."""
-
-    recon: float
-    kl: float
-    kl_per_dim: np.ndarray
-    active_units: int = 0
-
-    @property
-    def negative_elbo(self) -> float:
-        return self.recon + self.kl
-
-
-@torch.no_grad()
-def evaluate_model(
-    model: VAE,
-    images: torch.Tensor,
-    recon_loss: str = "bernoulli",
-    seed: int = 0,
-    stop: threading.Event | None = None,
-) -> Evaluation | None:
-    """Mean recon and KL per image (nats) over uint8 `images`, with z = mean + stddev * eps.
-
-    This is exactly `Normal(mean, stddev).rsample()`, with eps from a seeded generator so the
-    estimate does not depend on (or disturb) the global random state.
-    """
-    sums = evaluation_sums(model, images, recon_loss, seed, stop)
-    if sums is None:
-        return None
-    return evaluation_from_sums(sums, len(images))
-
-
-@torch.no_grad()
-def evaluation_sums(
-    model: VAE,
-    images: torch.Tensor,
-    recon_loss: str = "bernoulli",
-    seed: int = 0,
-    stop: threading.Event | None = None,
-    part: tuple[int, int] = (0, 1),
-) -> torch.Tensor | None:
-    """Summed recon, per-dimension KL, posterior means and their squares (float64, shape (1 + 3 z_dim,))
-    over part (index, count) of `images`.
-
-    Part i of n takes the i-th of n near-equal slices of every EVAL_BATCH chunk, and every part draws
-    the whole chunk's noise, so the parts' sums add up to the one-process sums (each image exactly once,
-    with the noise one process gives it) whatever n is. None when `stop` is set during the pass."""
-    index, count = part
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device).manual_seed(seed)
-    recon_sum = 0.0
-    kl_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
-    mean_sums = torch.zeros(model.config.z_dim, dtype=torch.float64)
-    mean_squares = torch.zeros(model.config.z_dim, dtype=torch.float64)
-    try:
-        for start in range(0, len(images), EVAL_BATCH):
-            if stop is not None and stop.is_set():
-                return None
-            chunk = images[start : start + EVAL_BATCH]
-            eps = torch.randn((len(chunk), model.config.z_dim), generator=gen, device=device)
-            rows = slice(index * len(chunk) // count, (index + 1) * len(chunk) // count)
-            x = to_float(chunk[rows].to(device))
-            posterior = model.posterior(x)
-            z = posterior.loc + posterior.scale * eps[rows]
-            recon_sum += reconstruction_nats(model.decode_logits(z), x, recon_loss).sum().item()
-            kl_sums += kl_per_dimension(posterior).sum(0).double().cpu()
-            loc = posterior.loc.double().cpu()
-            mean_sums += loc.sum(0)
-            mean_squares += (loc**2).sum(0)
-    finally:
-        model.train(was_training)
-    return torch.cat([torch.tensor([recon_sum], dtype=torch.float64), kl_sums, mean_sums, mean_squares])
-
-
-def evaluation_from_sums(sums: torch.Tensor, images: int) -> Evaluation:
-    """Means per image from `evaluation_sums` (added up over every part) of `images` images; the posterior
-    means' variance over the images (for the active units) from their sums and sums of squares."""
-    count = max(images, 1)
-    z_dim = (len(sums) - 1) // 3
-    per_dim = (sums[1 : 1 + z_dim] / count).numpy()
-    mean = sums[1 + z_dim : 1 + 2 * z_dim] / count
-    variance = (sums[1 + 2 * z_dim :] / count - mean**2).clamp(min=0).numpy()
-    return Evaluation(float(sums[0]) / count, float(per_dim.sum()), per_dim, count_active_units(variance))

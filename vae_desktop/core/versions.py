@@ -49,6 +49,14 @@ def software_versions(extra: dict[str, str] | None = None) -> list[tuple[str, st
     return rows
 
 
+def recorded_versions() -> dict[str, str]:
+    """The versions a run folder's run.json records: the app, torch (the one loaded, else the installed
+    one, without importing it) and Python."""
+    torch = sys.modules.get("torch")
+    torch_version = str(getattr(torch, "__version__", "")) if torch is not None else distribution_version(("torch",))
+    return {"vae_desktop": __version__, "torch": torch_version, "python": platform.python_version()}
+
+
 def versions_text(rows: list[tuple[str, str]], device: str | None = None) -> str:
     """Plain text for the clipboard (a bug report): one 'name: version' per line."""
     lines = [f"{name}: {version}" for name, version in rows]

@@ -19,17 +19,16 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from vae_desktop.core.explorer import PLANE_DIMS, ExplorerState, same_plane
 from vae_desktop.core.handles import HandleSet
-from vae_desktop.core.image_file import ImageFileError
 from vae_desktop.core.latent import LatentPlane
 from vae_desktop.core.latent_map import MapResult
 from vae_desktop.ui.latent import menus
 from vae_desktop.ui.latent.explorer_view import ExplorerView
 from vae_desktop.ui.latent.layout import build_latent_widgets
-from vae_desktop.ui.latent.opening import IMAGE_FILTER, ImageOpening
+from vae_desktop.ui.latent.opening import ImageOpening
 from vae_desktop.ui.latent.points import MapPoints
 from vae_desktop.ui.latent.scheduler import MapScheduler
 from vae_desktop.ui.latent.status_line import StatusLine
@@ -51,7 +50,6 @@ class LatentPanel(QWidget):
         self._drawn_plane: LatentPlane = self._state.plane  # the plane the scatter and manifold were drawn on
         self._manifold_coming = False  # the map result being shown brings its own manifold
         self._dims_picked = False  # the dimensions just changed by the user's hand
-        self._opening = ImageOpening(mirror)
 
         w = self._widgets = build_latent_widgets(self)
         self.stack, self.empty_label, self.status_label = w.stack, w.empty_label, w.status_label
@@ -59,6 +57,7 @@ class LatentPanel(QWidget):
         self.handle_title, self.handle_image, self.sliders = w.handle_title, w.handle_image, w.sliders
         self.plane_status, self.snap_button, self.inspected_box = w.plane_status, w.snap_button, w.inspected_box
         self._status = StatusLine(self.status_label)
+        self._opening = ImageOpening(mirror, self._state, self._status)
         self._points = MapPoints(mirror, self.map_view)
         self._view = ExplorerView(self._state, mirror, w, self.selectedImageChanged.emit)
         self._scheduler = MapScheduler(mirror, self._refresh_after_weights, self._request_manifold, self)
@@ -185,34 +184,14 @@ class LatentPanel(QWidget):
 
     def show_test_image(self, index: int) -> None:
         """Inspect a test image (e.g. one clicked elsewhere): its reconstruction and posterior ellipse."""
-        inspected = self._opening.test_image(index)
-        if inspected is not None:
-            self._state.inspect(inspected)
+        self._opening.inspect_test_image(index)
 
     def open_image_file(self, path: str | Path) -> bool:
         """Encode an image file and place it as a handle at its posterior mean. False (and a message) on error."""
-        model = self._mirror.model
-        if model is None:
-            self._status.error("Open a checkpoint or start training before encoding images.")
+        inspected = self._opening.open_file(path)
+        if inspected is None:
             return False
-        try:
-            inspected = self._opening.read_file(path)
-        except ImageFileError as exc:
-            self._status.error(str(exc))
-            return False
-        name, image = inspected.title, inspected.image
-        self._state.inspect(inspected)  # encodes it: the posterior is drawn
-        handle = self._state.add_inspected_as_handle()
-        assert handle is not None
-        message = f"Encoded {name} and placed it as handle {handle.name} at its posterior mean."
-        verdict = self._opening.judge(image)
-        if verdict is not None and verdict.off_data:
-            message += (
-                f" It is unlike the training data: its loss ({verdict.value:,.0f} nats) is far above the test "
-                f"images' (99% below {verdict.high:,.0f}), so its place on the map says little."
-            )
-        self._status.info(message)
-        self.imageOpened.emit(image.copy(), name)
+        self.imageOpened.emit(inspected.image.copy(), inspected.title)
         return True
 
     def set_decode_sample(self, sample: bool) -> None:
@@ -321,8 +300,7 @@ class LatentPanel(QWidget):
         assert points is not None
         first = self._points.receive(points, result.version)
         if first:
-            limit = float(np.quantile(np.abs(points.means), 0.999)) * 1.25 if len(points.means) else 0
-            self.sliders.set_limit(max(3.0, limit))
+            self.sliders.set_limit(self._points.slider_limit())
         if state.uses_pca:
             state.set_pca(result.plane)
         if first:
@@ -338,11 +316,7 @@ class LatentPanel(QWidget):
             state.place_initial_handles(points.means, move=True)  # the starting handles stay on the data as it moves
             state.announce_handles()
         self._points.draw(self._state.plane)
-        dataset = self._mirror.dataset
-        self._status.info(
-            f"{len(points.indices):,} test images of {dataset.name if dataset else 'the dataset'} · "
-            "hover a point to see it, click to inspect it; double-click to add a handle, drag handles to decode."
-        )
+        self._status.info(self._points.shown_text())
         if self._follow_data:
             self._points.fit_view(self._state, force=first)
 
@@ -401,6 +375,6 @@ class LatentPanel(QWidget):
 
     # ---- files and messages ----------------------------------------------------------------------------------------
     def _open_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Encode an image onto the latent map", "", IMAGE_FILTER)
+        path = self._opening.ask_path(self)
         if path:
             self.open_image_file(path)

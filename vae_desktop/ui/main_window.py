@@ -4,7 +4,8 @@ the middle, side panels (latent map, inspector) in tabs on the right.
 The window paints before torch is imported: everything torch-related lives in `RunController`,
 created by `attach_core()` once the core has loaded. Until then Start is disabled and says why.
 The window keeps no run state of its own: it renders the controller's `TrainingStatus`
-(`controls_for` decides what is enabled), and its menus are a `WindowActions` registry.
+(ui/status_view.py; `controls_for` decides what is enabled), and its menus are a `WindowActions`
+registry. Its widget tree is built by ui/window_layout.py, its core parts by ui/core_wiring.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from vae_desktop.core.config import Architecture, ModelConfig
 from vae_desktop.core.errors import VaeDesktopError
@@ -27,13 +28,11 @@ from vae_desktop.ui import file_dialogs
 from vae_desktop.ui.actions import WindowCommands, build_menus
 from vae_desktop.ui.control_panel import ControlPanel
 from vae_desktop.ui.follow import drops
-from vae_desktop.ui.follow.banner import FollowBanner
 from vae_desktop.ui.logging_setup import LOGGER_NAME
-from vae_desktop.ui.loss_plots import LossPlots
-from vae_desktop.ui.message_banner import MessageBanner
 from vae_desktop.ui.recent_files import RecentFiles
-from vae_desktop.ui.recon_strip import ReconstructionStrip
+from vae_desktop.ui.status_view import StatusView
 from vae_desktop.ui.unsaved_changes import UnsavedWorkGuard
+from vae_desktop.ui.window_layout import build_window_layout
 from vae_desktop.ui.window_settings import restore_window_settings, save_window_settings
 
 if TYPE_CHECKING:  # these import torch; the window must paint before torch has loaded
@@ -85,7 +84,6 @@ class MainWindow(QMainWindow):
         self.inspector_panel: InspectorPanel | None = None
         self._close_when_stopped = False
         self._shut_down = False
-        self._state_note: str | None = None  # said instead of the state until the run settles ("Saving…")
 
         self.setWindowTitle(f"{APP_TITLE}[*]")
         self.setMinimumSize(760, 520)
@@ -99,6 +97,9 @@ class MainWindow(QMainWindow):
             choose_runs_folder=lambda: file_dialogs.choose_runs_folder(self),
         ))
         acts = self.menu_actions
+        self.status_view = StatusView(self.control_panel, acts, self.statusBar())
+        view = self.status_view
+        self.state_label, self.rate_label, self.device_label = view.state_label, view.rate_label, view.device_label
         acts.log_scale.toggled.connect(self.plots.log_scale.setChecked)
         self.plots.log_scale.toggled.connect(acts.log_scale.setChecked)
         acts.follow_latest.toggled.connect(self.plots.follow_latest.setChecked)
@@ -108,7 +109,7 @@ class MainWindow(QMainWindow):
         if model_template is not None:  # a template given by the caller (tests, benchmarks) wins over the last start's
             self.form.set_architecture(Architecture.of(model_template))
         self._unsaved = UnsavedWorkGuard(self)
-        self._render(NOT_STARTED)
+        self.status_view.render(NOT_STARTED)
 
     # ==== construction ============================================================================
     def _build_ui(self) -> None:
@@ -117,51 +118,16 @@ class MainWindow(QMainWindow):
         self.form, self.progress = panel.form, panel.progress
         self.start_button, self.pause_button, self.stop_button = panel.start_button, panel.pause_button, panel.stop_button
 
-        self.banner = MessageBanner()
-        self.follow_banner = FollowBanner()
-        self.plots = LossPlots()
-        self.recon_strip = ReconstructionStrip()
-        self.center_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.center_splitter.setChildrenCollapsible(False)
-        self.center_splitter.addWidget(self.plots)
-        self.center_splitter.addWidget(self.recon_strip)
-        self.center_splitter.setStretchFactor(0, 3)
-        self.center_splitter.setStretchFactor(1, 1)
-        center = QWidget()
-        center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(4, 8, 4, 4)
-        center_layout.addWidget(self.banner)
-        center_layout.addWidget(self.follow_banner)
-        center_layout.addWidget(self.center_splitter, 1)
-
-        self.side_tabs = QTabWidget()
-        self.side_tabs.setDocumentMode(True)
-        self.side_tabs.hide()
-
-        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.main_splitter.addWidget(panel)
-        self.main_splitter.addWidget(center)
-        self.main_splitter.addWidget(self.side_tabs)
-        self.main_splitter.setStretchFactor(0, 0)
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setStretchFactor(2, 1)
-        self.main_splitter.setCollapsible(1, False)
+        self._layout = layout = build_window_layout(panel)
+        self.banner, self.follow_banner, self.plots = layout.banner, layout.follow_banner, layout.plots
+        self.recon_strip, self.center_splitter = layout.recon_strip, layout.center_splitter
+        self.side_tabs, self.main_splitter = layout.side_tabs, layout.main_splitter
         self.setCentralWidget(self.main_splitter)
-
-        self.state_label = QLabel()
-        self.rate_label = QLabel()
-        self.device_label = QLabel()
-        for label in (self.state_label, self.rate_label, self.device_label):
-            label.setContentsMargins(8, 0, 8, 0)
-        self.rate_label.setToolTip("Training images per second (moving average)")
-        self.statusBar().addPermanentWidget(self.state_label)
-        self.statusBar().addPermanentWidget(self.rate_label)
-        self.statusBar().addPermanentWidget(self.device_label)
 
         self.start_button.clicked.connect(self.start_training)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
-        self.form.validityChanged.connect(lambda _ok, _msg: self._render(self.status))
+        self.form.validityChanged.connect(lambda _ok, _msg: self.status_view.render(self.status))
         self.form.folderRequested.connect(lambda: file_dialogs.choose_image_folder(self))
         self.form.dataset.activated.connect(self._prefetch_selected_dataset)
         self.recon_strip.testImageSelected.connect(self.testImageSelected)
@@ -173,16 +139,14 @@ class MainWindow(QMainWindow):
         return self.controller.mirror if self.controller is not None else None
 
     def attach_core(self) -> None:
-        """Create the torch-side controller (imports torch if nobody has yet). Idempotent."""
+        """Create the torch-side controller (imports torch if nobody has yet) and what comes with it
+        (ui/core_wiring.py). Idempotent."""
         if self.controller is not None:
             return
-        from vae_desktop.ui.comparison_controller import ComparisonController
-        from vae_desktop.ui.devices import available_devices, dataset_choices
+        from vae_desktop.ui.core_wiring import attach_core_parts
         from vae_desktop.ui.run_controller import RunController
-        from vae_desktop.ui.run_folders import RunFolders
 
-        controller = RunController(self._model_template, self._training_threads, parent=self)
-        self.controller = controller
+        controller = self.controller = RunController(self._model_template, self._training_threads, parent=self)
         controller.statusChanged.connect(self._on_status)
         controller.batches.connect(self._on_batches)
         controller.epochFinished.connect(self._on_epoch_finished)
@@ -194,18 +158,12 @@ class MainWindow(QMainWindow):
         controller.saved.connect(self._on_saved)
         controller.pathChanged.connect(self._on_path_changed)
         controller.autosaved.connect(lambda _step: self._sync_modified())
-        self.run_folders = RunFolders(self)
-        self.form.set_dataset_choices(dataset_choices())
-        self.form.set_available_devices(available_devices())
-        self.recon_strip.set_mirror(controller.mirror)
-        from vae_desktop.ui.follow.wiring import attach_following
-
-        self.follow, self.follow_actions = attach_following(self)  # fed through the own training's paths:
-        self.follow.batches.connect(self.plots.append_batches)
-        self.follow.epochFinished.connect(self._on_epoch_finished)
-        self.follow.historyReset.connect(self._on_history_reset)
-        self.progress.follow(lambda: controller.status, controller.times)
-        self.comparison = ComparisonController(self)
+        attach_core_parts(self, controller)
+        follow = self.follow
+        assert follow is not None
+        follow.batches.connect(self.plots.append_batches)  # a followed run goes the own training's paths
+        follow.epochFinished.connect(self._on_epoch_finished)
+        follow.historyReset.connect(self._on_history_reset)
         self._on_status(controller.status)
         self.coreReady.emit()
         # Deferred: whoever attached the core may provide a dataset right away (tests, benchmarks).
@@ -234,13 +192,7 @@ class MainWindow(QMainWindow):
     def add_side_panels(self, latent: LatentPanel, inspector: InspectorPanel) -> None:
         """The latent map and the inspector in tabs beside the plots; the window shuts them down."""
         self.latent_panel, self.inspector_panel = latent, inspector
-        self.side_tabs.addTab(latent, "Latent map")
-        self.side_tabs.addTab(inspector, "Encoder inspector")
-        self.side_tabs.show()
-        if not self._restored_main_splitter:  # first launch: plots get 42 % of the room beside the form
-            left = 300
-            rest = max(self.width() - left, 900)
-            self.main_splitter.setSizes([left, rest * 42 // 100, rest - rest * 42 // 100])
+        self._layout.add_side_panels(latent, inspector, None if self._restored_main_splitter else self.width())
 
     # ==== training controls =======================================================================
     @Slot()
@@ -270,8 +222,7 @@ class MainWindow(QMainWindow):
 
     def show_state_note(self, text: str) -> None:
         """Say `text` where the state is shown, until the run is next idle or ready."""
-        self._state_note = text
-        self.state_label.setText(text)
+        self.status_view.show_note(text)
 
     @property
     def is_training(self) -> bool:
@@ -280,40 +231,12 @@ class MainWindow(QMainWindow):
     # ==== controller events =======================================================================
     @Slot(object)
     def _on_status(self, status: TrainingStatus) -> None:
-        self._render(status)
+        self.status_view.render(status)
         if status.state.settled:
             self._sync_modified()
             if self._close_when_stopped:
                 QTimer.singleShot(0, self.close)
         self.statusChanged.emit(status)
-
-    def _render(self, status: TrainingStatus) -> None:
-        """Show `status`: every control from `controls_for`, the status bar, and the progress box."""
-        controls = controls_for(status, self.form.is_valid())
-        acts = self.menu_actions
-        self.start_button.setEnabled(controls.start)
-        self.start_button.setText(controls.start_text)
-        self.start_button.setToolTip(controls.start_tip)
-        self.start_button.setStatusTip(controls.start_tip)  # hovering shows it in the status bar: not "Loading…"
-        acts.start.setEnabled(controls.start)
-        self.pause_button.setEnabled(controls.pause)
-        self.pause_button.setText(controls.pause_text)
-        acts.pause.setEnabled(controls.pause)
-        self.stop_button.setEnabled(controls.stop)
-        acts.stop.setEnabled(controls.stop)
-        for act in acts.replace_run:
-            act.setEnabled(controls.replace_run)
-        for act in (acts.save, acts.save_as):
-            act.setEnabled(controls.save)
-        acts.export_metrics.setEnabled(controls.export)
-        self.form.set_training_active(controls.settings_fixed_by_training)
-        self.form.setEnabled(controls.form)
-        if status.state.settled:
-            self._state_note = None
-        self.state_label.setText(self._state_note or controls.state_text)
-        self.rate_label.setText(f"{status.images_per_s:,.0f} images/s" if status.images_per_s is not None else "")
-        self.device_label.setText(status.device)
-        self.progress.show_status(status)
 
     @Slot(object)
     def _on_batches(self, batches: tuple[BatchMetrics, ...]) -> None:
@@ -459,16 +382,14 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.progress.stop()
-        if self.follow is not None:
-            self.follow.shutdown()
-        if self.comparison is not None:
-            self.comparison.shutdown()
+        for part in (self.follow, self.comparison):
+            if part is not None:  # parts built with the core may not exist yet
+                part.shutdown()
         if self.controller is not None:
             self.controller.shutdown(timeout_ms=CLOSE_WAIT_MS)
-        if self.latent_panel is not None:
-            self.latent_panel.shutdown()
-        if self.inspector_panel is not None:
-            self.inspector_panel.shutdown()
+        for panel in (self.latent_panel, self.inspector_panel):
+            if panel is not None:
+                panel.shutdown()
 
     def join_background_work(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the controller's dataset loads (and the threads of compared

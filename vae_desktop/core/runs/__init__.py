@@ -6,6 +6,9 @@ Modules, one job each:
   thinning    which batch rows a long run writes (a stride that doubles)
   heartbeat   the daemon thread that proves a writer is alive
   writer      RunWriter: creates and fills a run folder
+  run_files   how the writer writes metrics.jsonl (whole lines), run.json and metrics.csv
+  checkpoint_files  latest/best/kept checkpoints put in place (atomic, hard links)
+  continuing  what a run continued in its folder starts from
   source      file access for readers: local folders (SftpSource in sftp_source, optional)
   address     user@host:/path and ssh:// addresses
   tail        MetricsTail: complete new lines of metrics.jsonl, tolerant of replaced files

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from vae_desktop.core.checkpoint import Checkpoint, save_checkpoint
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.run_lock import RunLock, is_held_elsewhere
+from vae_desktop.core.runs.checkpoint_files import SavedCheckpoints
 from vae_desktop.core.runs.checkpoint_watch import is_checkpoint_name
 from vae_desktop.core.runs.schema import (
     BEST_CHECKPOINT,
@@ -35,7 +36,7 @@ from vae_desktop.core.runs.schema import (
     RUN_JSON,
     BatchRow,
 )
-from vae_desktop.core.runs.writer import DEFAULT_HEARTBEAT_S, RunWriter, SavedCheckpoints
+from vae_desktop.core.runs.writer import DEFAULT_HEARTBEAT_S, RunWriter
 
 if TYPE_CHECKING:
     from vae_desktop.core.trainer import Trainer

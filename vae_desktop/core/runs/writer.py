@@ -10,35 +10,38 @@ One writer per folder: the caller may hand in a folder lock it already holds (co
 which the writer releases when the run ends. Inside the process, run.json has one writer at a time
 (the training thread or the heartbeat thread, never both at once). Every write is atomic or a
 single append, so a reader at any moment, and the folder after a kill -9, see whole files and at
-most one partial last line (which readers ignore and the next writer terminates).
+most one partial last line (which readers ignore and the next writer terminates): how each file is
+written is in run_files.py (metrics.jsonl, run.json) and checkpoint_files.py (the checkpoints);
+what a continued run starts from, in continuing.py.
 """
 
 from __future__ import annotations
 
-import errno
-import json
 import math
 import os
-import platform
-import shutil
 import socket
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from vae_desktop import __version__
-from vae_desktop.core.atomic import atomic_write, atomic_write_bytes
 from vae_desktop.core.config import ModelConfig, TrainConfig
 from vae_desktop.core.metrics import BatchMetrics, EpochMetrics
 from vae_desktop.core.metrics_csv import write_metrics_csv
-from vae_desktop.core.runs.errors import NewerFormatError, RunFolderError, RunFormatError
+from vae_desktop.core.runs.checkpoint_files import (
+    CheckpointSource,
+    SavedCheckpoints,
+    best_of,
+    link_or_copy,
+    place_checkpoint,
+)
+from vae_desktop.core.runs.continuing import continue_run
+from vae_desktop.core.runs.errors import RunFolderError
 from vae_desktop.core.runs.heartbeat import Heartbeat
-from vae_desktop.core.runs.lines import format_batch_line, format_line, parse_chunk
+from vae_desktop.core.runs.lines import format_batch_line, format_line
+from vae_desktop.core.runs.run_files import MetricsAppender, why, write_epochs_csv, write_run_json
 from vae_desktop.core.runs.schema import (
     BEST_CHECKPOINT,
     CHECKPOINT_DIR,
@@ -59,23 +62,9 @@ from vae_desktop.core.runs.schema import (
     kept_checkpoint_name,
 )
 from vae_desktop.core.runs.thinning import DEFAULT_MAX_ROWS, keeps
-from vae_desktop.core.versions import distribution_version
+from vae_desktop.core.versions import recorded_versions
 
 DEFAULT_HEARTBEAT_S = 5.0  # readers call a run stalled after 60 s without one; the issue asks for <= 10 s
-
-# What a checkpoint can be handed in as: a function that writes it (atomically) to the path it is
-# given, e.g. `lambda path: save_checkpoint(checkpoint, path)`; the bytes of a checkpoint file; or
-# the path of a finished checkpoint file to copy in.
-CheckpointSource = Callable[[Path], object] | bytes | str | os.PathLike
-
-
-@dataclass(frozen=True)
-class SavedCheckpoints:
-    """Where one save_checkpoint call put the state (best/kept are None when not written)."""
-
-    latest: Path
-    best: Path | None = None
-    kept: Path | None = None
 
 
 class RunWriter:
@@ -120,8 +109,7 @@ class RunWriter:
         self._heartbeat = Heartbeat(self._beat, heartbeat_s)
         self._state_lock = threading.RLock()  # guards the fields below (fast, never held during I/O)
         self._json_lock = threading.Lock()  # one writer of run.json at a time
-        self._file_lock = threading.Lock()  # one append to metrics.jsonl at a time
-        self._file: BinaryIO | None = None
+        self._metrics = MetricsAppender(self.folder / METRICS_JSONL)  # one append at a time
         self._epochs: list[EpochMetrics] = []
         self._best: tuple[int, float] | None = None
         self._latest_step: tuple[int, int] | None = None  # (epoch, global_step) of the last log_batch
@@ -136,7 +124,7 @@ class RunWriter:
             started_at_s=now,
             heartbeat_at_s=now,
             progress=Progress(epochs_planned=train_config.epochs, steps_per_epoch=steps_per_epoch),
-            software=_software(),
+            software=recorded_versions(),
             host=socket.gethostname(),
             pid=os.getpid(),
             kind=kind,
@@ -169,17 +157,17 @@ class RunWriter:
             self.folder.mkdir(parents=True, exist_ok=True)
             (self.folder / CHECKPOINT_DIR).mkdir(exist_ok=True)
             lines = self._prepare_metrics()
-            self._file = open(self.folder / METRICS_JSONL, "ab", buffering=0)  # kept open for the run
+            self._metrics.open()  # kept open for the run
             for line in lines:
-                self._append(line)
+                self._metrics.append(line)
             self._write_run_json()
             if self._epochs:
                 write_metrics_csv(self._epochs, self.folder / METRICS_CSV)
         except BaseException as exc:
-            self._close_file()
+            self._metrics.close()
             self._release_lock()  # the run never started: nothing holds the folder
             if isinstance(exc, OSError):
-                raise RunFolderError(f"Could not create the run folder {self.folder}: {_why(exc)}.") from exc
+                raise RunFolderError(f"Could not create the run folder {self.folder}: {why(exc)}.") from exc
             raise
         self._started = True
         self._heartbeat.start()
@@ -210,7 +198,7 @@ class RunWriter:
             self._latest_step = (metrics.epoch, metrics.global_step)
         if not keeps(metrics.global_step, self.max_batch_rows):
             return False
-        self._append(format_batch_line(BatchRow.from_metrics(metrics, time.time())))
+        self._metrics.append(format_batch_line(BatchRow.from_metrics(metrics, time.time())))
         return True
 
     def log_epoch(self, metrics: EpochMetrics, global_step: int | None = None) -> None:
@@ -221,11 +209,8 @@ class RunWriter:
             self._progress_changes(epoch=metrics.epoch, epochs_completed=metrics.epoch, global_step=step)
             self._epochs = [e for e in self._epochs if e.epoch < metrics.epoch] + [metrics]
             epochs = list(self._epochs)
-        self._append(format_line(EpochRow(metrics, step, round(time.time(), 3)).to_dict()), durable=True)
-        try:
-            write_metrics_csv(epochs, self.folder / METRICS_CSV)
-        except OSError as exc:
-            raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
+        self._metrics.append(format_line(EpochRow(metrics, step, round(time.time(), 3)).to_dict()), durable=True)
+        write_epochs_csv(epochs, self.folder / METRICS_CSV)
         self._write_run_json()
 
     def log_past(self, batch: Sequence[BatchRow], epochs: Sequence[EpochMetrics]) -> None:
@@ -240,11 +225,8 @@ class RunWriter:
         lines = [format_batch_line(row) for row in batch]
         lines += [format_line(EpochRow(e).to_dict()) for e in epochs if e.epoch not in known]
         if lines:
-            self._append(b"".join(lines), durable=True)
-        try:
-            write_metrics_csv(kept, self.folder / METRICS_CSV)
-        except OSError as exc:
-            raise RunFolderError(f"Could not write {self.folder / METRICS_CSV}: {_why(exc)}.") from exc
+            self._metrics.append(b"".join(lines), durable=True)
+        write_epochs_csv(kept, self.folder / METRICS_CSV)
 
     def rewind(self, global_step: int, epochs_completed: int, reason: str = "diverged") -> None:
         """Training went back to an earlier state (e.g. rolled back after diverging): readers forget
@@ -252,10 +234,10 @@ class RunWriter:
         with self._state_lock:
             self._epochs = [e for e in self._epochs if e.epoch <= epochs_completed]
             if self._best is not None and self._best[0] > epochs_completed:
-                self._best = _best_of(self._epochs)
+                self._best = best_of(self._epochs)
             self._progress_changes(epochs_completed=epochs_completed, global_step=global_step,
                                    epoch=epochs_completed)
-        self._append(format_line(RewindRow(global_step, epochs_completed, reason).to_dict()), durable=True)
+        self._metrics.append(format_line(RewindRow(global_step, epochs_completed, reason).to_dict()), durable=True)
         self._write_run_json()
 
     def save_checkpoint(self, checkpoint: CheckpointSource, *, epoch: EpochMetrics | None = None) -> SavedCheckpoints:
@@ -265,7 +247,7 @@ class RunWriter:
         latest = self.folder / LATEST_CHECKPOINT
         best = kept = None
         try:
-            _place(checkpoint, latest)
+            place_checkpoint(checkpoint, latest)
             if epoch is not None:
                 with self._state_lock:
                     improved = math.isfinite(epoch.test_total) and (self._best is None
@@ -274,12 +256,12 @@ class RunWriter:
                         self._best = (epoch.epoch, epoch.test_total)
                 if improved:
                     best = self.folder / BEST_CHECKPOINT
-                    _link_or_copy(latest, best)
+                    link_or_copy(latest, best)
                 if self.keep_every and epoch.epoch % self.keep_every == 0:
                     kept = self.folder / kept_checkpoint_name(epoch.epoch)
-                    _link_or_copy(latest, kept)
+                    link_or_copy(latest, kept)
         except OSError as exc:
-            raise RunFolderError(f"Could not save a checkpoint in {self.folder / CHECKPOINT_DIR}: {_why(exc)}.") from exc
+            raise RunFolderError(f"Could not save a checkpoint in {self.folder / CHECKPOINT_DIR}: {why(exc)}.") from exc
         with self._state_lock:
             self._fold_latest_step()
             previous = self._info.checkpoints
@@ -334,29 +316,19 @@ class RunWriter:
             raise RunFolderError(
                 f"{self.folder} already holds a run. Choose an empty folder, or continue that run from its checkpoint."
             )
-        previous = _read_previous_info(run_json)
-        data = metrics.read_bytes() if metrics.exists() else b""
-        complete = data[: data.rfind(b"\n") + 1]
-        parsed = parse_chunk(complete)  # a newer-format header raises RunFormatError
         global_step, epochs_completed = self._resume
-        self._epochs = [e.metrics for e in parsed.epochs if e.metrics.epoch <= epochs_completed]
-        self._best = _best_of(self._epochs)
-        run_id = previous.run_id if previous else (parsed.headers[0].run_id if parsed.headers else self._info.run_id)
+        found = continue_run(run_json, metrics, global_step, epochs_completed, self._info.run_id)
+        previous = found.previous
+        self._epochs = found.epochs
+        self._best = best_of(self._epochs)
         with self._state_lock:
-            changes: dict[str, Any] = {"run_id": run_id, "resumed": (previous.resumed + 1) if previous else 1}
+            changes: dict[str, Any] = {"run_id": found.run_id, "resumed": (previous.resumed + 1) if previous else 1}
             if previous is not None:
                 changes.update(started_at_s=previous.started_at_s, checkpoints=previous.checkpoints,
                                experiment=self._info.experiment or previous.experiment)
             self._info = self._info.with_changes(**changes)
             self._progress_changes(epoch=epochs_completed, epochs_completed=epochs_completed, global_step=global_step)
-        lines = [] if not data or data.endswith(b"\n") else [b"\n"]
-        if not data:
-            lines.append(format_line(HeaderRow(run_id).to_dict()))
-        logged_past = (parsed.batch.shape[1] and float(parsed.batch[0].max()) > global_step) or any(
-            e.metrics.epoch > epochs_completed for e in parsed.epochs)
-        if logged_past:  # rows past the resume point (the epoch in progress was lost): readers forget them
-            lines.append(format_line(RewindRow(global_step, epochs_completed, "resume").to_dict()))
-        return lines
+        return found.lines
 
     def _fold_latest_step(self) -> None:
         """Apply the last step log_batch saw to progress; caller holds _state_lock."""
@@ -372,33 +344,13 @@ class RunWriter:
         values.update(changes)
         self._info = self._info.with_changes(progress=Progress(**values))
 
-    def _append(self, line: bytes, durable: bool = False) -> None:
-        """One line in one write call straight to the OS (unbuffered), so a kill leaves at most one
-        partial last line; `durable` also fsyncs (once per epoch, not per batch)."""
-        with self._file_lock:
-            if self._file is None:
-                raise RunFolderError(f"The run in {self.folder} is not open for writing (not started, or ended).")
-            try:
-                view = memoryview(line)
-                while view:
-                    written = self._file.write(view)
-                    view = view[written:]
-                if durable:
-                    os.fsync(self._file.fileno())
-            except OSError as exc:
-                raise RunFolderError(f"Could not write {self.folder / METRICS_JSONL}: {_why(exc)}.") from exc
-
     def _write_run_json(self, **changes: Any) -> None:
         with self._json_lock:
             with self._state_lock:
                 self._fold_latest_step()
                 self._info = self._info.with_changes(heartbeat_at_s=time.time(), **changes)
                 data = self._info.to_dict()
-            text = json.dumps(data, indent=2, allow_nan=False) + "\n"
-            try:
-                atomic_write_bytes(self.folder / RUN_JSON, text.encode("utf-8"))
-            except OSError as exc:
-                raise RunFolderError(f"Could not write {self.folder / RUN_JSON}: {_why(exc)}.") from exc
+            write_run_json(self.folder / RUN_JSON, data)
 
     def _beat(self) -> None:
         if not self._ended:
@@ -413,21 +365,13 @@ class RunWriter:
         self._ended = True
         self._heartbeat.stop()  # joins a beat in progress: the final status is the last write
         try:
-            with self._file_lock:
-                if self._file is not None:
-                    os.fsync(self._file.fileno())
+            self._metrics.sync()
             self._write_run_json(status=status, message=message, ended_at_s=time.time())
         except OSError as exc:
-            raise RunFolderError(f"Could not record the end of the run in {self.folder}: {_why(exc)}.") from exc
+            raise RunFolderError(f"Could not record the end of the run in {self.folder}: {why(exc)}.") from exc
         finally:
-            self._close_file()
+            self._metrics.close()
             self._release_lock()
-
-    def _close_file(self) -> None:
-        with self._file_lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
 
     def _release_lock(self) -> None:
         handle, self._lock_handle = self._lock_handle, None
@@ -438,81 +382,3 @@ class RunWriter:
         elif hasattr(handle, "__exit__"):
             handle.__exit__(None, None, None)
 
-
-def _place(checkpoint: CheckpointSource, target: Path) -> None:
-    if isinstance(checkpoint, (str, os.PathLike)):
-        source = Path(checkpoint)
-        if source.resolve() != target.resolve():
-            with open(source, "rb") as handle:
-                atomic_write(target, lambda out: shutil.copyfileobj(handle, out, 1 << 20))
-    elif isinstance(checkpoint, (bytes, bytearray, memoryview)):
-        atomic_write_bytes(target, bytes(checkpoint))
-    elif callable(checkpoint):
-        before = _identity(target)
-        checkpoint(target)
-        after = _identity(target)
-        if after is None or after == before:
-            raise RunFolderError(f"The checkpoint writer did not create {target}.")
-    else:
-        raise TypeError(f"a checkpoint must be a write function, bytes or a path, not {type(checkpoint).__name__}")
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        found = path.stat()
-    except FileNotFoundError:
-        return None
-    return (found.st_ino, found.st_mtime_ns, found.st_size)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Make `target` the same file as `source`, atomically: a hard link costs nothing (the next save
-    of latest replaces latest's name, not this file); folders that refuse hard links get a copy."""
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")  # the atomic.py temp-name pattern
-    try:
-        os.link(source, temp)
-        os.replace(temp, target)
-        return
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-    with open(source, "rb") as handle:
-        atomic_write(target, lambda out: shutil.copyfileobj(handle, out, 1 << 20))
-
-
-def _best_of(epochs: list[EpochMetrics]) -> tuple[int, float] | None:
-    finite = [e for e in epochs if math.isfinite(e.test_total)]
-    if not finite:
-        return None
-    best = min(finite, key=lambda e: e.test_total)
-    return best.epoch, best.test_total
-
-
-def _read_previous_info(path: Path) -> RunInfo | None:
-    """The run.json of the run being continued; a damaged one is replaced, a newer format refused."""
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    try:
-        return RunInfo.from_dict(data)
-    except NewerFormatError:
-        raise
-    except RunFormatError:
-        return None
-
-
-def _software() -> dict[str, str]:
-    torch = sys.modules.get("torch")
-    torch_version = str(getattr(torch, "__version__", "")) if torch is not None else distribution_version(("torch",))
-    return {"vae_desktop": __version__, "torch": torch_version, "python": platform.python_version()}
-
-
-def _why(exc: OSError) -> str:
-    """Why a write failed, in words that suggest the fix."""
-    reasons = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-               errno.EROFS: "that disk is read-only", errno.EACCES: "no permission to write there",
-               errno.EPERM: "no permission to write there"}
-    return reasons.get(exc.errno or -1, str(exc.strerror or exc))

@@ -1,7 +1,8 @@
 """The latent map itself: manifold mosaic, class-coloured scatter, handles, posterior ellipse, path.
 
 It only draws what it is given and reports what the user does (drags, clicks, keys, drops) as
-signals in map coordinates; `LatentPanel` decides what those mean in latent space.
+signals in map coordinates; `LatentPanel` decides what those mean in latent space. The points
+themselves (per-class items, legend, picking) are `ClassScatter`'s (class_scatter.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from vae_desktop.core.latent import nearest_point
+from vae_desktop.ui.latent.class_scatter import ClassScatter
 from vae_desktop.ui.latent.handle_item import HandleItem
-from vae_desktop.ui.latent.map_items import HoverThumbnail, class_colour, move_points, same_points
+from vae_desktop.ui.latent.map_items import HoverThumbnail, class_colour, same_points
 from vae_desktop.ui.theme import Theme, current_theme, on_theme
 
-MAX_LEGEND_ENTRIES = 12
-PICK_RADIUS_PX = 6
 MANIFOLD_OPACITY = 0.7
 
 
@@ -72,10 +71,7 @@ class LatentMapView(pg.PlotWidget):
         self._manifold.setOpacity(MANIFOLD_OPACITY)
         plot.addItem(self._manifold, ignoreBounds=True)
         self._legend = plot.addLegend(offset=(-8, 8))
-        self._class_items: list[pg.ScatterPlotItem] = []
-        self._class_item_names: list[str] = []
-        self._uv = np.zeros((0, 2))
-        self._labels = np.zeros(0, np.int64)
+        self._scatter = ClassScatter(plot, self._legend)
 
         self._ellipse = pg.PlotDataItem()
         self._ellipse_centre = pg.ScatterPlotItem(size=9, symbol="o", brush=None)
@@ -128,14 +124,7 @@ class LatentMapView(pg.PlotWidget):
     # ---- scatter -------------------------------------------------------------------------------
     def set_scatter(self, uv: np.ndarray, labels: np.ndarray, class_names: list[str]) -> None:
         """Draw points coloured by label; one item per class keeps updates and the legend cheap."""
-        self._uv = np.asarray(uv, dtype=np.float64)
-        self._labels = np.asarray(labels, dtype=np.int64)
-        count = max(len(class_names), int(self._labels.max(initial=-1)) + 1)
-        if len(self._class_items) != count:
-            self._rebuild_class_items(count, class_names)
-        for label, item in enumerate(self._class_items):
-            mask = self._labels == label
-            move_points(item, self._uv[mask, 0], self._uv[mask, 1])
+        self._scatter.set_points(uv, labels, class_names)
         # The points moved (training): the thumbnail belongs to whatever is under the pointer now,
         # not to the point that was there, and not at that point's old place.
         self._hovered = None
@@ -149,15 +138,11 @@ class LatentMapView(pg.PlotWidget):
         Making them costs the GUI thread a few ms, which would otherwise add to the first map refresh,
         the longest thing the GUI thread does while training starts.
         """
-        if list(class_names) != self._class_item_names:
-            self._rebuild_class_items(len(class_names), class_names)
+        self._scatter.set_classes(class_names)
 
     def clear_scatter(self) -> None:
         """No points; the class items and the legend stay for the next points (`set_classes` replaces them)."""
-        self._uv = np.zeros((0, 2))
-        self._labels = np.zeros(0, np.int64)
-        for item in self._class_items:
-            item.clear()
+        self._scatter.clear()
         self._hover.hide()
 
     def set_hover_source(self, source: Callable[[int], tuple[np.ndarray, str, int]] | None) -> None:
@@ -165,31 +150,12 @@ class LatentMapView(pg.PlotWidget):
         self._hover_source = source
 
     def scatter_positions(self) -> np.ndarray:
-        return self._uv
+        return self._scatter.uv
 
     def point_to_widget(self, u: float, v: float) -> QPoint:
         """Where a map point is in viewport pixels (tests and benchmarks aim the mouse with this)."""
         scene_point = self._vb.mapViewToScene(QPointF(u, v))
         return self.mapFromScene(scene_point)
-
-    def _rebuild_class_items(self, count: int, class_names: list[str]) -> None:
-        plot = self.getPlotItem()
-        for item in self._class_items:
-            plot.removeItem(item)
-        self._legend.clear()
-        self._class_items = []
-        self._class_item_names = list(class_names[:count])
-        for label in range(count):
-            r, g, b = class_colour(label)
-            name = class_names[label] if label < len(class_names) else f"class {label}"
-            item = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(r, g, b, 190), symbol="o")
-            item.setZValue(0)
-            plot.addItem(item)
-            if label < MAX_LEGEND_ENTRIES:
-                self._legend.addItem(item, name)
-            self._class_items.append(item)
-        if count > MAX_LEGEND_ENTRIES:
-            self._legend.addItem(pg.PlotDataItem(pen=None), f"… {count - MAX_LEGEND_ENTRIES} more classes")
 
     # ---- manifold, grid, overlays ----------------------------------------------------------------
     def set_manifold(self, image: np.ndarray | None, u_range: tuple[float, float], v_range: tuple[float, float]) -> None:
@@ -216,7 +182,7 @@ class LatentMapView(pg.PlotWidget):
     @property
     def class_items(self) -> tuple[pg.ScatterPlotItem, ...]:
         """One scatter item per class, in label order (moved in place when the point count per class stays)."""
-        return tuple(self._class_items)
+        return self._scatter.items
 
     def manifold_image(self) -> np.ndarray | None:
         """The mosaic as the user sees it (top row first), or None when none is shown."""
@@ -327,16 +293,7 @@ class LatentMapView(pg.PlotWidget):
 
     # ---- mouse, keys, drops ------------------------------------------------------------------------
     def _pick(self, scene_pos: QPointF) -> int | None:
-        if len(self._uv) == 0 or not self._vb.sceneBoundingRect().contains(scene_pos):
-            return None
-        target = self._vb.mapSceneToView(scene_pos)
-        hidden = [label for label, item in enumerate(self._class_items) if not item.isVisible()]
-        candidates = np.flatnonzero(~np.isin(self._labels, hidden)) if hidden else None
-        points = self._uv if candidates is None else self._uv[candidates]
-        found = nearest_point(points, np.array([target.x(), target.y()]), self._vb.viewPixelSize(), PICK_RADIUS_PX)
-        if found is None:
-            return None
-        return int(found if candidates is None else candidates[found])
+        return self._scatter.pick(self._vb, scene_pos)
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         self._pointer = QPointF(scene_pos)
@@ -352,7 +309,7 @@ class LatentMapView(pg.PlotWidget):
             return
         assert source is not None
         image, caption, label = source(picked)
-        at = QPointF(*self._uv[picked])
+        at = QPointF(*self._scatter.uv[picked])
         self._hover.show_image(
             image, caption, class_colour(label), at, self._vb.sceneBoundingRect(), self._vb.mapViewToScene(at)
         )

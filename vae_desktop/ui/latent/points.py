@@ -94,6 +94,19 @@ class MapPoints:
         if force or not contained or too_wide:
             self._view.set_visible_range((u0, u1), (v0, v1))
 
+    def slider_limit(self) -> float:
+        """How far the sliders reach: past nearly all the points' means (at least ±3)."""
+        means = self.points.means if self.points is not None else np.zeros(0)
+        limit = float(np.quantile(np.abs(means), 0.999)) * 1.25 if len(means) else 0
+        return max(3.0, limit)
+
+    def shown_text(self) -> str:
+        """The status line while the points are on the map."""
+        dataset = self._mirror.dataset
+        count = len(self.points.indices) if self.points is not None else 0
+        return (f"{count:,} test images of {dataset.name if dataset else 'the dataset'} · "
+                "hover a point to see it, click to inspect it; double-click to add a handle, drag handles to decode.")
+
     def class_names(self) -> list[str]:
         dataset = self._mirror.dataset
         return list(dataset.class_names) if dataset is not None else []
