@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from vae_desktop.core.runs.comparison_live import LiveComparedRun
 from vae_desktop.ui.logging_setup import LOGGER_NAME
+from vae_desktop.ui.retired_threads import RetiredThreads
 
 log = logging.getLogger(f"{LOGGER_NAME}.compare")
 
@@ -113,7 +114,7 @@ class LiveRuns(QObject):
         self.interval_ms = interval_ms
         self.settled_ms = settled_ms
         self._threads: dict[CompareWorker, QThread] = {}
-        self._retiring: list[tuple[QThread, CompareWorker]] = []
+        self._retired = RetiredThreads()
 
     @property
     def workers(self) -> list[CompareWorker]:
@@ -142,28 +143,17 @@ class LiveRuns(QObject):
         worker.opened.disconnect(self._on_opened)
         worker.grew.disconnect(self._on_grew)
         worker.failed.disconnect(self._on_failed)
-        retiring = (thread, worker)  # both referenced until the thread has ended: Python must not delete them
-        self._retiring.append(retiring)
-
-        def gone() -> None:
-            if retiring in self._retiring:
-                self._retiring.remove(retiring)
-            thread.deleteLater()
-
-        thread.finished.connect(worker.deleteLater)  # Qt's idiom: deleted as its thread ends
-        thread.finished.connect(gone)
-        thread.quit()
+        self._retired.retire(thread, worker)
 
     def shutdown(self) -> None:
         """The window closes: stop every worker and wait (briefly) for their threads."""
         for worker in list(self._threads):
             self.stop(worker)
-        for thread, _worker in list(self._retiring):
-            thread.wait(THREAD_WAIT_MS)
+        self._retired.wait(THREAD_WAIT_MS)
 
     def join(self, timeout_s: float) -> bool:
         """Wait for the threads of stopped workers; True when none is left running."""
-        return all(thread.wait(max(0, int(timeout_s * 1000))) for thread, _worker in list(self._retiring))
+        return self._retired.wait(int(timeout_s * 1000))
 
     @Slot(object)
     def _on_opened(self, run: object) -> None:

@@ -47,6 +47,7 @@ class ModelMirror(QObject):
         self._recon_loss = "bernoulli"
         self._beta = 1.0
         self._version = 0
+        self._snapshot: tuple[int, dict[str, np.ndarray]] | None = None  # (version, numpy copy of the weights)
 
     @property
     def model(self) -> VAE | None:
@@ -72,6 +73,15 @@ class ModelMirror(QObject):
     def recon_loss(self) -> str:
         """The run's reconstruction loss (`TrainConfig.recon_loss`), for panels that report it."""
         return self._recon_loss
+
+    def state_snapshot(self) -> dict[str, np.ndarray]:
+        """A numpy copy of the current weights, made once per version: background jobs (the latent map,
+        the gradients) read it on their own model copies while this one takes new weights."""
+        model = self._model
+        assert model is not None, "no model to copy"
+        if self._snapshot is None or self._snapshot[0] != self._version:
+            self._snapshot = (self._version, state_to_numpy(model))
+        return self._snapshot[1]
 
     @property
     def beta(self) -> float:

@@ -33,6 +33,7 @@ from vae_desktop.ui.follow.continuing import RemoteContinuation
 from vae_desktop.ui.follow.news import FollowNews, LoadedModel
 from vae_desktop.ui.follow.worker import POLL_INTERVAL_MS, FollowWorker
 from vae_desktop.ui.logging_setup import LOGGER_NAME
+from vae_desktop.ui.retired_threads import RetiredThreads
 
 if TYPE_CHECKING:
     from vae_desktop.core.datasets.base import ImageDataset
@@ -67,7 +68,7 @@ class FollowController(QObject):
         self.model: LoadedModel | None = None  # the followed run's checkpoint now in the mirror
         self._worker: FollowWorker | None = None
         self._thread: QThread | None = None
-        self._retiring: list[tuple[QThread, FollowWorker]] = []
+        self._retired = RetiredThreads()
         self._last_news_at: float | None = None
         self._heartbeat_at: float | None = None
         self._restarted = False
@@ -209,9 +210,7 @@ class FollowController(QObject):
         self._tick.stop()
         self._end_worker()
         self.remote_continuation.join(THREAD_WAIT_MS / 1000)
-        for thread, _worker in self._retiring:
-            thread.wait(THREAD_WAIT_MS)
-        self._retiring.clear()
+        self._retired.wait(THREAD_WAIT_MS)
 
     def _end_worker(self) -> None:
         worker, thread = self._worker, self._thread
@@ -225,17 +224,7 @@ class FollowController(QObject):
         worker.news.disconnect(self._on_news)
         worker.failed.disconnect(self._on_failed)
         self._pollSoon.disconnect(worker.poll)
-        thread.quit()
-        retiring = (thread, worker)
-        self._retiring.append(retiring)
-
-        def gone() -> None:
-            if retiring in self._retiring:
-                self._retiring.remove(retiring)
-            thread.deleteLater()
-
-        thread.finished.connect(worker.deleteLater)  # Qt's idiom: deleted as its thread ends
-        thread.finished.connect(gone)
+        self._retired.retire(thread, worker)
 
     # ---- what the worker found -----------------------------------------------------------------
     @Slot(str)

@@ -19,7 +19,7 @@ from vae_desktop.ui.coalescing_worker import CoalescingWorker
 from vae_desktop.ui.inspector import gradient_text, style
 from vae_desktop.ui.inspector.gradient_chart import GradientChart
 from vae_desktop.ui.inspector.widgets import Section
-from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.model_mirror import ModelMirror
 from vae_desktop.ui.refresh_when_visible import RefreshWhenVisible
 from vae_desktop.ui.theme import Theme, on_theme
 
@@ -35,7 +35,6 @@ class GradientSection(Section):
         self._mirror = mirror
         self._request: tuple[np.ndarray, np.ndarray] | None = None  # (uint8 image, its ε)
         self._request_number = 0  # counts show_image calls: a result for an earlier one is dropped
-        self._weights: tuple[int, dict[str, np.ndarray]] | None = None  # (mirror version, numpy copy)
         self._batch: np.ndarray | None = None
         self._first_version = 0  # results older than this belong to a replaced model
         self.result: GradientResult | None = None
@@ -108,7 +107,6 @@ class GradientSection(Section):
     @Slot()
     def _on_model_replaced(self) -> None:
         self._first_version = self._mirror.version
-        self._weights = None
         self._throttled.cancel()
 
     @Slot()
@@ -123,19 +121,11 @@ class GradientSection(Section):
         if len(eps) != model.z_dim or tuple(image.shape) != tuple(model.config.image_shape):
             return  # the inspector sends the new model's image and ε next
         self._worker.submit(GradientJob(
-            version=self._mirror.version, config=model.config, state=self._weights_state(), image=image, eps=eps,
+            version=self._mirror.version, config=model.config, state=self._mirror.state_snapshot(), image=image, eps=eps,
             batch=self._batch_images(image), beta=self._mirror.beta, recon_loss=self._mirror.recon_loss,
             request=self._request_number,
         ))
         self.submitted += 1
-
-    def _weights_state(self) -> dict[str, np.ndarray]:
-        version = self._mirror.version
-        if self._weights is None or self._weights[0] != version:
-            model = self._mirror.model
-            assert model is not None
-            self._weights = (version, state_to_numpy(model))
-        return self._weights[1]
 
     def _batch_images(self, image: np.ndarray) -> np.ndarray:
         """Test images spread evenly over the test set (the image alone when there is no dataset)."""

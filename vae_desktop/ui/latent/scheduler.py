@@ -19,7 +19,7 @@ from vae_desktop.core.latent import LatentPlane
 from vae_desktop.core.latent_map import MapJob, MapResult
 from vae_desktop.ui.latent.cpu_budget import RefreshBudget
 from vae_desktop.ui.latent.map_worker import MapWorker
-from vae_desktop.ui.model_mirror import ModelMirror, state_to_numpy
+from vae_desktop.ui.model_mirror import ModelMirror
 
 WEIGHTS_REFRESH_MS = 500  # scatter + manifold at most twice a second while training...
 MAP_CPU_BUDGET = 0.05  # ...and at most 5 % of one core: a 300 ms refresh waits 6 s before the next
@@ -47,7 +47,6 @@ class MapScheduler(QObject):
         self._mirror = mirror
         self._refresh_after_weights = refresh_after_weights
         self._first_version = 0  # results older than this belong to a replaced model
-        self._weights: tuple[int, dict[str, np.ndarray]] | None = None  # (mirror version, numpy copy)
         self._budget = RefreshBudget(MAP_CPU_BUDGET, WEIGHTS_REFRESH_MS / 1000, MAX_WEIGHTS_REFRESH_MS / 1000)
         self._weights_throttle = qthrottled(self._weights_cycle, WEIGHTS_REFRESH_MS, leading=True, parent=self)
         self._view_throttle = qthrottled(refresh_view, VIEW_REFRESH_MS, leading=True, parent=self)
@@ -79,7 +78,6 @@ class MapScheduler(QObject):
         """A different model: nothing queued for the old one runs, and its late results are dropped."""
         _stop(self._weights_throttle)
         self._first_version = self._mirror.version
-        self._weights = None
 
     def submit(
         self, plane: LatentPlane, uses_pca: bool, subset: Subset | None, view: View | None, grid_size: int
@@ -97,7 +95,7 @@ class MapScheduler(QObject):
             MapJob(
                 version=self._mirror.version,
                 config=model.config,
-                state=self._weights_state(),
+                state=self._mirror.state_snapshot(),
                 plane=plane,
                 plane_mode="pca" if uses_pca else "fixed",
                 images=images,
@@ -114,14 +112,6 @@ class MapScheduler(QObject):
         _stop(self._weights_throttle)
         _stop(self._view_throttle)
         self._worker.shutdown()
-
-    def _weights_state(self) -> dict[str, np.ndarray]:
-        version = self._mirror.version
-        if self._weights is None or self._weights[0] != version:
-            model = self._mirror.model
-            assert model is not None
-            self._weights = (version, state_to_numpy(model))
-        return self._weights[1]
 
     def _weights_cycle(self) -> None:
         self._budget.start_cycle()
