@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from vae_desktop.ui.comparison_controller import ComparisonController
 from vae_desktop.ui.devices import available_devices, dataset_choices
+from vae_desktop.ui.experiments_menu import ExperimentsMenu
 from vae_desktop.ui.follow.wiring import attach_following
 from vae_desktop.ui.run_controller import RunController
 from vae_desktop.ui.run_folders import RunFolders
@@ -29,3 +30,4 @@ def attach_core_parts(window: MainWindow, controller: RunController) -> None:
     window.follow, window.follow_actions = attach_following(window)
     window.progress.follow(lambda: controller.status, controller.times)
     window.comparison = ComparisonController(window)
+    window.experiments = ExperimentsMenu(window)

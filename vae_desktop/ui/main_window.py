@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # these import torch; the window must paint before torch has 
     from vae_desktop.ui.actions import FollowActions
     from vae_desktop.ui.comparison_controller import ComparisonController
     from vae_desktop.ui.current_run import HistorySnapshot
+    from vae_desktop.ui.experiments_menu import ExperimentsMenu
     from vae_desktop.ui.follow.follower import FollowController
     from vae_desktop.ui.inspector import InspectorPanel
     from vae_desktop.ui.latent_panel import LatentPanel
@@ -77,9 +78,9 @@ class MainWindow(QMainWindow):
         self.follow: FollowController | None = None  # following another process's run (ui/follow)
         self.follow_actions: FollowActions | None = None
         self.run_folders: RunFolders | None = None  # the runs folder, Recent runs, reopening (with the core)
-        # File > Compare runs…, the overlay and the run list; built with the core: its imports (psygnal,
-        # the comparison's model) would otherwise delay the first paint by about 0.1 s.
+        # Compare runs (psygnal, the comparison's model) and Experiments: built with the core, after the first paint.
         self.comparison: ComparisonController | None = None
+        self.experiments: ExperimentsMenu | None = None
         self.latent_panel: LatentPanel | None = None
         self.inspector_panel: InspectorPanel | None = None
         self._close_when_stopped = False
@@ -382,14 +383,9 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.progress.stop()
-        for part in (self.follow, self.comparison):
-            if part is not None:  # parts built with the core may not exist yet
-                part.shutdown()
-        if self.controller is not None:
-            self.controller.shutdown(timeout_ms=CLOSE_WAIT_MS)
-        for panel in (self.latent_panel, self.inspector_panel):
-            if panel is not None:
-                panel.shutdown()
+        for part in (self.follow, self.comparison, self.controller, self.latent_panel, self.inspector_panel):
+            if part is not None:  # parts built with the core may not exist yet; the controller waits for its batch
+                part.shutdown(timeout_ms=CLOSE_WAIT_MS) if part is self.controller else part.shutdown()
 
     def join_background_work(self, timeout_s: float) -> bool:
         """Wait up to `timeout_s` for the controller's dataset loads (and the threads of compared
