@@ -93,10 +93,11 @@ def test_tab_walks_the_settings_then_the_buttons_then_the_plots_then_the_panels(
     form = window.form
     focus(qtbot, form.dataset)
     order = []
-    for _ in range(14):
+    for _ in range(20):
         order.append(QApplication.focusWidget())
         QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
-    expected = [form.dataset, form.z_dim, form.beta, form.lr, form.batch_size, form.epochs, form.seed, form.device,
+    expected = [form.dataset, form.z_dim, form.base_width, form.hidden, form.beta, form.lr, form.batch_size,
+                form.epochs, form.seed, form.device, form.halves, form.stddev, form.kl_warmup_epochs, form.free_bits,
                 window.start_button, window.plots.log_scale, window.plots.follow_latest, window.plots.canvas,
                 window.side_tabs.tabBar(), form.dataset]
     got = [w.parentWidget() if w.parentWidget() in expected and w not in expected else w for w in order]

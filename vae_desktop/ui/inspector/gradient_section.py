@@ -44,6 +44,9 @@ class GradientSection(Section):
         self.view_choice.addItem("This image, with its ε from ③", VIEW_IMAGE)
         self.view_choice.addItem(f"Averaged over {BATCH_IMAGES} test images", VIEW_BATCH)
         self.view_choice.setAccessibleName("Gradients of")
+        self.view_choice.setToolTip("Show the gradients of the image above (with the ε drawn in ③) or their "
+                                    f"average over {BATCH_IMAGES} test images spread over the test set")
+        self.view_choice.setStatusTip("Gradients of this image or of the test images on average")
         self.view_choice.currentIndexChanged.connect(self._draw)
         row = QHBoxLayout()
         row.addWidget(QLabel("Show:"))
