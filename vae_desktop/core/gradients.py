@@ -61,6 +61,8 @@ class OutputGradients:
     spread_outputs: np.ndarray  # (z_dim,) index of the spread output of dimension d
     eps: np.ndarray  # (images, z_dim) the noise of z = μ + σ·ε
     beta: float
+    mean: np.ndarray | None = None  # (images, z_dim) the posterior means μ the gradients were taken at
+    std: np.ndarray | None = None  # (images, z_dim) and their σ
 
     def as_outputs(self, parts: GradientParts | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(recon, kl) gradients laid out like the encoder's output, (…, 2*z_dim), in emission order."""
@@ -126,7 +128,8 @@ def output_gradients(
     batch_mean = GradientParts(*(getattr(per_image, name).mean(0) for name in
                                  ("mean_recon", "mean_kl", "spread_recon", "spread_kl")))
     mean_idx, spread_idx = output_indices(z_dim, model.config.layout)
-    return OutputGradients(per_image, batch_mean, mean_idx, spread_idx, _numpy(noise), float(beta))
+    return OutputGradients(per_image, batch_mean, mean_idx, spread_idx, _numpy(noise), float(beta),
+                           _numpy(mean), _numpy(std))
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:
@@ -183,14 +186,13 @@ class GradientComputer:
         one = output_gradients(model, job.image[None], eps=np.asarray(job.eps)[None], beta=job.beta,
                                recon_loss=job.recon_loss)
         many = output_gradients(model, job.batch, beta=job.beta, recon_loss=job.recon_loss, seed=job.seed)
-        with torch.no_grad():
-            x = to_float(torch.as_tensor(np.concatenate([job.image[None], job.batch])))
-            mean, _spread, std = mean_and_stddev(model.encoder_output(x), model.config)
+        # μ and σ the gradients were taken at: the encoder ran once for them, in output_gradients.
+        assert one.mean is not None and one.std is not None and many.std is not None
         image = GradientParts(*(getattr(one.per_image, name)[0] for name in _PARTS))
         return GradientResult(
             version=job.version, image=image, batch=many.batch_mean, batch_size=len(job.batch),
-            mean=_numpy(mean[0]), std=_numpy(std[0]), eps=np.asarray(job.eps, dtype=np.float64),
-            batch_std=_numpy(std[1:].mean(0)) if len(job.batch) else _numpy(std[0]), beta=float(job.beta),
+            mean=one.mean[0], std=one.std[0], eps=np.asarray(job.eps, dtype=np.float64),
+            batch_std=many.std.mean(0) if len(job.batch) else one.std[0], beta=float(job.beta),
             stddev=model.config.stddev, layout=model.config.layout, seconds=time.perf_counter() - started,
             request=job.request,
         )
