@@ -9,12 +9,13 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 
 from vae_desktop.core.errors import RunInUseError
-from vae_desktop.core.run_lock import HeldLocks, RunLock
+from vae_desktop.core.run_lock import HeldLocks, RunLock, is_held_elsewhere
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -114,3 +115,41 @@ def test_held_locks_keep_the_run_file_and_pending_saves(tmp_path):
     held.release_all()
     RunLock(b).acquire()
     RunLock(c).acquire()
+
+
+def test_looking_at_a_lock_never_makes_another_look_see_it_held(tmp_path):
+    """The window lists its runs and looks for interrupted ones in two threads at once: an unheld
+    lock must look unheld to both (a look that took the lock made the other see a live writer, and
+    an interrupted run went unmarked), while a real holder is seen by every look."""
+    target = tmp_path / "model.vaeckpt"
+    RunLock(target).acquire()  # leaves the lock file behind, as every run does
+    RunLock(target).release()
+    start = threading.Barrier(4)
+    seen_held: list[bool] = []
+
+    def look() -> None:
+        start.wait()
+        seen_held.extend(is_held_elsewhere(target) for _ in range(300))
+
+    threads = [threading.Thread(target=look) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(seen_held) == 1200 and not any(seen_held)
+    lock = RunLock(target)
+    lock.acquire()  # no look left anything behind that refuses a writer
+    lock.release()
+
+    child = _holder(target)
+    try:
+        assert is_held_elsewhere(target)
+        in_process = RunLock(tmp_path / "other.vaeckpt")
+        in_process.acquire()
+        assert is_held_elsewhere(tmp_path / "other.vaeckpt")  # another RunLock in this process counts too
+        in_process.release()
+        assert not is_held_elsewhere(tmp_path / "other.vaeckpt")
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(30)
+    assert not is_held_elsewhere(target)

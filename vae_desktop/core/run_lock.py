@@ -117,10 +117,18 @@ class RunLock:
 
 def is_held_elsewhere(target: str | os.PathLike[str]) -> bool:
     """Whether some live process (another one, or another RunLock in this one) holds the lock on
-    `target` now. Only looks: it creates no lock file and removes no temp files."""
+    `target` now. Only looks: it creates no lock file and removes no temp files.
+
+    Two lookers at once must both see an unheld lock as unheld (the window lists its runs and looks
+    for interrupted ones in two threads at the same moment), so on POSIX the look is a *shared*
+    flock: it fails only against a writer's exclusive one, never against another look. filelock has
+    no shared probe compatible with its exclusive lock, hence fcntl here; elsewhere (Windows) the
+    look takes the exclusive lock for an instant, as filelock does."""
     lock_path = Path(os.path.abspath(target)).parent / f".{Path(target).name}.lock"
     if not lock_path.exists():
         return False
+    if sys.platform != "win32":
+        return _held_exclusively(lock_path)
     probe = FileLock(str(lock_path), timeout=0)
     try:
         probe.acquire(timeout=0)
@@ -134,6 +142,27 @@ def is_held_elsewhere(target: str | os.PathLike[str]) -> bool:
         return False  # cannot even open it (read-only, gone): nobody can be writing through it here
     probe.release(force=True)
     return False
+
+
+def _held_exclusively(lock_path: Path) -> bool:
+    """POSIX: whether an exclusive flock (a RunLock's, through filelock) is held on `lock_path`."""
+    import fcntl  # POSIX only: imported here so the module still imports on Windows
+
+    try:
+        fd = os.open(lock_path, os.O_RDONLY)
+    except OSError:
+        return False  # cannot even open it (gone, unreadable): nobody can be writing through it here
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # a file system without flock: filelock could not have locked it either
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def read_holder(info_path: Path) -> LockHolder | None:
